@@ -1,0 +1,331 @@
+"""`kbot` / `python -m bot`: the command line over the knowledge base."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.config import ConfigError, Settings, load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+class CliError(Exception):
+    """A failure worded for one line on stderr."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kbot",
+        description="kbot: a self-hosted knowledge bot that answers from your team's documents.",
+        epilog="Config: --config PATH, else $KBOT_CONFIG, else ./config.yaml.",
+    )
+    parser.add_argument("--config", metavar="PATH", help="config file (default: $KBOT_CONFIG or ./config.yaml)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ingest = commands.add_parser("ingest", help="index files, folders and URLs (default: knowledge.paths)")
+    ingest.add_argument("items", nargs="*", metavar="PATH|URL", help="files, folders or http(s) URLs")
+    ingest.add_argument("--scope", default="global", help="scope the chunks belong to (default: global)")
+    ingest.add_argument("--uploader", default=None, help="who added them (recorded on each chunk)")
+
+    search = commands.add_parser("search", help="ranked passages for a query")
+    search.add_argument("query")
+    search.add_argument("--scope", action="append", dest="scopes", metavar="S",
+                        help="a scope the search may see; repeatable (default: global)")
+    search.add_argument("--top-k", type=int, default=None, metavar="N", help="how many hits (default: retrieval.top_k)")
+    search.add_argument("--mode", choices=["hybrid", "keyword", "vector"], default=None,
+                        help="override retrieval.mode")
+    search.add_argument("--json", action="store_true", help="print one JSON array")
+
+    status = commands.add_parser("status", help="documents, chunks, store, embedder, disk use")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+
+    delete = commands.add_parser("delete", help="remove every chunk of a source")
+    delete.add_argument("source", help="the source name shown by `kbot status`, a path, or a URL")
+    delete.add_argument("--scope", action="append", dest="scopes", metavar="S",
+                        help="only in this scope; repeatable (default: every scope)")
+
+    commands.add_parser("reindex", help="re-embed every chunk with the configured embedder")
+    return parser
+
+
+# -- commands ------------------------------------------------------------------------------------------
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_indexer, build_knowledge_base
+    from bot.rag.ingest import expand, summarize
+
+    items = args.items or [str(p) for p in settings.knowledge_paths]
+    targets, outcomes = expand(items, settings.root)
+    if not targets and not outcomes:
+        print("nothing to index (no supported files found)")
+        return EXIT_OK
+    kb = build_knowledge_base(settings)
+    kb.check_embedder()
+    indexer = build_indexer(settings, kb)
+    progress = _Progress(len(targets))
+    for target in targets:
+        progress.start(target.source)
+        try:
+            if target.url:
+                outcome = indexer.index_url(target.url, args.scope, args.uploader, progress.update)
+            else:
+                assert target.path is not None
+                outcome = indexer.index_path(target.path, target.source, args.scope, args.uploader, progress.update)
+        except Exception as exc:  # one bad document must not stop the batch
+            from bot.rag.indexing import IndexOutcome
+
+            logging.getLogger("kbot").debug("indexing failed", exc_info=True)
+            outcome = IndexOutcome(target.source, "failed", reason=f"internal error: {exc.__class__.__name__}")
+        progress.done(outcome)
+        outcomes.append(outcome)
+    progress.close()
+    if any(o.status == "indexed" for o in outcomes):
+        kb.optimize()
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            print(f"failed: {outcome.source}: {outcome.reason}", file=sys.stderr)
+        for warning in outcome.warnings:
+            print(f"warning: {outcome.source}: {warning}", file=sys.stderr)
+    chunks = sum(o.chunks for o in outcomes)
+    pages = sum(o.pages for o in outcomes)
+    print(f"{summarize(outcomes)} — {chunks} chunks, {pages} pages, scope {args.scope}, "
+          f"{progress.elapsed():.1f} s")
+    return EXIT_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
+
+
+def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_knowledge_base
+
+    scopes = args.scopes or ["global"]
+    if args.top_k is not None and args.top_k < 1:
+        raise CliError("--top-k must be 1 or more")
+    kb = build_knowledge_base(settings)
+    if args.mode in ("vector", "hybrid") and kb.embedder is None:
+        raise CliError(f"--mode {args.mode} needs an embedder; embedder.kind is none")
+    hits = kb.search(args.query, scopes, top_k=args.top_k, mode=args.mode)
+    if args.json:
+        print(json.dumps([_hit_json(d) for d in hits], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not hits:
+        print(f"no matches in scope {', '.join(scopes)}")
+        return EXIT_OK
+    for rank, doc in enumerate(hits, 1):
+        print(f"{rank}. {_where(doc.meta)}  (score {doc.score:.3f}, scope {doc.meta.get('scope')})")
+        print("   " + _snippet(doc.content or ""))
+    return EXIT_OK
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_knowledge_base, describe_embedder
+
+    kb = build_knowledge_base(settings)
+    sources = kb.sources()
+    recorded = kb.recorded_fingerprint()
+    info: dict[str, Any] = {
+        "store": kb.backend.kind,
+        "store_location": kb.backend.describe(),
+        "embedder": describe_embedder(settings),
+        "retrieval_mode": settings.effective_mode,
+        "documents": len(sources),
+        "chunks": kb.count_chunks(),
+        "data_dir": str(settings.data_path),
+        "data_dir_bytes": _folder_size(settings.data_path),
+        "embedder_mismatch": recorded is not None and recorded != kb.fingerprint,
+        "sources": [s.__dict__ for s in sources],
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return EXIT_OK
+    print(f"store:      {info['store_location']}")
+    print(f"embedder:   {info['embedder']}")
+    if info["embedder_mismatch"]:
+        print(f"            ! the store was embedded with {recorded.describe()}; run `kbot reindex`")
+    print(f"retrieval:  {info['retrieval_mode']}, top {settings.retrieval.top_k}")
+    print(f"documents:  {info['documents']}")
+    print(f"chunks:     {info['chunks']}")
+    print(f"data_dir:   {info['data_dir']} ({_human_bytes(info['data_dir_bytes'])})")
+    if sources:
+        print()
+        for s in sources:
+            pages = f", {s.pages} pages" if s.pages else ""
+            print(f"  {s.source}  [{s.scope}]  {s.chunks} chunks{pages}")
+    return EXIT_OK
+
+
+def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_knowledge_base
+    from bot.rag.ingest import source_name
+    from bot.rag.parsing import is_url
+
+    kb = build_knowledge_base(settings)
+    names = [args.source]
+    if not is_url(args.source):
+        names.append(source_name(Path(args.source), settings.root))
+    for name in dict.fromkeys(names):
+        removed = kb.delete_source(name, args.scopes)
+        if removed:
+            print(f"deleted {name}: {removed} chunks")
+            return EXIT_OK
+    raise CliError(f"no indexed source named {args.source!r} (see `kbot status` for the names)")
+
+
+def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_knowledge_base
+
+    kb = build_knowledge_base(settings)
+    started = time.monotonic()
+    progress = _Progress(kb.count_chunks(), unit="chunk")
+    total = kb.reindex(on_progress=lambda done, _total: progress.set(done))
+    progress.close()
+    print(f"reindexed {total} chunks with {kb.fingerprint.describe()} in {time.monotonic() - started:.1f} s")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "search": cmd_search,
+    "status": cmd_status,
+    "delete": cmd_delete,
+    "reindex": cmd_reindex,
+}
+
+
+# -- output helpers ------------------------------------------------------------------------------------
+
+
+def _hit_json(doc: Any) -> dict[str, Any]:
+    meta = doc.meta
+    return {
+        "source": meta.get("source"),
+        "page": meta.get("page"),
+        "heading": meta.get("heading"),
+        "title": meta.get("title"),
+        "url": meta.get("url"),
+        "scope": meta.get("scope"),
+        "score": round(float(doc.score or 0.0), 6),
+        "text": doc.content,
+        "id": doc.id,
+    }
+
+
+def _where(meta: dict[str, Any]) -> str:
+    where = str(meta.get("source"))
+    if meta.get("page"):
+        where += f" p.{meta['page']}"
+    if meta.get("heading"):
+        where += f" — {meta['heading']}"
+    return where
+
+
+def _snippet(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _folder_size(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+class _Progress:
+    """A tqdm bar on a terminal (files, pages, chunks); plain lines otherwise, e.g. in CI logs."""
+
+    def __init__(self, total: int, unit: str = "file") -> None:
+        self.total = total
+        self.started = time.monotonic()
+        self.count = 0
+        self.pages = 0
+        self.chunks = 0
+        self.current = ""
+        self.bar = None
+        if sys.stderr.isatty() and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+
+    def start(self, source: str) -> None:
+        self.current = source
+        if self.bar is not None:
+            self.bar.set_description(Path(source).name[:30])
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{stage} {done}/{total}, pages {self.pages}, chunks {self.chunks}")
+
+    def set(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.n = done
+            self.bar.refresh()
+
+    def done(self, outcome: Any) -> None:
+        self.count += 1
+        self.pages += outcome.pages
+        self.chunks += outcome.chunks
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(f"pages {self.pages}, chunks {self.chunks}")
+        else:
+            detail = {"indexed": f"{outcome.chunks} chunks", "unchanged": "unchanged"}.get(
+                outcome.status, f"failed ({outcome.reason})"
+            )
+            print(f"[{self.count}/{self.total}] {outcome.source}: {detail}", file=sys.stderr)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _quiet_libraries() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("haystack", "sentence_transformers", "httpx", "transformers", "weaviate", "lancedb"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _quiet_libraries()
+    try:
+        settings = load_settings(args.config)
+        return COMMANDS[args.command](settings, args)
+    except ConfigError as exc:
+        print(f"kbot: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        print("kbot: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from bot.errors import one_line
+
+        message = one_line(exc)
+        if message is None:
+            raise
+        print(f"kbot: error: {message}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

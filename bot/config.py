@@ -1,0 +1,187 @@
+"""Validated settings read from `config.yaml`; secrets come from `${ENV}` references."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG = "config.yaml"
+CONFIG_ENV = "KBOT_CONFIG"
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """A config problem, worded for one line on the terminal (never contains a secret)."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KnowledgeSettings(_Section):
+    paths: list[str] = Field(default_factory=lambda: ["knowledge"])
+    max_file_mb: float = Field(25, gt=0)
+    chunk_words: int = Field(150, ge=20, le=2000)
+    chunk_overlap_words: int = Field(30, ge=0)
+    pdf_timeout_s: float = Field(60, gt=0)
+    pdf_memory_mb: int = Field(1024, ge=64)
+    url_timeout_s: float = Field(20, gt=0)
+
+    @model_validator(mode="after")
+    def _overlap_below_length(self) -> KnowledgeSettings:
+        if self.chunk_overlap_words >= self.chunk_words:
+            raise ValueError("chunk_overlap_words must be smaller than chunk_words")
+        return self
+
+
+class WeaviateSettings(_Section):
+    url: str | None = None
+    api_key: SecretStr | None = None
+    collection: str = "Knowledge"
+    grpc_port: int = 50051
+    timeout_s: float = Field(10, gt=0)
+
+
+class StoreSettings(_Section):
+    kind: Literal["lancedb", "weaviate"] = "lancedb"
+    weaviate: WeaviateSettings = Field(default_factory=WeaviateSettings)
+
+    @model_validator(mode="after")
+    def _weaviate_needs_url(self) -> StoreSettings:
+        if self.kind == "weaviate" and not self.weaviate.url:
+            raise ValueError(
+                "store.kind is weaviate but store.weaviate.url is empty: set WEAVIATE_URL or write the URL"
+            )
+        return self
+
+
+class EmbedderSettings(_Section):
+    kind: Literal["local", "openai", "none"] = "local"
+    model: str | None = None
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    batch_size: int = Field(64, ge=1, le=2048)
+    timeout_s: float = Field(30, gt=0)
+
+    @model_validator(mode="after")
+    def _openai_needs_key(self) -> EmbedderSettings:
+        if self.kind == "openai" and self.api_key is None and not self.base_url:
+            raise ValueError(
+                "embedder.kind is openai but no api_key is set: set OPENAI_API_KEY or embedder.base_url"
+            )
+        return self
+
+
+class RetrievalSettings(_Section):
+    mode: Literal["hybrid", "keyword", "vector"] = "hybrid"
+    top_k: int = Field(5, ge=1, le=100)
+
+
+class Settings(_Section):
+    data_dir: Path = Path(".kbot")
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    # Where relative paths (data_dir, knowledge.paths) are anchored: the config file's folder.
+    root: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir_not_empty(cls, value: Any) -> Any:
+        if value in (None, ""):
+            raise ValueError("must be a folder path")
+        return value
+
+    def resolve(self, path: str | Path) -> Path:
+        """A config-relative path made absolute."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else (self.root / candidate)
+
+    @property
+    def data_path(self) -> Path:
+        return self.resolve(self.data_dir)
+
+    @property
+    def knowledge_paths(self) -> list[Path]:
+        return [self.resolve(p) for p in self.knowledge.paths]
+
+    @property
+    def effective_mode(self) -> str:
+        """Keyword-only when there is no embedder, whatever `retrieval.mode` says."""
+        return "keyword" if self.embedder.kind == "none" else self.retrieval.mode
+
+
+def substitute_env(value: Any, environ: dict[str, str] | None = None) -> Any:
+    """Replace `${VAR}` and `${VAR:-default}` in every string; an unset variable becomes empty."""
+    env = os.environ if environ is None else environ
+    if isinstance(value, str):
+        return _ENV_REF.sub(lambda m: env.get(m.group(1)) or (m.group(2) or ""), value)
+    if isinstance(value, dict):
+        return {k: substitute_env(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute_env(v, env) for v in value]
+    return value
+
+
+def _blank_to_none(value: Any) -> Any:
+    """An empty string (an unset `${VAR}`) means "not configured"."""
+    if isinstance(value, dict):
+        return {k: _blank_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blank_to_none(v) for v in value]
+    return None if value == "" else value
+
+
+def _describe(error: dict[str, Any], source: str) -> str:
+    loc = ".".join(str(part) for part in error.get("loc", ()) if not isinstance(part, int)) or "(top level)"
+    message = error.get("msg", "invalid value").removeprefix("Value error, ")
+    if error.get("type") == "extra_forbidden":
+        message = "unknown key (check its spelling and nesting)"
+    elif error.get("type") == "literal_error":
+        message = message.replace("Input should be", "must be")
+    return f"{source}: {loc}: {message}"
+
+
+def parse_settings(raw: Any, *, root: Path, source: str = DEFAULT_CONFIG) -> Settings:
+    """Validate already-loaded YAML data; raises ConfigError with one line that names the key."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys, got {type(raw).__name__}")
+    data = _blank_to_none(substitute_env(raw))
+    try:
+        return Settings.model_validate({**data, "root": root})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc.errors()[0], source)) from None
+
+
+def config_path(explicit: str | Path | None) -> Path:
+    """--config beats KBOT_CONFIG beats ./config.yaml."""
+    chosen = explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
+    return Path(chosen).expanduser()
+
+
+def load_settings(explicit: str | Path | None = None) -> Settings:
+    """Read and validate the config file; a missing default file means all defaults."""
+    path = config_path(explicit)
+    if not path.exists():
+        if explicit or os.environ.get(CONFIG_ENV):
+            raise ConfigError(f"{path}: config file not found")
+        return parse_settings({}, root=Path.cwd(), source=str(path))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.__class__.__name__}") from None
+    return parse_settings(raw, root=path.resolve().parent, source=str(path))

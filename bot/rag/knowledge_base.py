@@ -1,0 +1,166 @@
+"""The knowledge base as kbot uses it: scoped retrieval, per-source bookkeeping, the embedder record.
+
+Every read path takes the asker's scopes and turns them into a filter the store enforces; there is
+no unscoped search method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from haystack.dataclasses import Document
+from haystack.document_stores.types import DuplicatePolicy
+
+from bot.rag.embedders import Embedder, EmbedderFingerprint
+from bot.rag.stores.base import StoreBackend
+from bot.rag.stores.filters import and_filters, scope_filter
+
+NO_EMBEDDER = EmbedderFingerprint("none", "none", 0)
+Mode = str  # hybrid | keyword | vector
+
+
+class EmbedderMismatch(Exception):
+    """The store's vectors were written by another embedder than the configured one."""
+
+
+@dataclass
+class SourceInfo:
+    source: str
+    scope: str
+    chunks: int
+    pages: int
+    kind: str | None
+    title: str | None
+    uploader: str | None
+    indexed_at: str | None
+
+
+def source_filter(source: str, scopes: Iterable[str] | None = None) -> dict[str, Any]:
+    by_source = {"field": "meta.source", "operator": "==", "value": source}
+    return and_filters(scope_filter(list(scopes)), by_source) if scopes is not None else by_source
+
+
+class KnowledgeBase:
+    def __init__(
+        self,
+        backend: StoreBackend,
+        embedder: Embedder | None,
+        fingerprint: EmbedderFingerprint,
+        default_mode: Mode = "hybrid",
+        default_top_k: int = 5,
+    ) -> None:
+        self.backend = backend
+        self.embedder = embedder
+        self.fingerprint = fingerprint
+        self.default_mode = default_mode if embedder is not None else "keyword"
+        self.default_top_k = default_top_k
+
+    # -- the embedder record ------------------------------------------------------------------------
+
+    def recorded_fingerprint(self) -> EmbedderFingerprint | None:
+        data = self.backend.read_manifest().get("embedder")
+        return EmbedderFingerprint.from_dict(data) if data else None
+
+    def check_embedder(self) -> None:
+        """Refuse to mix vectors from two embedders in one store."""
+        recorded = self.recorded_fingerprint()
+        if recorded is None or recorded == self.fingerprint:
+            return
+        raise EmbedderMismatch(
+            f"the knowledge base was embedded with {recorded.describe()}, but the config now uses "
+            f"{self.fingerprint.describe()}; run `kbot reindex` to re-embed it with the new embedder"
+        )
+
+    def _record_embedder(self) -> None:
+        manifest = self.backend.read_manifest()
+        if manifest.get("embedder") != self.fingerprint.to_dict():
+            self.backend.write_manifest({**manifest, "embedder": self.fingerprint.to_dict()})
+
+    # -- writes ---------------------------------------------------------------------------------------
+
+    def embed(self, chunks: list[Document], on_batch: Callable[[int], None] | None = None) -> list[Document]:
+        if self.embedder is None:
+            return chunks
+        embedded: list[Document] = []
+        for start in range(0, len(chunks), 64):
+            embedded.extend(self.embedder.embed_documents(chunks[start : start + 64]))
+            if on_batch:
+                on_batch(len(embedded))
+        return embedded
+
+    def write(self, chunks: list[Document]) -> int:
+        self.check_embedder()
+        self._record_embedder()
+        return self.backend.document_store.write_documents(chunks, policy=DuplicatePolicy.OVERWRITE)
+
+    def delete_ids(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        if ids:
+            self.backend.document_store.delete_documents(ids)
+
+    def chunk_metadata(self, filters: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
+        return self.backend.chunk_metadata(filters)
+
+    def delete_source(self, source: str, scopes: Iterable[str] | None = None) -> int:
+        """Remove every chunk of `source` (in the given scopes, or all); the count removed."""
+        ids = [chunk_id for chunk_id, _ in self.chunk_metadata(source_filter(source, scopes))]
+        self.delete_ids(ids)
+        return len(ids)
+
+    def optimize(self) -> None:
+        self.backend.optimize()
+
+    def reindex(self, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-embed every stored chunk with the configured embedder and switch to the result at once."""
+        documents = self.backend.document_store.filter_documents()
+        bare = [replace(d, embedding=None, score=None) for d in documents]
+        total = len(bare)
+        embedded = self.embed(bare, on_batch=(lambda done: on_progress(done, total)) if on_progress else None)
+        self.backend.rebuild(embedded, self.fingerprint.dim or None)
+        manifest = self.backend.read_manifest()
+        self.backend.write_manifest({**manifest, "embedder": self.fingerprint.to_dict()})
+        return total
+
+    # -- reads ----------------------------------------------------------------------------------------
+
+    def search(
+        self, query: str, scopes: Iterable[str], top_k: int | None = None, mode: Mode | None = None
+    ) -> list[Document]:
+        """Ranked chunks from `scopes` only; an empty scope set sees nothing."""
+        scope_set = sorted(set(scopes))
+        if not scope_set or not query.strip():
+            return []
+        self.check_embedder()
+        top_k = top_k or self.default_top_k
+        mode = mode or self.default_mode
+        filters = scope_filter(scope_set)
+        if mode == "keyword" or self.embedder is None:
+            return self.backend.keyword(query, filters, top_k)
+        embedding = self.embedder.embed_query(query)
+        if mode == "vector":
+            return self.backend.vector(embedding, filters, top_k)
+        return self.backend.hybrid(query, embedding, filters, top_k)
+
+    def sources(self, scopes: Iterable[str] | None = None) -> list[SourceInfo]:
+        filters = scope_filter(list(scopes)) if scopes is not None else None
+        grouped: dict[tuple[str, str], SourceInfo] = {}
+        pages: dict[tuple[str, str], set[int]] = {}
+        for _, meta in self.chunk_metadata(filters):
+            key = (str(meta.get("scope")), str(meta.get("source")))
+            info = grouped.get(key)
+            if info is None:
+                info = grouped[key] = SourceInfo(
+                    source=key[1], scope=key[0], chunks=0, pages=0, kind=meta.get("kind"),
+                    title=meta.get("title"), uploader=meta.get("uploader"), indexed_at=meta.get("indexed_at"),
+                )
+            info.chunks += 1
+            if isinstance(meta.get("page"), int):
+                pages.setdefault(key, set()).add(meta["page"])
+        for key, info in grouped.items():
+            info.pages = len(pages.get(key, ()))
+        return sorted(grouped.values(), key=lambda s: (s.scope, s.source))
+
+    def count_chunks(self) -> int:
+        return self.backend.document_store.count_documents()

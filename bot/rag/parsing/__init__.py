@@ -1,0 +1,103 @@
+"""Turn a file, bytes or a URL into sections of text with page and heading metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.rag.parsing.types import Limits, ParsedDocument, ParseError, Section
+from bot.rag.parsing.url import fetch, is_url
+
+__all__ = [
+    "Limits", "ParsedDocument", "ParseError", "Section", "SUPPORTED_SUFFIXES",
+    "is_url", "parse_bytes", "parse_file", "parse_url", "kind_for",
+]
+
+SUFFIX_KINDS = {
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+    ".rst": "text",
+    ".html": "html",
+    ".htm": "html",
+}
+SUPPORTED_SUFFIXES = tuple(SUFFIX_KINDS)
+CONTENT_TYPE_KINDS = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/pdf": "pdf",
+    "text/plain": "text",
+    "text/markdown": "markdown",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+}
+
+
+def kind_for(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIX_KINDS:
+        shown = suffix or "(no extension)"
+        raise ParseError(f"unsupported file type {shown}; kbot reads {', '.join(SUPPORTED_SUFFIXES)}")
+    return SUFFIX_KINDS[suffix]
+
+
+def parse_bytes(data: bytes, kind: str, limits: Limits) -> ParsedDocument:
+    if not data:
+        raise ParseError("empty file")
+    if len(data) > limits.max_bytes:
+        raise ParseError(
+            f"too large ({len(data) / 1e6:.1f} MB; the limit is {limits.max_mb:g} MB, knowledge.max_file_mb)"
+        )
+    if kind == "pdf":
+        from bot.rag.parsing.pdf import parse_pdf
+
+        return parse_pdf(data, timeout_s=limits.pdf_timeout_s, memory_mb=limits.pdf_memory_mb)
+    if kind == "docx":
+        from bot.rag.parsing.docx import parse_docx
+
+        return parse_docx(data)
+    from bot.rag.parsing.text import decode_text
+
+    warnings: list[str] = []
+    text = decode_text(data, warnings)
+    if kind == "html":
+        from bot.rag.parsing.html import parse_html
+
+        parsed = parse_html(text)
+    elif kind == "markdown":
+        from bot.rag.parsing.markdown import markdown_sections
+
+        sections, title = markdown_sections(text)
+        parsed = ParsedDocument(kind="markdown", sections=sections, title=title)
+    else:
+        stripped = text.strip()
+        parsed = ParsedDocument(kind="text", sections=[Section(text=stripped)] if stripped else [])
+    if not parsed.sections:
+        raise ParseError("no text in the file (only whitespace)")
+    parsed.warnings.extend(warnings)
+    return parsed
+
+
+def parse_file(path: Path, limits: Limits) -> ParsedDocument:
+    kind = kind_for(path.name)
+    size = path.stat().st_size
+    if size == 0:
+        raise ParseError("empty file")
+    if size > limits.max_bytes:
+        raise ParseError(f"too large ({size / 1e6:.1f} MB; the limit is {limits.max_mb:g} MB, knowledge.max_file_mb)")
+    return parse_bytes(path.read_bytes(), kind, limits)
+
+
+def parse_url(url: str, limits: Limits) -> tuple[ParsedDocument, bytes]:
+    """The parsed page and the raw bytes it came from (for the content hash)."""
+    fetched = fetch(url, limits.max_bytes, limits.url_timeout_s)
+    kind = CONTENT_TYPE_KINDS.get(fetched.content_type)
+    if kind is None:
+        try:
+            kind = kind_for(url.split("?")[0])
+        except ParseError:
+            raise ParseError(f"unsupported content type {fetched.content_type or 'unknown'!r} at that URL") from None
+    parsed = parse_bytes(fetched.data, kind, limits)
+    parsed.url = fetched.url
+    return parsed, fetched.data

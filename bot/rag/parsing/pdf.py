@@ -1,0 +1,73 @@
+"""PDF text per page, parsed in a child process with a time limit and a memory cap.
+
+A hostile PDF (a decompression bomb, an endless content stream) can only take down the child;
+kbot gets a reason back either way.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+
+from bot.rag.parsing.pdf_worker import MEMORY_REASON, extract_pdf
+from bot.rag.parsing.types import ParsedDocument, ParseError, Section
+
+_MAGIC = {
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"PK\x03\x04": "a ZIP archive (DOCX or similar)",
+    b"{\\rtf": "an RTF document",
+}
+
+
+def check_pdf_header(data: bytes) -> None:
+    if b"%PDF-" in data[:1024]:
+        return
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise ParseError(f"not a PDF: the file is {what}")
+    raise ParseError("not a PDF: no PDF header (is the extension right?)")
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # forkserver children start from a small clean process, not from kbot with torch and threads loaded.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
+
+
+def run_pdf_child(data: bytes, timeout_s: float, memory_mb: int) -> tuple:
+    ctx = _context()
+    receiver, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=extract_pdf, args=(data, memory_mb, sender), daemon=True)
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout_s):
+            if process.is_alive():
+                raise ParseError(f"PDF parsing took longer than {timeout_s:g} s and was stopped")
+            raise ParseError(MEMORY_REASON.format(mb=memory_mb))
+        try:
+            return receiver.recv()
+        except (EOFError, OSError):
+            # The child died without answering: the kernel stopped it at the memory cap.
+            raise ParseError(MEMORY_REASON.format(mb=memory_mb)) from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(5)
+        receiver.close()
+
+
+def parse_pdf(data: bytes, timeout_s: float = 60.0, memory_mb: int = 1024) -> ParsedDocument:
+    check_pdf_header(data)
+    result = run_pdf_child(data, timeout_s, memory_mb)
+    if result[0] == "error":
+        raise ParseError(result[1])
+    _, pages, title = result
+    if not pages:
+        raise ParseError("the PDF has no pages")
+    sections = [Section(text=text.strip(), page=number) for number, text in enumerate(pages, 1) if text.strip()]
+    if not sections:
+        raise ParseError("no text layer (a scanned PDF? run OCR on it first)")
+    return ParsedDocument(kind="pdf", sections=sections, title=title)

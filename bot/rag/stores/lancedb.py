@@ -1,0 +1,364 @@
+"""A Haystack document store over embedded LanceDB, with BM25, vector and hybrid retrieval.
+
+Metadata is kept whole as JSON (any shape round-trips); `scope` and `source` are also promoted to
+columns so the filters on every query (scope) and on replace/delete (source) run inside LanceDB.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from haystack import default_from_dict, default_to_dict
+from haystack.dataclasses import ByteStream, Document, SparseEmbedding
+from haystack.document_stores.errors import DuplicateDocumentError
+from haystack.document_stores.types import DuplicatePolicy
+from haystack.utils.filters import document_matches_filter
+
+from bot.rag.stores.filters import sql_literal, split_filters, validate_filters
+
+PROMOTED = {"id": "id", "meta.scope": "scope", "meta.source": "source"}
+RRF_K = 60
+_ROW_COLUMNS = ["id", "content", "meta", "blob", "blob_mime", "blob_meta", "sparse", "has_embedding"]
+
+
+def _arrow_schema(embedding_dim: int | None) -> pa.Schema:
+    fields = [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("content", pa.string()),
+        pa.field("meta", pa.string()),
+        pa.field("scope", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("blob", pa.binary()),
+        pa.field("blob_mime", pa.string()),
+        pa.field("blob_meta", pa.string()),
+        pa.field("sparse", pa.string()),
+        pa.field("has_embedding", pa.bool_()),
+    ]
+    if embedding_dim:
+        fields.append(pa.field("embedding", pa.list_(pa.float32(), embedding_dim)))
+    return pa.schema(fields)
+
+
+class LanceDBDocumentStore:
+    """Documents in one LanceDB table on disk; opened lazily so construction stays cheap."""
+
+    def __init__(self, path: str | Path, table_name: str = "chunks", embedding_dim: int | None = None) -> None:
+        self.path = str(path)
+        self.table_name = table_name
+        self.embedding_dim = embedding_dim
+        self._db: Any = None
+        self._table: Any = None
+        self._lock = threading.RLock()
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _connect(self) -> Any:
+        if self._db is None:
+            import lancedb
+
+            Path(self.path).mkdir(parents=True, exist_ok=True)
+            self._db = lancedb.connect(self.path)
+        return self._db
+
+    def _open(self, create: bool = False) -> Any:
+        with self._lock:
+            if self._table is not None:
+                return self._table
+            db = self._connect()
+            if self.table_name in db.list_tables().tables:
+                self._table = db.open_table(self.table_name)
+                self._check_dim(self._table.schema)
+            elif create:
+                self._table = db.create_table(self.table_name, schema=_arrow_schema(self.embedding_dim))
+            return self._table
+
+    def _check_dim(self, schema: pa.Schema) -> None:
+        stored = schema.field("embedding").type.list_size if "embedding" in schema.names else None
+        if self.embedding_dim is None:
+            self.embedding_dim = stored
+        elif stored != self.embedding_dim:
+            raise ValueError(
+                f"table {self.table_name!r} holds {stored or 'no'}-dimension vectors, "
+                f"not {self.embedding_dim}; run `kbot reindex`"
+            )
+
+    def _ensure_fts(self, table: Any) -> None:
+        if not any(ix.index_type == "FTS" for ix in table.list_indices()):
+            from lancedb.index import FTS
+
+            table.create_index("content", config=FTS(with_position=False), replace=True)
+
+    def optimize(self) -> None:
+        """Fold recent writes into the indexes (new rows are searchable before this, just slower)."""
+        table = self._open()
+        if table is not None and table.count_rows():
+            self._ensure_fts(table)
+            table.optimize()
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(
+            self, path=self.path, table_name=self.table_name, embedding_dim=self.embedding_dim
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LanceDBDocumentStore:
+        return default_from_dict(cls, data)
+
+    # -- rows <-> documents -----------------------------------------------------------------------
+
+    def _to_row(self, doc: Document) -> dict[str, Any]:
+        meta = doc.meta or {}
+        row: dict[str, Any] = {
+            "id": doc.id,
+            "content": doc.content,
+            "meta": json.dumps(meta, default=str),
+            "scope": meta.get("scope") if isinstance(meta.get("scope"), str) else None,
+            "source": meta.get("source") if isinstance(meta.get("source"), str) else None,
+            "blob": doc.blob.data if doc.blob else None,
+            "blob_mime": doc.blob.mime_type if doc.blob else None,
+            "blob_meta": json.dumps(doc.blob.meta) if doc.blob else None,
+            "sparse": json.dumps(doc.sparse_embedding.to_dict()) if doc.sparse_embedding else None,
+            "has_embedding": doc.embedding is not None,
+        }
+        if self.embedding_dim:
+            if doc.embedding is not None and len(doc.embedding) != self.embedding_dim:
+                raise ValueError(
+                    f"document {doc.id} has a {len(doc.embedding)}-dimension embedding; "
+                    f"this store holds {self.embedding_dim}-dimension vectors"
+                )
+            row["embedding"] = doc.embedding if doc.embedding is not None else [0.0] * self.embedding_dim
+        elif doc.embedding is not None:
+            raise ValueError("this store keeps no vectors (embedder: none) but a document has an embedding")
+        return row
+
+    @staticmethod
+    def _to_document(row: dict[str, Any], score: float | None = None) -> Document:
+        blob = None
+        if row.get("blob") is not None:
+            blob = ByteStream(
+                data=row["blob"], mime_type=row.get("blob_mime"), meta=json.loads(row.get("blob_meta") or "{}")
+            )
+        embedding = row.get("embedding") if row.get("has_embedding") else None
+        sparse = SparseEmbedding.from_dict(json.loads(row["sparse"])) if row.get("sparse") else None
+        return Document(
+            id=row["id"],
+            content=row.get("content"),
+            meta=json.loads(row.get("meta") or "{}"),
+            blob=blob,
+            embedding=list(embedding) if embedding is not None else None,
+            sparse_embedding=sparse,
+            score=score,
+        )
+
+    def _columns(self, with_embedding: bool) -> list[str]:
+        return _ROW_COLUMNS + (["embedding"] if with_embedding and self.embedding_dim else [])
+
+    def _scan(self, where: str | None, columns: list[str]) -> list[dict[str, Any]]:
+        table = self._open()
+        if table is None:
+            return []
+        total = table.count_rows()
+        if not total:
+            return []
+        query = table.search().select(columns).limit(total)
+        if where:
+            query = query.where(where)
+        return query.to_arrow().to_pylist()
+
+    # -- the DocumentStore protocol ---------------------------------------------------------------
+
+    def count_documents(self) -> int:
+        table = self._open()
+        return table.count_rows() if table is not None else 0
+
+    def filter_documents(self, filters: dict[str, Any] | None = None) -> list[Document]:
+        validate_filters(filters)
+        sql, residual = split_filters(filters, PROMOTED)
+        docs = [self._to_document(r) for r in self._scan(sql, self._columns(with_embedding=True))]
+        if residual is not None:
+            docs = [d for d in docs if document_matches_filter(residual, d)]
+        return docs
+
+    def write_documents(self, documents: list[Document], policy: DuplicatePolicy = DuplicatePolicy.NONE) -> int:
+        if not isinstance(documents, list) or not all(isinstance(d, Document) for d in documents):
+            raise ValueError("write_documents expects a list of Document objects")
+        if not documents:
+            return 0
+        if policy == DuplicatePolicy.NONE:
+            policy = DuplicatePolicy.FAIL
+        latest: dict[str, Document] = {}
+        for doc in documents:
+            latest[doc.id] = doc  # the last of several same-id documents in one batch wins
+        with self._lock:
+            table = self._open(create=True)
+            existing = self._existing_ids(list(latest))
+            if policy == DuplicatePolicy.FAIL and existing:
+                raise DuplicateDocumentError(f"documents with ids {sorted(existing)[:5]} already exist")
+            if policy == DuplicatePolicy.SKIP:
+                latest = {k: v for k, v in latest.items() if k not in existing}
+            if not latest:
+                return 0
+            rows = [self._to_row(d) for d in latest.values()]
+            data = pa.Table.from_pylist(rows, schema=table.schema)
+            if existing:
+                table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(data)
+            else:
+                table.add(data)
+            self._ensure_fts(table)
+            return len(rows)
+
+    def delete_documents(self, document_ids: list[str]) -> None:
+        table = self._open()
+        if table is None or not document_ids:
+            return
+        for batch in _batches(document_ids, 500):
+            table.delete(f"id IN ({', '.join(sql_literal(i) for i in batch)})")
+
+    # -- the extended protocol --------------------------------------------------------------------
+
+    def delete_all_documents(self, recreate_index: bool = False) -> None:
+        with self._lock:
+            table = self._open()
+            if table is None:
+                return
+            if recreate_index:
+                self._connect().drop_table(self.table_name)
+                self._table = None
+            else:
+                table.delete("TRUE")
+
+    def _matching_ids(self, filters: dict[str, Any] | None) -> list[str]:
+        validate_filters(filters)
+        sql, residual = split_filters(filters, PROMOTED)
+        if residual is None:
+            return [r["id"] for r in self._scan(sql, ["id"])]
+        return [d.id for d in self.filter_documents(filters)]
+
+    def delete_by_filter(self, filters: dict[str, Any]) -> int:
+        with self._lock:
+            ids = self._matching_ids(filters)
+            self.delete_documents(ids)
+            return len(ids)
+
+    def update_by_filter(self, filters: dict[str, Any], meta: dict[str, Any]) -> int:
+        with self._lock:
+            docs = [replace(d, meta={**d.meta, **meta}) for d in self.filter_documents(filters)]
+            if docs:
+                self.write_documents(docs, policy=DuplicatePolicy.OVERWRITE)
+            return len(docs)
+
+    def chunk_metadata(self, filters: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """(id, meta) of matching documents, without reading their text or vectors."""
+        validate_filters(filters)
+        sql, residual = split_filters(filters, PROMOTED)
+        if residual is not None:
+            return [(d.id, d.meta) for d in self.filter_documents(filters)]
+        return [(r["id"], json.loads(r["meta"] or "{}")) for r in self._scan(sql, ["id", "meta"])]
+
+    def count_documents_by_filter(self, filters: dict[str, Any]) -> int:
+        return len(self._matching_ids(filters))
+
+    def _existing_ids(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in _batches(ids, 500):
+            rows = self._scan(f"id IN ({', '.join(sql_literal(i) for i in batch)})", ["id"])
+            found.update(r["id"] for r in rows)
+        return found
+
+    # -- retrieval ----------------------------------------------------------------------------------
+
+    def _prefilter(self, filters: dict[str, Any] | None) -> tuple[bool, str | None]:
+        """(anything can match, SQL prefilter); residual Python filters become an id list."""
+        validate_filters(filters)
+        sql, residual = split_filters(filters, PROMOTED)
+        if residual is None:
+            return True, sql
+        ids = [d.id for d in self.filter_documents(filters)]
+        if not ids:
+            return False, None
+        return True, f"id IN ({', '.join(sql_literal(i) for i in ids)})"
+
+    def bm25_retrieval(
+        self, query: str, filters: dict[str, Any] | None = None, top_k: int = 10
+    ) -> list[Document]:
+        table = self._open()
+        if table is None or not query.strip():
+            return []
+        possible, where = self._prefilter(filters)
+        if not possible:
+            return []
+        self._ensure_fts(table)
+        search = table.search(query, query_type="fts", fts_columns="content").limit(top_k)
+        search = search.select([*self._columns(with_embedding=False), "_score"])
+        if where:
+            search = search.where(where, prefilter=True)
+        return [self._to_document(r, score=float(r["_score"])) for r in search.to_arrow().to_pylist()]
+
+    def embedding_retrieval(
+        self, query_embedding: list[float], filters: dict[str, Any] | None = None, top_k: int = 10
+    ) -> list[Document]:
+        table = self._open()
+        if table is None or not self.embedding_dim:
+            return []
+        if len(query_embedding) != self.embedding_dim:
+            raise ValueError(
+                f"query embedding has {len(query_embedding)} dimensions; the store holds {self.embedding_dim}"
+            )
+        possible, where = self._prefilter(filters)
+        if not possible:
+            return []
+        where = f"has_embedding AND ({where})" if where else "has_embedding"
+        search = (
+            table.search(query_embedding, vector_column_name="embedding")
+            .distance_type("cosine")
+            .where(where, prefilter=True)
+            .select([*self._columns(with_embedding=False), "_distance"])
+            .limit(top_k)
+        )
+        return [
+            self._to_document(r, score=1.0 - float(r["_distance"])) for r in search.to_arrow().to_pylist()
+        ]
+
+    def hybrid_retrieval(
+        self,
+        query: str,
+        query_embedding: list[float],
+        filters: dict[str, Any] | None = None,
+        top_k: int = 10,
+        candidates: int | None = None,
+    ) -> list[Document]:
+        """Reciprocal rank fusion of BM25 and vector hits; score 1.0 means first in both lists."""
+        pool = candidates or max(top_k * 4, 20)
+        keyword = self.bm25_retrieval(query, filters=filters, top_k=pool)
+        vector = self.embedding_retrieval(query_embedding, filters=filters, top_k=pool)
+        return fuse_rankings([keyword, vector], top_k=top_k)
+
+
+def fuse_rankings(rankings: Iterable[list[Document]], top_k: int, k: int = RRF_K) -> list[Document]:
+    """Reciprocal rank fusion, normalised so a document ranked first everywhere scores 1.0."""
+    lists = [r for r in rankings]
+    scores: dict[str, float] = {}
+    docs: dict[str, Document] = {}
+    for ranking in lists:
+        for rank, doc in enumerate(ranking):
+            scores[doc.id] = scores.get(doc.id, 0.0) + 1.0 / (k + rank + 1)
+            docs.setdefault(doc.id, doc)
+    best = len(lists) / (k + 1) or 1.0
+    ordered = sorted(scores, key=lambda i: scores[i], reverse=True)[:top_k]
+    result = []
+    for doc_id in ordered:
+        doc = docs[doc_id]
+        result.append(Document(id=doc.id, content=doc.content, meta=doc.meta, blob=doc.blob,
+                               score=scores[doc_id] / best))
+    return result
+
+
+def _batches(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,127 @@
+"""Weaviate at scale, through weaviate-haystack; chosen with `store.kind: weaviate`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from haystack.dataclasses import Document
+from haystack.document_stores.types import DuplicatePolicy
+
+from bot.config import WeaviateSettings
+from bot.rag.stores.base import StoreUnavailable
+
+# Typed properties for the metadata kbot writes, so filters compare like with like.
+META_PROPERTIES = [
+    {"name": "scope", "dataType": ["text"], "tokenization": "field"},
+    {"name": "source", "dataType": ["text"], "tokenization": "field"},
+    {"name": "kind", "dataType": ["text"], "tokenization": "field"},
+    {"name": "title", "dataType": ["text"]},
+    {"name": "heading", "dataType": ["text"]},
+    {"name": "url", "dataType": ["text"], "tokenization": "field"},
+    {"name": "page", "dataType": ["int"]},
+    {"name": "chunk_index", "dataType": ["int"]},
+    {"name": "content_hash", "dataType": ["text"], "tokenization": "field"},
+    {"name": "chunking", "dataType": ["text"], "tokenization": "field"},
+    {"name": "uploader", "dataType": ["text"], "tokenization": "field"},
+    {"name": "indexed_at", "dataType": ["text"], "tokenization": "field"},
+]
+MANIFEST_SUFFIX = "KbotManifest"
+
+
+class WeaviateBackend:
+    kind = "weaviate"
+
+    def __init__(self, settings: WeaviateSettings) -> None:
+        from haystack_integrations.components.retrievers.weaviate import (
+            WeaviateBM25Retriever,
+            WeaviateEmbeddingRetriever,
+            WeaviateHybridRetriever,
+        )
+        from haystack_integrations.document_stores.weaviate import AuthApiKey, WeaviateDocumentStore
+        from haystack_integrations.document_stores.weaviate.document_store import DOCUMENT_COLLECTION_PROPERTIES
+        from haystack.utils import Secret
+        from weaviate.config import AdditionalConfig, Timeout
+
+        self.url = settings.url or ""
+        self.collection = settings.collection[:1].upper() + settings.collection[1:]
+        auth = AuthApiKey(api_key=Secret.from_token(settings.api_key.get_secret_value())) if settings.api_key else None
+        self._store = WeaviateDocumentStore(
+            url=self.url,
+            auth_client_secret=auth,
+            grpc_port=settings.grpc_port,
+            additional_config=AdditionalConfig(
+                timeout=Timeout(init=settings.timeout_s, query=settings.timeout_s, insert=max(settings.timeout_s, 60))
+            ),
+            collection_settings={
+                "class": self.collection,
+                "invertedIndexConfig": {"indexNullState": True},
+                "properties": DOCUMENT_COLLECTION_PROPERTIES + META_PROPERTIES,
+            },
+        )
+        try:
+            self._store.count_documents()
+        except Exception as exc:  # the client raises many kinds; the person needs one line
+            raise StoreUnavailable(f"cannot reach Weaviate at {self.url} ({_short(exc)})") from None
+        self._keyword = WeaviateBM25Retriever(document_store=self._store)
+        self._vector = WeaviateEmbeddingRetriever(document_store=self._store)
+        self._hybrid = WeaviateHybridRetriever(document_store=self._store)
+
+    @property
+    def document_store(self) -> Any:
+        return self._store
+
+    def keyword(self, query: str, filters: dict[str, Any], top_k: int) -> list[Document]:
+        return self._keyword.run(query=query, filters=filters, top_k=top_k)["documents"]
+
+    def vector(self, embedding: list[float], filters: dict[str, Any], top_k: int) -> list[Document]:
+        return self._vector.run(query_embedding=embedding, filters=filters, top_k=top_k)["documents"]
+
+    def hybrid(self, query: str, embedding: list[float], filters: dict[str, Any], top_k: int) -> list[Document]:
+        return self._hybrid.run(query=query, query_embedding=embedding, filters=filters, top_k=top_k)["documents"]
+
+    def chunk_metadata(self, filters: dict[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
+        return [(d.id, d.meta) for d in self._store.filter_documents(filters)]
+
+    def _manifest_collection(self) -> Any:
+        from weaviate.classes.config import DataType, Property
+
+        client = self._store.client
+        name = self.collection + MANIFEST_SUFFIX
+        if not client.collections.exists(name):
+            client.collections.create(name, properties=[Property(name="data", data_type=DataType.TEXT)])
+        return client.collections.get(name)
+
+    def read_manifest(self) -> dict[str, Any]:
+        objects = self._manifest_collection().query.fetch_objects(limit=1).objects
+        return json.loads(objects[0].properties["data"]) if objects else {}
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        from weaviate.util import generate_uuid5
+
+        collection = self._manifest_collection()
+        uuid = generate_uuid5("kbot-manifest")
+        properties = {"data": json.dumps(manifest)}
+        if collection.data.exists(uuid):
+            collection.data.replace(uuid=uuid, properties=properties)
+        else:
+            collection.data.insert(properties=properties, uuid=uuid)
+
+    def rebuild(self, documents: list[Document], embedding_dim: int | None) -> None:
+        """Weaviate re-embeds in place: vectors are overwritten object by object."""
+        for start in range(0, len(documents), 500):
+            self._store.write_documents(documents[start : start + 500], policy=DuplicatePolicy.OVERWRITE)
+
+    def optimize(self) -> None:
+        """Weaviate indexes on write."""
+
+    def describe(self) -> str:
+        return f"weaviate at {self.url} (collection {self.collection})"
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return (text[:160] + "…") if len(text) > 160 else (text or exc.__class__.__name__)
