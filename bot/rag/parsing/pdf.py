@@ -7,6 +7,7 @@ kbot gets a reason back either way.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 
 from bot.rag.parsing.pdf_worker import MEMORY_REASON, extract_pdf
 from bot.rag.parsing.types import ParsedDocument, ParseError, Section
@@ -43,20 +44,27 @@ def run_pdf_child(data: bytes, timeout_s: float, memory_mb: int) -> tuple:
     process.start()
     sender.close()
     try:
-        if not receiver.poll(timeout_s):
-            if process.is_alive():
-                raise ParseError(f"PDF parsing took longer than {timeout_s:g} s and was stopped")
-            raise ParseError(MEMORY_REASON.format(mb=memory_mb))
-        try:
-            return receiver.recv()
-        except (EOFError, OSError):
-            # The child died without answering: the kernel stopped it at the memory cap.
-            raise ParseError(MEMORY_REASON.format(mb=memory_mb)) from None
+        if receiver.poll(timeout_s):
+            try:
+                return receiver.recv()
+            except (EOFError, OSError):
+                pass  # the child died without answering
+        elif process.is_alive():
+            raise ParseError(f"PDF parsing took longer than {timeout_s:g} s and was stopped")
+        process.join(5)
+        raise ParseError(_death_reason(process.exitcode, memory_mb))
     finally:
         if process.is_alive():
             process.kill()
         process.join(5)
         receiver.close()
+
+
+def _death_reason(exitcode: int | None, memory_mb: int) -> str:
+    if exitcode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT):
+        # Out of address space inside native code shows up as a kill or an abort.
+        return MEMORY_REASON.format(mb=memory_mb)
+    return f"the PDF parser stopped unexpectedly (exit code {exitcode}); the file may be damaged"
 
 
 def parse_pdf(data: bytes, timeout_s: float = 60.0, memory_mb: int = 1024) -> ParsedDocument:

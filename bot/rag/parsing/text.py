@@ -17,6 +17,21 @@ def looks_binary(data: bytes) -> bool:
     return bool(sample) and controls / len(sample) > 0.05
 
 
+_WESTERN_GUESSES = {
+    "cp1250", "cp1252", "cp1257", "cp775", "cp850", "cp437", "latin_1", "iso8859_1", "iso8859_2",
+    "iso8859_4", "iso8859_10", "iso8859_13", "iso8859_15", "mac_roman", "mac_iceland", "mac_turkish",
+    "mac_latin2", "hp_roman8",
+}
+
+
+def _decodes_cleanly(data: bytes, encoding: str) -> bool:
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return not any("\x80" <= ch <= "\x9f" for ch in text)
+
+
 def decode_text(data: bytes, warnings: list[str]) -> str:
     """Decode text bytes, appending a warning when it was not UTF-8."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -31,6 +46,10 @@ def decode_text(data: bytes, warnings: list[str]) -> str:
 
     best = from_bytes(data).best()
     encoding = best.encoding if best is not None else "cp1252"
+    if encoding in _WESTERN_GUESSES and _decodes_cleanly(data, "cp1252"):
+        # Short Western text fits many Latin code pages equally well; Windows-1252 is by far the
+        # most common, so it wins the tie.
+        encoding = "cp1252"
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError):

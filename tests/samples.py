@@ -1,0 +1,110 @@
+"""Builders for sample and hostile documents, written into a test's temp folder."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from pathlib import Path
+
+
+def make_pdf(path: Path, pages: list[str], title: str | None = None) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def make_encrypted_pdf(path: Path) -> Path:
+    from pypdf import PdfReader, PdfWriter
+
+    plain = make_pdf(path.with_suffix(".plain.pdf"), ["Top secret salary bands."])
+    writer = PdfWriter()
+    for page in PdfReader(plain).pages:
+        writer.add_page(page)
+    writer.encrypt(user_password="hunter2", owner_password="owner", algorithm="RC4-128")
+    with path.open("wb") as fh:
+        writer.write(fh)
+    plain.unlink()
+    return path
+
+
+def make_scanned_pdf(path: Path) -> Path:
+    """Pages with pictures and drawings only, as a scanner produces: no text layer."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    for _ in range(2):
+        pdf.add_page()
+        pdf.set_fill_color(200, 200, 200)
+        pdf.rect(20, 20, 170, 250, style="F")
+    pdf.output(str(path))
+    return path
+
+
+def _raw_pdf(content_streams: list[bytes], stream_refs: list[int]) -> bytes:
+    """A minimal one-page PDF whose /Contents is an array referencing the given (compressed) streams."""
+    objects: list[bytes] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents [" + b" ".join(f"{5 + i} 0 R".encode() for i in stream_refs) + b"] >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for data in content_streams:
+        objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream")
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def make_bomb_pdf(path: Path, stream_mb: int = 60, copies: int = 30) -> Path:
+    """One small compressed stream that inflates to `stream_mb` MB, referenced `copies` times."""
+    inflated = b" " * (stream_mb * 1024 * 1024)
+    path.write_bytes(_raw_pdf([zlib.compress(inflated, 9)], [0] * copies))
+    return path
+
+
+def make_slow_pdf(path: Path, operators: int = 300_000, copies: int = 4) -> Path:
+    """A content stream of endless tiny text operations: cheap to store, slow to extract."""
+    ops = b"BT /F1 1 Tf 1 1 Td (a) Tj ET\n" * operators
+    path.write_bytes(_raw_pdf([zlib.compress(ops, 9)], [0] * copies))
+    return path
+
+
+def make_docx(path: Path) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = "Team rituals"
+    document.add_paragraph("Team rituals", style="Title")
+    document.add_paragraph("Standups", style="Heading 1")
+    document.add_paragraph("The daily standup starts at 09:45 and lasts fifteen minutes.")
+    document.add_paragraph("Retrospectives", style="Heading 1")
+    document.add_paragraph("Retrospectives happen every second Friday after the demo.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "Facilitator"
+    table.rows[0].cells[1].text = "rotates alphabetically"
+    document.save(str(path))
+    return path
+
+
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+)
