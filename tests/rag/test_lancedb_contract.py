@@ -16,7 +16,7 @@ from bot.rag.stores.lancedb import LanceDBDocumentStore
 def _same_embedding(a: list[float] | None, b: list[float] | None) -> bool:
     if a is None or b is None:
         return a is b
-    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-6) for x, y in zip(a, b))
+    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-6) for x, y in zip(a, b, strict=True))
 
 
 class TestLanceDBContract(DocumentStoreBaseExtendedTests):

@@ -24,8 +24,7 @@ def extract_pdf(data: bytes, memory_mb: int, conn: Connection) -> None:
 
 
 def _extract(data: bytes, memory_mb: int) -> tuple[str, ...]:
-    from pypdf import PdfReader
-    from pypdf import PasswordType
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, LimitReachedError, PdfReadError
 
     try:

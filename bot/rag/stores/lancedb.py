@@ -7,9 +7,9 @@ columns so the filters on every query (scope) and on replace/delete (source) run
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from haystack.document_stores.errors import DuplicateDocumentError
 from haystack.document_stores.types import DuplicatePolicy
 from haystack.utils.filters import document_matches_filter
 
-from bot.rag.stores.filters import sql_literal, split_filters, validate_filters
+from bot.rag.stores.filters import split_filters, sql_literal, validate_filters
 
 PROMOTED = {"id": "id", "meta.scope": "scope", "meta.source": "source"}
 RRF_K = 60
@@ -55,6 +55,7 @@ class LanceDBDocumentStore:
         self._db: Any = None
         self._table: Any = None
         self._lock = threading.RLock()
+        self._dim_conflict: str | None = None
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -79,14 +80,18 @@ class LanceDBDocumentStore:
             return self._table
 
     def _check_dim(self, schema: pa.Schema) -> None:
+        """Adopt the table's dimension; remember a conflict so writes and vector search refuse it."""
         stored = schema.field("embedding").type.list_size if "embedding" in schema.names else None
-        if self.embedding_dim is None:
-            self.embedding_dim = stored
-        elif stored != self.embedding_dim:
-            raise ValueError(
+        if self.embedding_dim is not None and stored != self.embedding_dim:
+            self._dim_conflict = (
                 f"table {self.table_name!r} holds {stored or 'no'}-dimension vectors, "
                 f"not {self.embedding_dim}; run `kbot reindex`"
             )
+        self.embedding_dim = stored
+
+    def _refuse_dim_conflict(self) -> None:
+        if self._dim_conflict:
+            raise ValueError(self._dim_conflict)
 
     def _ensure_fts(self, table: Any) -> None:
         if not any(ix.index_type == "FTS" for ix in table.list_indices()):
@@ -197,6 +202,7 @@ class LanceDBDocumentStore:
             latest[doc.id] = doc  # the last of several same-id documents in one batch wins
         with self._lock:
             table = self._open(create=True)
+            self._refuse_dim_conflict()
             existing = self._existing_ids(list(latest))
             if policy == DuplicatePolicy.FAIL and existing:
                 raise DuplicateDocumentError(f"documents with ids {sorted(existing)[:5]} already exist")
@@ -304,6 +310,7 @@ class LanceDBDocumentStore:
         self, query_embedding: list[float], filters: dict[str, Any] | None = None, top_k: int = 10
     ) -> list[Document]:
         table = self._open()
+        self._refuse_dim_conflict()
         if table is None or not self.embedding_dim:
             return []
         if len(query_embedding) != self.embedding_dim:

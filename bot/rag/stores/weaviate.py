@@ -33,6 +33,7 @@ class WeaviateBackend:
     kind = "weaviate"
 
     def __init__(self, settings: WeaviateSettings) -> None:
+        from haystack.utils import Secret
         from haystack_integrations.components.retrievers.weaviate import (
             WeaviateBM25Retriever,
             WeaviateEmbeddingRetriever,
@@ -40,7 +41,6 @@ class WeaviateBackend:
         )
         from haystack_integrations.document_stores.weaviate import AuthApiKey, WeaviateDocumentStore
         from haystack_integrations.document_stores.weaviate.document_store import DOCUMENT_COLLECTION_PROPERTIES
-        from haystack.utils import Secret
         from weaviate.config import AdditionalConfig, Timeout
 
         self.url = settings.url or ""

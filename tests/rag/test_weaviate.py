@@ -1,0 +1,49 @@
+"""Weaviate: the same Haystack contract suite when a server is configured; a clear line when unreachable."""
+
+from __future__ import annotations
+
+import pytest
+from haystack.testing.document_store import DocumentStoreBaseExtendedTests
+
+from bot.cli import main
+from bot.config import WeaviateSettings
+from bot.rag.stores.base import StoreUnavailable
+from tests.fakes.http_site import closed_port_url
+from tests.rag.stores import make_backend, needs_weaviate
+
+
+@needs_weaviate
+class TestWeaviateContract(DocumentStoreBaseExtendedTests):
+    @pytest.fixture
+    def document_store(self, tmp_path):
+        backend = make_backend("weaviate", tmp_path, None)
+        yield backend.document_store
+        backend.document_store.client.collections.delete(backend.collection)
+        backend.close()
+
+    def test_write_documents(self, document_store) -> None:
+        from haystack.dataclasses import Document
+
+        assert document_store.write_documents([Document(content="test doc")]) == 1
+
+
+def test_unreachable_weaviate_is_one_line_naming_the_url() -> None:
+    from bot.rag.stores.weaviate import WeaviateBackend
+
+    url = closed_port_url().rstrip("/")
+    with pytest.raises(StoreUnavailable) as failure:
+        WeaviateBackend(WeaviateSettings(url=url, timeout_s=2, grpc_port=1))
+    message = str(failure.value)
+    assert message.startswith(f"cannot reach Weaviate at {url} (") and "\n" not in message
+
+
+def test_cli_reports_unreachable_weaviate_without_traceback(tmp_path, capsys, monkeypatch) -> None:
+    url = closed_port_url().rstrip("/")
+    config = tmp_path / "config.yaml"
+    config.write_text("store:\n  kind: weaviate\n  weaviate:\n    url: ${TEST_WEAVIATE}\n    timeout_s: 2\n"
+                      "embedder:\n  kind: none\n")
+    monkeypatch.setenv("TEST_WEAVIATE", url)
+    assert main(["--config", str(config), "status"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and f"cannot reach Weaviate at {url}" in err
+    assert "Traceback" not in err

@@ -1,0 +1,72 @@
+"""`kbot ingest / search / status / delete` end to end, in-process, on a temp project."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.samples import make_encrypted_pdf, make_pdf
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# Alpha\n\nThe alpha team owns billing.")
+    (tmp_path / "docs" / "b.txt").write_text("The beta team owns search and ranking.")
+    (tmp_path / "docs" / "c.html").write_text(
+        "<html><body><h1>Gamma</h1><p>The gamma team owns mobile.</p></body></html>"
+    )
+    make_pdf(tmp_path / "docs" / "d.pdf", ["Delta page one: onboarding.", "Delta page two: the delta team owns infra."])
+    make_encrypted_pdf(tmp_path / "docs" / "bad.pdf")
+    (tmp_path / "docs" / ".hidden.md").write_text("hidden files are skipped")
+    (tmp_path / "config.yaml").write_text("data_dir: state\nknowledge:\n  paths: [docs]\nembedder:\n  kind: none\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_ingest_batch_summary_names_the_failure(project: Path, capsys) -> None:
+    assert main(["ingest"]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("4/5 indexed; failed: bad.pdf (password-protected (remove the password")
+    assert "failed: docs/bad.pdf: password-protected" in err
+    assert main(["ingest", "docs/a.md"]) == 0
+    assert capsys.readouterr().out.startswith("1/1 indexed (1 unchanged)")
+
+
+def test_search_json_and_scopes(project: Path, capsys) -> None:
+    main(["ingest", "docs/a.md", "docs/d.pdf"])
+    main(["ingest", "docs/b.txt", "--scope", "slack:T1"])
+    capsys.readouterr()
+    assert main(["search", "team owns", "--json", "--top-k", "10"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert {h["source"] for h in hits} == {"docs/a.md", "docs/d.pdf"}
+    assert all({"source", "page", "score", "text", "scope"} <= set(h) for h in hits)
+    assert next(h for h in hits if h["source"] == "docs/d.pdf")["page"] == 2
+    main(["search", "team owns", "--json", "--scope", "slack:T1"])
+    assert [h["source"] for h in json.loads(capsys.readouterr().out)] == ["docs/b.txt"]
+    main(["search", "team owns", "--json", "--scope", "global", "--scope", "slack:T1"])
+    assert len(json.loads(capsys.readouterr().out)) == 3
+
+
+def test_status_and_delete(project: Path, capsys) -> None:
+    main(["ingest", "docs/a.md", "docs/d.pdf"])
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert (status["documents"], status["chunks"], status["store"]) == (2, 3, "lancedb")
+    assert status["embedder"].startswith("none") and status["data_dir_bytes"] > 0
+    assert main(["delete", "docs/d.pdf"]) == 0
+    assert capsys.readouterr().out.strip() == "deleted docs/d.pdf: 2 chunks"
+    assert main(["delete", str(project / "docs" / "a.md")]) == 0  # a path names the same source
+    assert main(["delete", "docs/nope.md"]) == 1
+    assert "no indexed source named 'docs/nope.md'" in capsys.readouterr().err
+    main(["status", "--json"])
+    assert json.loads(capsys.readouterr().out)["chunks"] == 0
+
+
+def test_missing_path_is_reported(project: Path, capsys) -> None:
+    assert main(["ingest", "docs/a.md", "nowhere.pdf"]) == 1
+    assert "1/2 indexed; failed: nowhere.pdf (no such file or folder)" in capsys.readouterr().out
