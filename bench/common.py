@@ -1,0 +1,38 @@
+"""Small helpers shared by the benchmarks: percentiles, peak memory, sample text."""
+
+from __future__ import annotations
+
+import random
+import resource
+import statistics
+
+WORDS = (
+    "policy vacation expense travel laptop security incident onboarding payroll office network backup deploy "
+    "release review budget customer contract invoice meeting schedule holiday benefit insurance training "
+    "password account access manager report team project roadmap quarter goal metric dashboard alert "
+    "database server cluster storage latency throughput queue worker cache index search ranking model"
+).split()
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(samples: list[float]) -> str:
+    ms = [s * 1000 for s in samples]
+    return f"p50 {percentile(ms, 50):7.2f} ms  p95 {percentile(ms, 95):7.2f} ms  mean {statistics.mean(ms):7.2f} ms"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process and its (waited-for) children, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)) + "."

@@ -1,0 +1,84 @@
+"""Ingestion throughput with local embeddings: a 100-page text PDF and a folder of 200 Markdown files.
+
+Run: .venv/bin/python bench/ingest.py   (needs the test extra for fpdf2)
+Prints pages/s, chunks/s, total seconds and peak RSS. Target: the PDF searchable in 10 s or less.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import peak_rss_mb, sentence  # noqa: E402
+from bot.app import build_indexer, build_knowledge_base  # noqa: E402
+from bot.config import parse_settings  # noqa: E402
+from bot.rag.ingest import expand  # noqa: E402
+
+
+def make_pdf(path: Path, pages: int, words_per_page: int, rng: random.Random) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=9)
+    for number in range(pages):
+        pdf.add_page()
+        text = f"Page {number + 1}. " + " ".join(sentence(rng, 12) for _ in range(words_per_page // 13))
+        pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+
+
+def make_markdown(folder: Path, files: int, rng: random.Random) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        sections = "\n\n".join(f"## Section {s}\n\n" + " ".join(sentence(rng, 14) for _ in range(8))
+                               for s in range(3))
+        (folder / f"note-{i:03}.md").write_text(f"# Note {i}\n\n{sections}\n")
+
+
+def main() -> None:
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        make_pdf(root / "manual.pdf", pages=100, words_per_page=400, rng=rng)
+        make_markdown(root / "notes", files=200, rng=rng)
+        settings = parse_settings({"data_dir": str(root / "data"), "embedder": {"kind": "local"}}, root=root)
+
+        started = time.perf_counter()
+        kb = build_knowledge_base(settings)
+        kb.embedder.warm_up()
+        load_s = time.perf_counter() - started
+        indexer = build_indexer(settings, kb)
+
+        started = time.perf_counter()
+        pdf = indexer.index_path(root / "manual.pdf", "manual.pdf")
+        hits = kb.search("Page 57 policy", ["global"], top_k=1)
+        pdf_s = time.perf_counter() - started
+        assert pdf.status == "indexed" and hits, pdf
+
+        started = time.perf_counter()
+        targets, _ = expand([root / "notes"], root)
+        md_chunks = 0
+        for target in targets:
+            outcome = indexer.index_path(target.path, target.source)
+            md_chunks += outcome.chunks
+        kb.optimize()
+        md_s = time.perf_counter() - started
+
+        print("bench/ingest.py — local embeddings (all-MiniLM-L6-v2), LanceDB, 2-core CPU")
+        print(f"model load (once per process):      {load_s:6.2f} s")
+        print(f"100-page PDF: {pdf.pages} pages, {pdf.chunks} chunks, parsed+embedded+written+searchable in "
+              f"{pdf_s:6.2f} s  -> {pdf.pages / pdf_s:6.1f} pages/s, {pdf.chunks / pdf_s:6.1f} chunks/s "
+              f"(target <= 10 s: {'met' if pdf_s <= 10 else 'MISSED'})")
+        print(f"200 Markdown files: {md_chunks} chunks in {md_s:6.2f} s -> {len(targets) / md_s:6.1f} files/s, "
+              f"{md_chunks / md_s:6.1f} chunks/s")
+        print(f"total (both, excluding model load): {pdf_s + md_s:6.2f} s")
+        print(f"peak RSS: {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Query latency of keyword, vector and hybrid retrieval at 10k and 100k chunks, with a scope filter.
+
+Run: .venv/bin/python bench/retrieval.py [--sizes 10000 100000] [--queries 200]
+Vectors are random unit vectors (the store's cost does not depend on what they mean); query
+embedding with the local model is timed separately. Target: hybrid p95 at 100k chunks <= 20 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from haystack.dataclasses import Document  # noqa: E402
+from haystack.document_stores.types import DuplicatePolicy  # noqa: E402
+
+from bench.common import WORDS, peak_rss_mb, sentence, summary_ms  # noqa: E402
+from bot.rag.stores.filters import scope_filter  # noqa: E402
+from bot.rag.stores.lancedb_backend import LanceDBBackend  # noqa: E402
+
+DIM = 384
+SCOPES = ["global"] + [f"slack:T{i}" for i in range(19)]
+
+
+def build(path: Path, size: int, rng: random.Random) -> LanceDBBackend:
+    backend = LanceDBBackend(path, DIM)
+    np_rng = np.random.default_rng(1)
+    batch = 5000
+    for start in range(0, size, batch):
+        vectors = np_rng.standard_normal((min(batch, size - start), DIM)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        docs = [
+            Document(
+                id=f"c{start + i}",
+                content=" ".join(sentence(rng, 15) for _ in range(8)),
+                meta={"scope": SCOPES[(start + i) % len(SCOPES)], "source": f"doc{(start + i) // 20}.md"},
+                embedding=vectors[i].tolist(),
+            )
+            for i in range(len(vectors))
+        ]
+        backend.document_store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE)
+    backend.optimize()
+    return backend
+
+
+def time_queries(fn, queries: list, warmup: int = 5) -> list[float]:
+    for q in queries[:warmup]:
+        fn(q)
+    samples = []
+    for q in queries:
+        started = time.perf_counter()
+        fn(q)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    rng = random.Random(3)
+    texts = [" ".join(rng.sample(WORDS, 3)) for _ in range(args.queries)]
+    np_rng = np.random.default_rng(2)
+    vectors = np_rng.standard_normal((args.queries, DIM)).astype(np.float32)
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).tolist()
+    filters = scope_filter(["global", "slack:T3"])  # 2 of 20 scopes: 10% of chunks visible
+
+    print("bench/retrieval.py — LanceDB, scope filter on (2 of 20 scopes), top_k 5, 2-core CPU")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            backend = build(Path(tmp) / "store", size, rng)
+            build_s = time.perf_counter() - started
+            pairs = list(zip(texts, vectors, strict=True))
+            keyword = time_queries(lambda p: backend.keyword(p[0], filters, 5), pairs)
+            vector = time_queries(lambda p: backend.vector(p[1], filters, 5), pairs)
+            hybrid = time_queries(lambda p: backend.hybrid(p[0], p[1], filters, 5), pairs)
+            print(f"{size:>7} chunks (built in {build_s:5.1f} s)")
+            print(f"  keyword  {summary_ms(keyword)}")
+            print(f"  vector   {summary_ms(vector)}")
+            print(f"  hybrid   {summary_ms(hybrid)}")
+            backend.close()
+
+    from bot.config import EmbedderSettings
+    from bot.rag.embedders import build_embedder
+
+    embedder = build_embedder(EmbedderSettings(kind="local"))
+    embedder.warm_up()
+    embed = time_queries(embedder.embed_query, texts[:100])
+    print(f"query embedding (local all-MiniLM-L6-v2, excluded above)  {summary_ms(embed)}")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
