@@ -6,11 +6,14 @@ import random
 import resource
 import statistics
 
-WORDS = (
-    "policy vacation expense travel laptop security incident onboarding payroll office network backup deploy "
-    "release review budget customer contract invoice meeting schedule holiday benefit insurance training "
-    "password account access manager report team project roadmap quarter goal metric dashboard alert "
-    "database server cluster storage latency throughput queue worker cache index search ranking model"
+WORDS = " ".join(
+    [
+        "policy vacation expense travel laptop security incident onboarding payroll office network backup",
+        "deploy release review budget customer contract invoice meeting schedule holiday benefit insurance",
+        "training password account access manager report team project roadmap quarter goal metric dashboard",
+        "alert database server cluster storage latency throughput queue worker cache index search ranking",
+        "model",
+    ]
 ).split()
 
 

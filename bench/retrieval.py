@@ -80,9 +80,9 @@ def main() -> None:
             backend = build(Path(tmp) / "store", size, rng)
             build_s = time.perf_counter() - started
             pairs = list(zip(texts, vectors, strict=True))
-            keyword = time_queries(lambda p: backend.keyword(p[0], filters, 5), pairs)
-            vector = time_queries(lambda p: backend.vector(p[1], filters, 5), pairs)
-            hybrid = time_queries(lambda p: backend.hybrid(p[0], p[1], filters, 5), pairs)
+            keyword = time_queries(lambda p, b=backend: b.keyword(p[0], filters, 5), pairs)
+            vector = time_queries(lambda p, b=backend: b.vector(p[1], filters, 5), pairs)
+            hybrid = time_queries(lambda p, b=backend: b.hybrid(p[0], p[1], filters, 5), pairs)
             print(f"{size:>7} chunks (built in {build_s:5.1f} s)")
             print(f"  keyword  {summary_ms(keyword)}")
             print(f"  vector   {summary_ms(vector)}")
