@@ -17,7 +17,7 @@ from haystack.dataclasses import Document
 
 from bot.config import KnowledgeSettings
 from bot.rag.knowledge_base import KnowledgeBase, source_filter
-from bot.rag.parsing import Limits, ParsedDocument, ParseError, kind_for, parse_bytes, parse_url
+from bot.rag.parsing import Limits, ParsedDocument, ParseError, check_size, kind_for, parse_bytes, parse_url
 from bot.rag.splitting import split_words
 
 # stage, done, total — e.g. ("reading", 40, 120) pages or ("embedding", 200, 318) chunks
@@ -63,13 +63,7 @@ class Indexer:
     ) -> IndexOutcome:
         try:
             kind = kind_for(path.name)
-            size = path.stat().st_size
-            if size == 0:
-                raise ParseError("empty file")
-            if size > self.limits.max_bytes:
-                raise ParseError(
-                    f"too large ({size / 1e6:.1f} MB; the limit is {self.limits.max_mb:g} MB, knowledge.max_file_mb)"
-                )
+            check_size(path.stat().st_size, self.limits)
             data = path.read_bytes()
         except ParseError as exc:
             return IndexOutcome(source, "failed", reason=exc.reason)

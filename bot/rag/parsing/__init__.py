@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.rag.parsing.types import Limits, ParsedDocument, ParseError, Section
-from bot.rag.parsing.url import fetch, is_url
+from bot.rag.parsing.url import fetch, is_url, too_large
 
 __all__ = [
     "Limits", "ParsedDocument", "ParseError", "Section", "SUPPORTED_SUFFIXES",
-    "is_url", "parse_bytes", "parse_file", "parse_url", "kind_for",
+    "is_url", "parse_bytes", "parse_url", "kind_for", "check_size",
 ]
 
 SUFFIX_KINDS = {
@@ -42,13 +42,16 @@ def kind_for(name: str) -> str:
     return SUFFIX_KINDS[suffix]
 
 
-def parse_bytes(data: bytes, kind: str, limits: Limits) -> ParsedDocument:
-    if not data:
+def check_size(size: int, limits: Limits) -> None:
+    """Refuse empty and oversized input before reading or parsing it."""
+    if size == 0:
         raise ParseError("empty file")
-    if len(data) > limits.max_bytes:
-        raise ParseError(
-            f"too large ({len(data) / 1e6:.1f} MB; the limit is {limits.max_mb:g} MB, knowledge.max_file_mb)"
-        )
+    if size > limits.max_bytes:
+        raise ParseError(too_large(size, limits.max_bytes))
+
+
+def parse_bytes(data: bytes, kind: str, limits: Limits) -> ParsedDocument:
+    check_size(len(data), limits)
     if kind == "pdf":
         from bot.rag.parsing.pdf import parse_pdf
 
@@ -77,16 +80,6 @@ def parse_bytes(data: bytes, kind: str, limits: Limits) -> ParsedDocument:
         raise ParseError("no text in the file (only whitespace)")
     parsed.warnings.extend(warnings)
     return parsed
-
-
-def parse_file(path: Path, limits: Limits) -> ParsedDocument:
-    kind = kind_for(path.name)
-    size = path.stat().st_size
-    if size == 0:
-        raise ParseError("empty file")
-    if size > limits.max_bytes:
-        raise ParseError(f"too large ({size / 1e6:.1f} MB; the limit is {limits.max_mb:g} MB, knowledge.max_file_mb)")
-    return parse_bytes(path.read_bytes(), kind, limits)
 
 
 def parse_url(url: str, limits: Limits) -> tuple[ParsedDocument, bytes]:

@@ -31,13 +31,13 @@ def fetch(url: str, max_bytes: int, timeout_s: float) -> Fetched:
                 raise ParseError(f"the server answered HTTP {response.status_code} {response.reason_phrase}")
             declared = int(response.headers.get("content-length") or 0)
             if declared > max_bytes:
-                raise ParseError(_too_large(declared, max_bytes))
+                raise ParseError(too_large(declared, max_bytes))
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
-                    raise ParseError(_too_large(size, max_bytes, at_least=True))
+                    raise ParseError(too_large(size, max_bytes, at_least=True))
                 chunks.append(chunk)
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             return Fetched(url=str(response.url), data=b"".join(chunks), content_type=content_type)
@@ -62,6 +62,7 @@ def _connect_reason(exc: Exception) -> str:
     return "could not connect"
 
 
-def _too_large(size: int, limit: int, at_least: bool = False) -> str:
+def too_large(size: int, limit: int, at_least: bool = False) -> str:
+    """The one wording of the size refusal, for files, uploads and downloads alike."""
     more = "over " if at_least else ""
     return f"too large ({more}{size / 1e6:.1f} MB; the limit is {limit / 1e6:g} MB, knowledge.max_file_mb)"
