@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import resource
 import statistics
@@ -37,5 +38,15 @@ def peak_rss_mb() -> float:
     return max(own, children) / 1024
 
 
+# A Zipf-distributed vocabulary of 20k terms, as real text has: a few words everywhere, most words rare.
+# (With only the 51 words above, every query term is in nearly every chunk and BM25 must score them all.)
+VOCABULARY = WORDS + [f"term{i}" for i in range(20_000)]
+ZIPF_WEIGHTS = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(VOCABULARY))))
+
+
+def zipf_words(rng: random.Random, count: int) -> list[str]:
+    return rng.choices(VOCABULARY, cum_weights=ZIPF_WEIGHTS, k=count)
+
+
 def sentence(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(words)) + "."
+    return " ".join(zipf_words(rng, words)) + "."

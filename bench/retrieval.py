@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from haystack.dataclasses import Document  # noqa: E402
 from haystack.document_stores.types import DuplicatePolicy  # noqa: E402
 
-from bench.common import WORDS, peak_rss_mb, sentence, summary_ms  # noqa: E402
+from bench.common import peak_rss_mb, sentence, summary_ms, zipf_words  # noqa: E402
 from bot.rag.stores.filters import scope_filter  # noqa: E402
 from bot.rag.stores.lancedb_backend import LanceDBBackend  # noqa: E402
 
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
     rng = random.Random(3)
-    texts = [" ".join(rng.sample(WORDS, 3)) for _ in range(args.queries)]
+    texts = [" ".join(zipf_words(rng, 3)) for _ in range(args.queries)]
     np_rng = np.random.default_rng(2)
     vectors = np_rng.standard_normal((args.queries, DIM)).astype(np.float32)
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).tolist()

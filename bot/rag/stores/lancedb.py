@@ -10,6 +10,7 @@ import json
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from haystack.document_stores.errors import DuplicateDocumentError
 from haystack.document_stores.types import DuplicatePolicy
 from haystack.utils.filters import document_matches_filter
 
+from bot.rag.stores.chunk_cache import ChunkCache, scopes_of
 from bot.rag.stores.filters import split_filters, sql_literal, validate_filters
 
 PROMOTED = {"id": "id", "meta.scope": "scope", "meta.source": "source"}
@@ -48,10 +50,21 @@ def _arrow_schema(embedding_dim: int | None) -> pa.Schema:
 class LanceDBDocumentStore:
     """Documents in one LanceDB table on disk; opened lazily so construction stays cheap."""
 
-    def __init__(self, path: str | Path, table_name: str = "chunks", embedding_dim: int | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        table_name: str = "chunks",
+        embedding_dim: int | None = None,
+        cache_rows: int = 300_000,
+    ) -> None:
         self.path = str(path)
         self.table_name = table_name
         self.embedding_dim = embedding_dim
+        # Tables up to this many chunks are searched from an in-memory copy (about 2.5 KB a chunk
+        # at 384 dims: vector, text, metadata); larger ones are searched by LanceDB alone.
+        self.cache_rows = cache_rows
+        self._cache: ChunkCache | None = None
+        self._indexes_ready = ""  # which open table is known to have its indexes
         self._db: Any = None
         self._table: Any = None
         self._lock = threading.RLock()
@@ -64,7 +77,8 @@ class LanceDBDocumentStore:
             import lancedb
 
             Path(self.path).mkdir(parents=True, exist_ok=True)
-            self._db = lancedb.connect(self.path)
+            # Another process (`kbot ingest` beside `kbot run`) may write: look for new versions each second.
+            self._db = lancedb.connect(self.path, read_consistency_interval=timedelta(seconds=1))
         return self._db
 
     def _open(self, create: bool = False) -> Any:
@@ -93,22 +107,34 @@ class LanceDBDocumentStore:
         if self._dim_conflict:
             raise ValueError(self._dim_conflict)
 
-    def _ensure_fts(self, table: Any) -> None:
-        if not any(ix.index_type == "FTS" for ix in table.list_indices()):
-            from lancedb.index import FTS
+    def _ensure_indexes(self, table: Any) -> None:
+        """Full-text on content; scalar indexes on the columns every query and replace filters on."""
+        if self._indexes_ready == table.name + str(id(table)):
+            return
+        present = {tuple(ix.columns) for ix in table.list_indices()}
+        if ("content",) not in present or ("scope",) not in present:
+            from lancedb.index import FTS, Bitmap, BTree
 
-            table.create_index("content", config=FTS(with_position=False), replace=True)
+            wanted = {"content": FTS(with_position=False), "scope": Bitmap(), "source": BTree(), "id": BTree()}
+            for column, config in wanted.items():
+                if (column,) not in present:
+                    table.create_index(column, config=config, replace=True)
+        self._indexes_ready = table.name + str(id(table))
 
     def optimize(self) -> None:
         """Fold recent writes into the indexes (new rows are searchable before this, just slower)."""
         table = self._open()
         if table is not None and table.count_rows():
-            self._ensure_fts(table)
+            self._ensure_indexes(table)
             table.optimize()
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(
-            self, path=self.path, table_name=self.table_name, embedding_dim=self.embedding_dim
+            self,
+            path=self.path,
+            table_name=self.table_name,
+            embedding_dim=self.embedding_dim,
+            cache_rows=self.cache_rows,
         )
 
     @classmethod
@@ -216,7 +242,7 @@ class LanceDBDocumentStore:
                 table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(data)
             else:
                 table.add(data)
-            self._ensure_fts(table)
+            self._ensure_indexes(table)
             return len(rows)
 
     def delete_documents(self, document_ids: list[str]) -> None:
@@ -290,6 +316,29 @@ class LanceDBDocumentStore:
             return False, None
         return True, f"id IN ({', '.join(sql_literal(i) for i in ids)})"
 
+    def _cache_for(self, table: Any, filters: dict[str, Any] | None) -> tuple[ChunkCache | None, list[str] | None]:
+        """The in-memory copy and the scopes to search, when this query can be answered from memory."""
+        if table is None or not self.embedding_dim or self._dim_conflict:
+            return None, None
+        scopes = scopes_of(filters)
+        if scopes is False:
+            return None, None
+        with self._lock:
+            version = table.version
+            if self._cache is None or self._cache.version != version:
+                self._cache = None
+                if table.count_rows() <= self.cache_rows:
+                    self._cache = ChunkCache.load(table, version, self.embedding_dim)
+        return self._cache, scopes  # type: ignore[return-value]
+
+    def _fts(self, table: Any, query: str, where: str | None, top_k: int, columns: list[str]) -> list[dict]:
+        self._ensure_indexes(table)
+        search = table.search(query, query_type="fts", fts_columns="content").limit(top_k)
+        search = search.select([*columns, "_score"])
+        if where:
+            search = search.where(where, prefilter=True)
+        return search.to_arrow().to_pylist()
+
     def bm25_retrieval(
         self, query: str, filters: dict[str, Any] | None = None, top_k: int = 10
     ) -> list[Document]:
@@ -299,12 +348,12 @@ class LanceDBDocumentStore:
         possible, where = self._prefilter(filters)
         if not possible:
             return []
-        self._ensure_fts(table)
-        search = table.search(query, query_type="fts", fts_columns="content").limit(top_k)
-        search = search.select([*self._columns(with_embedding=False), "_score"])
-        if where:
-            search = search.where(where, prefilter=True)
-        return [self._to_document(r, score=float(r["_score"])) for r in search.to_arrow().to_pylist()]
+        cache, _ = self._cache_for(table, filters)
+        if cache is None:
+            rows = self._fts(table, query, where, top_k, self._columns(with_embedding=False))
+            return [self._to_document(r, score=float(r["_score"])) for r in rows]
+        rows = self._fts(table, query, where, top_k, ["id"])
+        return [d for r in rows if (d := cache.document(r["id"], float(r["_score"]))) is not None]
 
     def embedding_retrieval(
         self, query_embedding: list[float], filters: dict[str, Any] | None = None, top_k: int = 10
@@ -317,6 +366,11 @@ class LanceDBDocumentStore:
             raise ValueError(
                 f"query embedding has {len(query_embedding)} dimensions; the store holds {self.embedding_dim}"
             )
+        validate_filters(filters)
+        cache, scopes = self._cache_for(table, filters)
+        if cache is not None:
+            hits = cache.search(query_embedding, scopes, top_k)
+            return [d for h in hits if (d := cache.document(h.doc_id, h.score)) is not None]
         possible, where = self._prefilter(filters)
         if not possible:
             return []
@@ -342,28 +396,39 @@ class LanceDBDocumentStore:
     ) -> list[Document]:
         """Reciprocal rank fusion of BM25 and vector hits; score 1.0 means first in both lists."""
         pool = candidates or max(top_k * 4, 20)
-        keyword = self.bm25_retrieval(query, filters=filters, top_k=pool)
-        vector = self.embedding_retrieval(query_embedding, filters=filters, top_k=pool)
-        return fuse_rankings([keyword, vector], top_k=top_k)
+        table = self._open()
+        cache, scopes = self._cache_for(table, filters)
+        if cache is None:
+            keyword = self.bm25_retrieval(query, filters=filters, top_k=pool)
+            vector = self.embedding_retrieval(query_embedding, filters=filters, top_k=pool)
+            return fuse_rankings([keyword, vector], top_k=top_k)
+        # Rank by ids from both legs, then build only the winners from memory.
+        possible, where = self._prefilter(filters)
+        if not possible:
+            return []
+        keyword_ids = [r["id"] for r in self._fts(table, query, where, pool, ["id"])] if query.strip() else []
+        vector_ids = [h.doc_id for h in cache.search(query_embedding, scopes, pool)]
+        fused = rank_fusion([keyword_ids, vector_ids], top_k)
+        return [d for doc_id, score in fused.items() if (d := cache.document(doc_id, score)) is not None]
+
+
+def rank_fusion(rankings: list[list[str]], top_k: int, k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal rank fusion of id lists, best first, normalised so first everywhere scores 1.0."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, doc_id in enumerate(ranking):
+            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank + 1)
+    best = len(rankings) / (k + 1) or 1.0
+    ordered = sorted(scores, key=lambda i: scores[i], reverse=True)[:top_k]
+    return {doc_id: scores[doc_id] / best for doc_id in ordered}
 
 
 def fuse_rankings(rankings: Iterable[list[Document]], top_k: int, k: int = RRF_K) -> list[Document]:
-    """Reciprocal rank fusion, normalised so a document ranked first everywhere scores 1.0."""
-    lists = [r for r in rankings]
-    scores: dict[str, float] = {}
-    docs: dict[str, Document] = {}
-    for ranking in lists:
-        for rank, doc in enumerate(ranking):
-            scores[doc.id] = scores.get(doc.id, 0.0) + 1.0 / (k + rank + 1)
-            docs.setdefault(doc.id, doc)
-    best = len(lists) / (k + 1) or 1.0
-    ordered = sorted(scores, key=lambda i: scores[i], reverse=True)[:top_k]
-    result = []
-    for doc_id in ordered:
-        doc = docs[doc_id]
-        result.append(Document(id=doc.id, content=doc.content, meta=doc.meta, blob=doc.blob,
-                               score=scores[doc_id] / best))
-    return result
+    """`rank_fusion` over lists of documents."""
+    lists = list(rankings)
+    docs = {doc.id: doc for ranking in reversed(lists) for doc in ranking}
+    fused = rank_fusion([[doc.id for doc in ranking] for ranking in lists], top_k, k)
+    return [replace(docs[doc_id], score=score) for doc_id, score in fused.items()]
 
 
 def _batches(items: list[str], size: int) -> Iterable[list[str]]:
