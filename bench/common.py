@@ -6,6 +6,7 @@ import itertools
 import random
 import resource
 import statistics
+from pathlib import Path
 
 WORDS = " ".join(
     [
@@ -50,3 +51,17 @@ def zipf_words(rng: random.Random, count: int) -> list[str]:
 
 def sentence(rng: random.Random, words: int) -> str:
     return " ".join(zipf_words(rng, words)) + "."
+
+
+def english_sentences() -> list[str]:
+    """Real sentences from the sample handbook: text that tokenizes like the documents teams upload."""
+    root = Path(__file__).resolve().parent.parent / "knowledge"
+    text = " ".join(p.read_text(encoding="utf-8") for p in sorted(root.rglob("*")) if p.suffix in {".md", ".txt"})
+    words = " ".join(line for line in text.splitlines() if line.strip() and not line.startswith("#")).split()
+    sentences, current = [], []
+    for word in words:
+        current.append(word.strip("*`"))
+        if word.endswith("."):
+            sentences.append(" ".join(current))
+            current = []
+    return [s for s in sentences if len(s.split()) >= 5]

@@ -68,6 +68,8 @@ class EmbedderSettings(_Section):
     api_key: SecretStr | None = None
     batch_size: int = Field(64, ge=1, le=2048)
     timeout_s: float = Field(30, gt=0)
+    # local only: bfloat16 halves CPU time where the CPU has it natively; auto uses it there.
+    precision: Literal["auto", "float32", "bfloat16"] = "auto"
 
     @model_validator(mode="after")
     def _openai_needs_key(self) -> EmbedderSettings:

@@ -7,6 +7,8 @@ fingerprint (kind, model, dimension) that the store records next to the vectors 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -50,10 +52,17 @@ class Embedder(Protocol):
 class HaystackEmbedder:
     """Two Haystack embedder components (documents, queries), warmed up on first use."""
 
-    def __init__(self, fingerprint: EmbedderFingerprint, document_embedder: Any, text_embedder: Any) -> None:
+    def __init__(
+        self,
+        fingerprint: EmbedderFingerprint,
+        document_embedder: Any,
+        text_embedder: Any,
+        compute: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    ) -> None:
         self.fingerprint = fingerprint
         self._document_embedder = document_embedder
         self._text_embedder = text_embedder
+        self._compute = compute
         self._warm = False
 
     def warm_up(self) -> None:
@@ -67,11 +76,13 @@ class HaystackEmbedder:
         if not documents:
             return []
         self.warm_up()
-        return self._document_embedder.run(documents=documents)["documents"]
+        with self._compute():
+            return self._document_embedder.run(documents=documents)["documents"]
 
     def embed_query(self, text: str) -> list[float]:
         self.warm_up()
-        return self._text_embedder.run(text=text)["embedding"]
+        with self._compute():
+            return self._text_embedder.run(text=text)["embedding"]
 
 
 def local_model_path() -> str:
@@ -84,6 +95,26 @@ def local_model_path() -> str:
             "(or set embedder.kind: none for keyword-only search)"
         ) from exc
     return str(get_model_path())
+
+
+def cpu_bfloat16_available() -> bool:
+    """True where the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX); emulated it is slower."""
+    import torch
+
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+def local_compute(precision: str) -> Callable[[], AbstractContextManager[Any]]:
+    """float32, or bfloat16 matrix products with float32 weights and accumulation (autocast).
+
+    On all-MiniLM-L6-v2 bfloat16 halves embedding time and the vectors keep a cosine of 0.9999
+    with float32 ones, so both kinds live in one store under one fingerprint.
+    """
+    if precision == "float32" or (precision == "auto" and not cpu_bfloat16_available()):
+        return nullcontext
+    import torch
+
+    return lambda: torch.autocast("cpu", dtype=torch.bfloat16)
 
 
 def _local(settings: EmbedderSettings, batch_size: int) -> HaystackEmbedder:
@@ -108,7 +139,7 @@ def _local(settings: EmbedderSettings, batch_size: int) -> HaystackEmbedder:
     )
     text = SentenceTransformersTextEmbedder(**common, progress_bar=False)
     dim = LOCAL_MODEL_DIM if settings.model is None else _probe_dim(text)
-    return HaystackEmbedder(EmbedderFingerprint("local", name, dim), document, text)
+    return HaystackEmbedder(EmbedderFingerprint("local", name, dim), document, text, local_compute(settings.precision))
 
 
 def _openai(settings: EmbedderSettings, batch_size: int) -> HaystackEmbedder:
@@ -147,5 +178,5 @@ def build_embedder(settings: EmbedderSettings) -> HaystackEmbedder | None:
     if settings.kind == "none":
         return None
     if settings.kind == "local":
-        return _local(settings, batch_size=min(settings.batch_size, 64))
+        return _local(settings, batch_size=min(settings.batch_size, 16))
     return _openai(settings, batch_size=settings.batch_size)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,13 +76,14 @@ class Indexer:
         on_progress: ProgressFn | None = None,
     ) -> IndexOutcome:
         content_hash = hashlib.sha256(data).hexdigest()
-        if self._unchanged(source, scope, content_hash):
+        existing = self._existing(source, scope)
+        if self._unchanged(existing, content_hash):
             return IndexOutcome(source, "unchanged")
         try:
             parsed = parse_bytes(data, kind, self.limits)
         except ParseError as exc:
             return IndexOutcome(source, "failed", reason=exc.reason)
-        return self._store(parsed, content_hash, source, scope, uploader, on_progress)
+        return self._store(parsed, content_hash, source, scope, uploader, existing, on_progress)
 
     def index_url(
         self, url: str, scope: str = "global", uploader: str | None = None, on_progress: ProgressFn | None = None
@@ -92,19 +93,24 @@ class Indexer:
         except ParseError as exc:
             return IndexOutcome(url, "failed", reason=exc.reason)
         content_hash = hashlib.sha256(data).hexdigest()
-        if self._unchanged(url, scope, content_hash):
+        existing = self._existing(url, scope)
+        if self._unchanged(existing, content_hash):
             return IndexOutcome(url, "unchanged")
-        return self._store(parsed, content_hash, url, scope, uploader, on_progress)
+        return self._store(parsed, content_hash, url, scope, uploader, existing, on_progress)
 
     # -- steps ---------------------------------------------------------------------------------------
 
-    def _unchanged(self, source: str, scope: str, content_hash: str) -> bool:
-        existing = [meta for _, meta in self.kb.chunk_metadata(source_filter(source, [scope]))]
+    def _existing(self, source: str, scope: str) -> dict[str, dict]:
+        """The stored chunks of this source in this scope: id -> metadata."""
+        return dict(self.kb.chunk_metadata(source_filter(source, [scope])))
+
+    def _unchanged(self, existing: dict[str, dict], content_hash: str) -> bool:
         return bool(existing) and all(
             m.get("content_hash") == content_hash
             and m.get("chunking") == self.chunking
             and m.get("chunk_count") == len(existing)
-            for m in existing
+            and m.get("embedded", True)
+            for m in existing.values()
         )
 
     def _chunks(
@@ -142,7 +148,7 @@ class Indexer:
 
     def _store(
         self, parsed: ParsedDocument, content_hash: str, source: str, scope: str, uploader: str | None,
-        on_progress: ProgressFn | None,
+        existing: dict[str, dict], on_progress: ProgressFn | None,
     ) -> IndexOutcome:
         report = on_progress or (lambda stage, done, total: None)
         pages = parsed.pages
@@ -151,11 +157,29 @@ class Indexer:
         chunks = self._chunks(parsed, content_hash, source, scope, uploader)
         if not chunks:
             return IndexOutcome(source, "failed", reason="no text to index", warnings=parsed.warnings)
-        old_ids = {chunk_id for chunk_id, _ in self.kb.chunk_metadata(source_filter(source, [scope]))}
-        report("embedding", 0, len(chunks))
-        embedded = self.kb.embed(chunks, on_batch=lambda done: report("embedding", done, len(chunks)))
-        report("writing", 0, len(chunks))
-        self.kb.write(embedded)
-        self.kb.delete_ids(old_ids - {c.id for c in chunks})
-        report("writing", len(chunks), len(chunks))
-        return IndexOutcome(source, "indexed", chunks=len(chunks), pages=pages, warnings=parsed.warnings)
+        stale = set(existing) - {c.id for c in chunks}
+        total = len(chunks)
+        if self.kb.embedder is None:
+            report("writing", 0, total)
+            self.kb.write(chunks)
+            self.kb.delete_ids(stale)
+            report("writing", total, total)
+            return IndexOutcome(source, "indexed", chunks=total, pages=pages, warnings=parsed.warnings)
+        # Searchable by keyword at once; vectors follow. Until they land the chunks say
+        # `embedded: False`, so an interrupted run is re-embedded next time, not taken as unchanged.
+        report("writing", 0, total)
+        self.kb.write([replace(c, meta={**c.meta, "embedded": False}) for c in chunks])
+        self.kb.delete_ids(stale)
+        report("embedding", 0, total)
+        try:
+            embedded = self.kb.embed(chunks, on_batch=lambda done: report("embedding", done, total))
+        except Exception as exc:  # a model or embeddings-server failure: the text stays keyword-searchable
+            reason = " ".join(str(exc).split())[:160] or exc.__class__.__name__
+            return IndexOutcome(
+                source, "failed", pages=pages, warnings=parsed.warnings,
+                reason=f"embedding failed ({reason}); the text is searchable by keyword, ingest it again "
+                "to add vectors",
+            )
+        self.kb.write([replace(c, meta={**c.meta, "embedded": True}) for c in embedded])
+        report("writing", total, total)
+        return IndexOutcome(source, "indexed", chunks=total, pages=pages, warnings=parsed.warnings)

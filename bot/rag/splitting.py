@@ -8,7 +8,11 @@ _WORD = re.compile(r"\S+\s*")
 
 
 def split_words(text: str, length: int, overlap: int) -> list[str]:
-    """Windows of `length` words, each starting `length - overlap` words after the previous one."""
+    """Windows of `length` words, each starting `length - overlap` words after the previous one.
+
+    A tail that would add fewer than `overlap` new words joins the last window instead of becoming
+    a chunk that is mostly a repeat of its neighbour.
+    """
     if overlap >= length:
         raise ValueError("overlap must be smaller than length")
     words = _WORD.findall(text.strip())
@@ -19,7 +23,9 @@ def split_words(text: str, length: int, overlap: int) -> list[str]:
     step = length - overlap
     chunks = []
     for start in range(0, len(words), step):
-        chunks.append("".join(words[start : start + length]).strip())
-        if start + length >= len(words):
+        end = start + length
+        if len(words) - end < overlap:
+            chunks.append("".join(words[start:]).strip())
             break
+        chunks.append("".join(words[start:end]).strip())
     return chunks

@@ -9,7 +9,7 @@ import hashlib
 import json
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +31,10 @@ class FakeOpenAI:
     base_url: str = ""
     embedding_batches: list[int] = field(default_factory=list)
     auth_headers: list[str] = field(default_factory=list)
+    # Faults and hooks a test sets: an HTTP status to answer embeddings with, and a call made
+    # (in the server thread) before each embeddings answer.
+    fail_embeddings_with: int | None = None
+    before_embedding: Callable[[], None] | None = None
 
 
 @contextmanager
@@ -41,7 +45,11 @@ def serve_openai() -> Iterator[FakeOpenAI]:
         def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             state.auth_headers.append(self.headers.get("Authorization", ""))
-            if self.path.rstrip("/").endswith("/embeddings"):
+            if self.path.rstrip("/").endswith("/embeddings") and state.fail_embeddings_with:
+                self._send(state.fail_embeddings_with, {"error": {"message": "embeddings are down", "type": "test"}})
+            elif self.path.rstrip("/").endswith("/embeddings"):
+                if state.before_embedding is not None:
+                    state.before_embedding()
                 inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
                 state.embedding_batches.append(len(inputs))
                 payload = {

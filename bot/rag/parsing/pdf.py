@@ -6,10 +6,12 @@ kbot gets a reason back either way.
 
 from __future__ import annotations
 
-import multiprocessing
+import json
 import signal
+import subprocess
+import sys
 
-from bot.rag.parsing.pdf_worker import MEMORY_REASON, extract_pdf
+from bot.rag.parsing.pdf_worker import MEMORY_REASON
 from bot.rag.parsing.types import ParsedDocument, ParseError, Section
 
 _MAGIC = {
@@ -30,38 +32,28 @@ def check_pdf_header(data: bytes) -> None:
     raise ParseError("not a PDF: no PDF header (is the extension right?)")
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    # forkserver children start from a small clean process, not from kbot with torch and threads loaded.
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("forkserver")
-    return multiprocessing.get_context("spawn")
-
-
-def run_pdf_child(data: bytes, timeout_s: float, memory_mb: int) -> tuple:
-    ctx = _context()
-    receiver, sender = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=extract_pdf, args=(data, memory_mb, sender), daemon=True)
-    process.start()
-    sender.close()
+def run_pdf_child(data: bytes, timeout_s: float, memory_mb: int) -> dict:
+    """Parse in a fresh interpreter that imports only the worker, whatever process kbot runs in."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bot.rag.parsing.pdf_worker", str(memory_mb)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        if receiver.poll(timeout_s):
-            try:
-                return receiver.recv()
-            except (EOFError, OSError):
-                pass  # the child died without answering
-        elif process.is_alive():
-            raise ParseError(f"PDF parsing took longer than {timeout_s:g} s and was stopped")
-        process.join(5)
-        raise ParseError(_death_reason(process.exitcode, memory_mb))
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join(5)
-        receiver.close()
+        out, _ = child.communicate(data, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        raise ParseError(f"PDF parsing took longer than {timeout_s:g} s and was stopped") from None
+    try:
+        return json.loads(out)
+    except ValueError:
+        raise ParseError(_death_reason(child.returncode, memory_mb)) from None
 
 
 def _death_reason(exitcode: int | None, memory_mb: int) -> str:
-    if exitcode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT):
+    if exitcode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT, 1):
         # Out of address space inside native code shows up as a kill or an abort.
         return MEMORY_REASON.format(mb=memory_mb)
     return f"the PDF parser stopped unexpectedly (exit code {exitcode}); the file may be damaged"
@@ -70,9 +62,9 @@ def _death_reason(exitcode: int | None, memory_mb: int) -> str:
 def parse_pdf(data: bytes, timeout_s: float = 60.0, memory_mb: int = 1024) -> ParsedDocument:
     check_pdf_header(data)
     result = run_pdf_child(data, timeout_s, memory_mb)
-    if result[0] == "error":
-        raise ParseError(result[1])
-    _, pages, title = result
+    if not result["ok"]:
+        raise ParseError(result["reason"])
+    pages, title = result["pages"], result["title"]
     if not pages:
         raise ParseError("the PDF has no pages")
     sections = [Section(text=text.strip(), page=number) for number, text in enumerate(pages, 1) if text.strip()]
