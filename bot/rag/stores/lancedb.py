@@ -262,6 +262,7 @@ class LanceDBDocumentStore:
             if recreate_index:
                 self._connect().drop_table(self.table_name)
                 self._table = None
+                self._cache = None  # a new table restarts its version numbers
             else:
                 table.delete("TRUE")
 

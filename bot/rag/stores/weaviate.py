@@ -21,6 +21,8 @@ META_PROPERTIES = [
     {"name": "url", "dataType": ["text"], "tokenization": "field"},
     {"name": "page", "dataType": ["int"]},
     {"name": "chunk_index", "dataType": ["int"]},
+    {"name": "chunk_count", "dataType": ["int"]},
+    {"name": "embedded", "dataType": ["boolean"]},
     {"name": "content_hash", "dataType": ["text"], "tokenization": "field"},
     {"name": "chunking", "dataType": ["text"], "tokenization": "field"},
     {"name": "uploader", "dataType": ["text"], "tokenization": "field"},
