@@ -70,3 +70,18 @@ def test_status_and_delete(project: Path, capsys) -> None:
 def test_missing_path_is_reported(project: Path, capsys) -> None:
     assert main(["ingest", "docs/a.md", "nowhere.pdf"]) == 1
     assert "1/2 indexed; failed: nowhere.pdf (no such file or folder)" in capsys.readouterr().out
+
+
+def test_changed_embedder_is_refused_until_reindex(project: Path, capsys) -> None:
+    assert main(["ingest", "docs/a.md", "docs/b.txt"]) == 0
+    config = project / "config.yaml"
+    config.write_text(config.read_text().replace("kind: none", "kind: local"))
+    capsys.readouterr()
+    assert main(["search", "billing"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("kbot: error: the knowledge base was embedded with none/none (0 dims)")
+    assert err.endswith("run `kbot reindex` to re-embed it with the new embedder") and "\n" not in err
+    assert main(["reindex"]) == 0
+    assert "reindexed 2 chunks with local/all-MiniLM-L6-v2 (384 dims)" in capsys.readouterr().out
+    assert main(["search", "who takes care of invoices and payments?", "--mode", "vector", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["source"] == "docs/a.md"
