@@ -1,0 +1,89 @@
+"""The only place that paces and splits output for a reply port.
+
+Tokens are coalesced and sent no faster than the port's minimum edit interval; text longer than
+the port's limit continues in a new message, split where no word, link or citation is cut.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from bot.messages import Answer, ReplyPort
+
+# Places a split must not fall inside: URLs, [n] citations, Markdown links.
+_UNBREAKABLE = re.compile(r"\[[^\]\n]{0,200}\]\([^)\s]{0,2000}\)|https?://\S+|\[\d+(?:,\s*\d+)*\]")
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Parts of at most `limit` characters, broken at paragraph, line or word boundaries."""
+    if limit <= 0:
+        raise ValueError("limit must be positive")
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = _cut_point(rest, limit)
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not parts:
+        parts.append(rest)
+    return parts
+
+
+def _cut_point(text: str, limit: int) -> int:
+    protected = [(m.start(), m.end()) for m in _UNBREAKABLE.finditer(text, 0, min(len(text), limit + 2100))]
+
+    def inside(position: int) -> bool:
+        return any(start < position < end for start, end in protected)
+
+    for separator in ("\n\n", "\n", " "):
+        position = text.rfind(separator, 0, limit + 1)
+        while position > 0:
+            if not inside(position):
+                return position + (len(separator) if separator != " " else 0) or position
+            position = text.rfind(separator, 0, position)
+    return limit  # one unbroken run longer than a message: nothing better exists
+
+
+class Streamer:
+    """Feeds one reply: `push` tokens as they come, then `finish` or `fail`."""
+
+    def __init__(self, port: ReplyPort, clock: Callable[[], float] = time.monotonic) -> None:
+        self.port = port
+        self.clock = clock
+        self.text = ""
+        self._sent: list[str] = []
+        self._last_update = float("-inf")
+        self.calls = 0  # port.update calls made
+        # Room for a trailing "…" on intermediate messages.
+        self._limit = max(port.limits.max_length - 2, 1)
+
+    async def push(self, token: str) -> None:
+        self.text += token
+        if self.clock() - self._last_update >= self.port.limits.min_edit_interval_s:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        parts = split_text(self.text, self._limit)
+        for index, part in enumerate(parts):
+            shown = part + " …" if index == len(parts) - 1 else part
+            already = self._sent[index] if index < len(self._sent) else None
+            if shown != already and part.strip():
+                await self.port.update(index, shown)
+                self.calls += 1
+                if already is None:
+                    self._sent.append(shown)
+                else:
+                    self._sent[index] = shown
+        self._last_update = self.clock()
+
+    async def finish(self, answer: Answer, formatted: str) -> list[str]:
+        """Send the final text (answer plus its sources) split at the port's limit."""
+        parts = split_text(formatted, self.port.limits.max_length)
+        await self.port.finish(parts, answer)
+        return parts
+
+    async def fail(self, message: str) -> None:
+        await self.port.fail(message)
+

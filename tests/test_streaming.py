@@ -1,0 +1,94 @@
+"""Pacing and splitting: updates no faster than the port allows, long answers split cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.messages import Answer, PortLimits
+from bot.streaming import Streamer, split_text
+
+
+class RecordingPort:
+    """A reply port that keeps what it was sent, with the (fake) time of each call."""
+
+    def __init__(self, limits: PortLimits, clock) -> None:
+        self.limits = limits
+        self.clock = clock
+        self.updates: list[tuple[float, int, str]] = []
+        self.final: list[str] = []
+
+    async def start(self) -> None:
+        pass
+
+    async def update(self, index: int, text: str) -> None:
+        assert len(text) <= self.limits.max_length
+        self.updates.append((self.clock(), index, text))
+
+    async def finish(self, parts: list[str], answer: Answer) -> None:
+        self.final = parts
+
+    async def fail(self, message: str) -> None:
+        self.final = [message]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_updates_are_paced_to_the_port_interval() -> None:
+    clock = FakeClock()
+    port = RecordingPort(PortLimits(max_length=4000, min_edit_interval_s=1.0), clock)
+    streamer = Streamer(port, clock=clock)
+
+    async def run() -> None:
+        for i in range(100):  # 100 tokens at 20 tokens/s: 5 s of streaming
+            await streamer.push(f"w{i} ")
+            clock.now += 0.05
+
+    asyncio.run(run())
+    times = [t for t, _, _ in port.updates]
+    assert 5 <= len(times) <= 6
+    assert all(b - a >= 1.0 for a, b in zip(times, times[1:], strict=False))
+    assert port.updates[-1][2].startswith("w0 w1") and port.updates[-1][2].endswith("…")
+
+
+def test_long_answers_continue_in_new_messages() -> None:
+    clock = FakeClock()
+    port = RecordingPort(PortLimits(max_length=60, min_edit_interval_s=0.0), clock)
+    streamer = Streamer(port, clock=clock)
+    text = "Alpha beta gamma delta [1] see https://example.com/a/very/long/path/x and more words here " * 3
+
+    async def run() -> None:
+        for word in text.split(" "):
+            await streamer.push(word + " ")
+
+    asyncio.run(run())
+    assert {index for _, index, _ in port.updates} == {0, 1, 2, 3, 4, 5}
+    parts = asyncio.run(streamer.finish(Answer(text=text), text))
+    assert all(len(p) <= 60 for p in parts)
+    assert " ".join(parts).split() == text.split()
+
+
+def test_split_never_cuts_words_links_or_citations() -> None:
+    text = ("Claims go to Ledgerly [2] within 30 days, see https://handbook.example/expenses#claiming for "
+            "details [1, 3] and [the guide](https://handbook.example/guide) too. ") * 4
+    units = ["https://handbook.example/expenses#claiming", "[1, 3]", "[the guide](https://handbook.example/guide)"]
+    for limit in range(50, 140, 7):  # the longest unbreakable unit is 43 characters
+        parts = split_text(text, limit)
+        assert all(len(p) <= limit for p in parts)
+        assert " ".join(parts).split() == text.split()
+        for unit in units:
+            assert sum(p.count(unit) for p in parts) == text.count(unit)
+
+
+def test_paragraph_boundaries_are_preferred() -> None:
+    text = "First paragraph is here.\n\nSecond paragraph follows and is longer than the first."
+    assert split_text(text, 40) == [
+        "First paragraph is here.",
+        "Second paragraph follows and is longer",
+        "than the first.",
+    ]
