@@ -53,6 +53,18 @@ def _parser() -> argparse.ArgumentParser:
                         help="only in this scope; repeatable (default: every scope)")
 
     commands.add_parser("reindex", help="re-embed every chunk with the configured embedder")
+
+    ask = commands.add_parser("ask", help="answer a question from the knowledge base, with sources")
+    ask.add_argument("question")
+    ask.add_argument("--thread", default=None, help="a thread id: runs with the same id share memory")
+    ask.add_argument("--scope", action="append", dest="scopes", metavar="S",
+                     help="a scope the answer may use; repeatable (default: global)")
+    ask.add_argument("--json", action="store_true",
+                     help='print one object: {"answer", "sources", "thread", "mode"}')
+
+    chat = commands.add_parser("chat", help="an interactive conversation in one thread")
+    chat.add_argument("--thread", default=None, help="continue this thread (default: a new one)")
+    chat.add_argument("--scope", action="append", dest="scopes", metavar="S", help="repeatable (default: global)")
     return parser
 
 
@@ -125,7 +137,7 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_knowledge_base, describe_embedder
+    from bot.app import build_knowledge_base, describe_answer_mode, describe_embedder
 
     kb = build_knowledge_base(settings)
     sources = kb.sources()
@@ -135,6 +147,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         "store_location": kb.backend.describe(),
         "embedder": describe_embedder(settings),
         "retrieval_mode": settings.effective_mode,
+        "answer_mode": describe_answer_mode(settings),
         "documents": len(sources),
         "chunks": kb.count_chunks(),
         "data_dir": str(settings.data_path),
@@ -150,6 +163,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     if info["embedder_mismatch"]:
         print(f"            ! the store was embedded with {recorded.describe()}; run `kbot reindex`")
     print(f"retrieval:  {info['retrieval_mode']}, top {settings.retrieval.top_k}")
+    print(f"answers:    {info['answer_mode']}")
     print(f"documents:  {info['documents']}")
     print(f"chunks:     {info['chunks']}")
     print(f"data_dir:   {info['data_dir']} ({_human_bytes(info['data_dir_bytes'])})")
@@ -190,12 +204,82 @@ def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _incoming(text: str, thread: str, scopes: list[str] | None) -> Any:
+    import getpass
+
+    from bot.messages import Incoming, ThreadKey
+
+    return Incoming(
+        key=ThreadKey("cli", "local", "terminal", thread),
+        author=getpass.getuser(),
+        text=text,
+        scopes=frozenset(scopes or ["global"]),
+    )
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import uuid
+
+    from bot.adapters.console import ConsolePort, SilentPort
+    from bot.app import build_conversation, describe_answer_mode
+
+    if not args.question.strip():
+        raise CliError("the question is empty")
+    conversation = build_conversation(settings)
+    thread = args.thread or uuid.uuid4().hex[:12]
+    port = SilentPort() if args.json else ConsolePort()
+    if not args.json:
+        print(f"[{describe_answer_mode(settings)}]", file=sys.stderr)
+    answer = asyncio.run(conversation.answer(_incoming(args.question, thread, args.scopes), port))
+    if answer is None:
+        if args.json:
+            print(json.dumps({"error": port.failed, "thread": thread, "mode": conversation.mode}))
+        return EXIT_FAILED
+    if args.json:
+        sources = [{"source": s.source, "page": s.page, "score": round(s.score, 6), "text": s.text,
+                    "number": s.number, "title": s.title, "url": s.url} for s in answer.sources]
+        print(json.dumps({"answer": answer.text, "sources": sources, "thread": thread, "mode": answer.mode},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(f"(thread {thread}: pass --thread {thread} to follow up)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import uuid
+
+    from bot.adapters.console import ConsolePort
+    from bot.app import build_conversation, describe_answer_mode
+
+    conversation = build_conversation(settings)
+    thread = args.thread or uuid.uuid4().hex[:12]
+    print(f"kbot chat — thread {thread}, {describe_answer_mode(settings)}. Empty line or Ctrl-D to leave.")
+
+    async def loop() -> None:
+        while True:
+            try:
+                question = await asyncio.to_thread(input, "you> ")
+            except EOFError:
+                break
+            if not question.strip():
+                break
+            print("kbot> ", end="", flush=True)
+            await conversation.answer(_incoming(question, thread, args.scopes), ConsolePort())
+
+    asyncio.run(loop())
+    return EXIT_OK
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "search": cmd_search,
     "status": cmd_status,
     "delete": cmd_delete,
     "reindex": cmd_reindex,
+    "ask": cmd_ask,
+    "chat": cmd_chat,
 }
 
 

@@ -85,12 +85,43 @@ class RetrievalSettings(_Section):
     top_k: int = Field(5, ge=1, le=100)
 
 
+class LLMSettings(_Section):
+    kind: Literal["openai", "extractive"] = "openai"
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(30, gt=0)
+    max_attempts: int = Field(3, ge=1, le=10)  # tries before the first token, inside timeout_s
+    temperature: float = Field(0.2, ge=0, le=2)
+
+    @property
+    def effective_kind(self) -> str:
+        """Extractive when no model can be reached: no API key and no compatible server."""
+        if self.kind == "openai" and self.api_key is None and not self.base_url:
+            return "extractive"
+        return self.kind
+
+
+class AnswerSettings(_Section):
+    # Below this best cosine similarity nothing retrieved counts as relevant. Calibrated with
+    # all-MiniLM-L6-v2 on knowledge/: 12 handbook questions scored 0.25-0.68, 10 off-topic ones 0.05-0.23.
+    min_similarity: float = Field(0.24, ge=-1, le=1)
+    history_chars: int = Field(6000, ge=0)  # thread memory budget given to each answer
+
+
+class DatabaseSettings(_Section):
+    url: str | None = None
+
+
 class Settings(_Section):
     data_dir: Path = Path(".kbot")
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     # Where relative paths (data_dir, knowledge.paths) are anchored: the config file's folder.
     root: Path = Field(default_factory=Path.cwd, exclude=True)
 

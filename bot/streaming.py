@@ -67,7 +67,7 @@ class Streamer:
     async def _flush(self) -> None:
         parts = split_text(self.text, self._limit)
         for index, part in enumerate(parts):
-            shown = part + " …" if index == len(parts) - 1 else part
+            shown = part.rstrip() + " …" if index == len(parts) - 1 else part
             already = self._sent[index] if index < len(self._sent) else None
             if shown != already and part.strip():
                 await self.port.update(index, shown)

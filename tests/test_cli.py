@@ -85,3 +85,40 @@ def test_changed_embedder_is_refused_until_reindex(project: Path, capsys) -> Non
     assert "reindexed 2 chunks with local/all-MiniLM-L6-v2 (384 dims)" in capsys.readouterr().out
     assert main(["search", "who takes care of invoices and payments?", "--mode", "vector", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["source"] == "docs/a.md"
+
+
+def test_ask_threads_share_memory_across_processes(project: Path) -> None:
+    import subprocess
+    import sys
+
+    main(["ingest", "docs/a.md", "docs/b.txt"])
+
+    def ask(question: str) -> dict:
+        run = subprocess.run([sys.executable, "-m", "bot", "ask", question, "--thread", "T42", "--json"],
+                             cwd=project, capture_output=True, text=True, timeout=180)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)
+
+    first = ask("Which team owns billing?")
+    assert first["thread"] == "T42" and first["mode"] == "extractive"
+    assert "alpha team owns billing" in first["answer"] and first["sources"][0]["source"] == "docs/a.md"
+    assert set(first["sources"][0]) >= {"source", "page", "score", "text"}
+    second = ask("and search?")  # a follow-up: searched together with the previous question
+    assert second["sources"] and second["answer"].startswith("From the knowledge base:")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{project / 'state' / 'kbot.db'}")
+    with engine.connect() as db:
+        rows = db.execute(text("SELECT question, query FROM turns ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [
+        ("Which team owns billing?", "Which team owns billing?"),
+        ("and search?", "Which team owns billing? and search?"),
+    ]
+
+
+def test_ask_without_anything_relevant(project: Path, capsys) -> None:
+    main(["ingest", "docs/a.md"])
+    capsys.readouterr()
+    assert main(["ask", "zebra migration patterns", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sources"] == [] and out["answer"].startswith("I couldn't find anything about that")

@@ -37,6 +37,12 @@ class SourceInfo:
     indexed_at: str | None
 
 
+@dataclass
+class Retrieval:
+    documents: list[Document]
+    best_similarity: float
+
+
 def source_filter(source: str, scopes: Iterable[str] | None = None) -> dict[str, Any]:
     by_source = {"field": "meta.source", "operator": "==", "value": source}
     return and_filters(scope_filter(list(scopes)), by_source) if scopes is not None else by_source
@@ -142,6 +148,28 @@ class KnowledgeBase:
         if mode == "vector":
             return self.backend.vector(embedding, filters, top_k)
         return self.backend.hybrid(query, embedding, filters, top_k)
+
+    def retrieve(self, query: str, scopes: Iterable[str], top_k: int | None = None) -> Retrieval:
+        """Ranked chunks plus how relevant the best of them is (cosine similarity; 1.0 without vectors).
+
+        Rank-fusion scores are relative, so relevance is judged on the vector similarity of the
+        closest chunk; keyword-only stores count any BM25 match as relevant.
+        """
+        scope_set = sorted(set(scopes))
+        if not scope_set or not query.strip():
+            return Retrieval([], 0.0)
+        self.check_embedder()
+        top_k = top_k or self.default_top_k
+        filters = scope_filter(scope_set)
+        if self.embedder is None or self.default_mode == "keyword":
+            docs = self.backend.keyword(query, filters, top_k)
+            return Retrieval(docs, 1.0 if docs else 0.0)
+        embedding = self.embedder.embed_query(query)
+        closest = self.backend.vector(embedding, filters, 1)
+        similarity = float(closest[0].score or 0.0) if closest else 0.0
+        if self.default_mode == "vector":
+            return Retrieval(self.backend.vector(embedding, filters, top_k), similarity)
+        return Retrieval(self.backend.hybrid(query, embedding, filters, top_k), similarity)
 
     def sources(self, scopes: Iterable[str] | None = None) -> list[SourceInfo]:
         filters = scope_filter(list(scopes)) if scopes is not None else None

@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +36,13 @@ class FakeOpenAI:
     # (in the server thread) before each embeddings answer.
     fail_embeddings_with: int | None = None
     before_embedding: Callable[[], None] | None = None
+    # Chat completions: the scripted reply (streamed token by token), delays and faults.
+    reply_tokens: list[str] = field(default_factory=lambda: ["Hello", " there", "."])
+    token_delay_s: float = 0.0
+    first_token_delay_s: float = 0.0
+    chat_faults: list[int] = field(default_factory=list)  # HTTP statuses to answer the next requests with
+    chat_requests: list[dict] = field(default_factory=list)
+    scripted: list[list[str]] = field(default_factory=list)  # per-request replies, used before reply_tokens
 
 
 @contextmanager
@@ -60,8 +68,43 @@ def serve_openai() -> Iterator[FakeOpenAI]:
                     "usage": {"prompt_tokens": 1, "total_tokens": 1},
                 }
                 self._send(200, payload)
+            elif self.path.rstrip("/").endswith("/chat/completions"):
+                state.chat_requests.append(body)
+                if state.chat_faults:
+                    status = state.chat_faults.pop(0)
+                    self._send(status, {"error": {"message": f"fault {status}", "type": "test"}})
+                    return
+                tokens = state.scripted.pop(0) if state.scripted else state.reply_tokens
+                if body.get("stream"):
+                    self._stream_chat(body, tokens)
+                else:
+                    message = {"role": "assistant", "content": "".join(tokens)}
+                    self._send(200, {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0,
+                                     "model": body.get("model"), "usage": {"prompt_tokens": 1,
+                                     "completion_tokens": 1, "total_tokens": 2},
+                                     "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
             else:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+        def _stream_chat(self, body: dict, tokens: list[str]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            time.sleep(state.first_token_delay_s)
+            base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": body.get("model")}
+            try:
+                for i, token in enumerate(tokens):
+                    delta = {"role": "assistant", "content": token} if i == 0 else {"content": token}
+                    chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                    time.sleep(state.token_delay_s)
+                done = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test)
 
         def _send(self, status: int, payload: dict) -> None:
             data = json.dumps(payload).encode()

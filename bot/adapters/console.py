@@ -1,0 +1,65 @@
+"""The terminal as a reply port: streams text as it grows, then prints the sources."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from bot.messages import Answer, PortLimits
+
+
+class ConsolePort:
+    limits = PortLimits(max_length=1_000_000, min_edit_interval_s=0.03)
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self.out = out
+        self.printed = ""
+        self.failed: str | None = None
+
+    def _write_growth(self, text: str) -> None:
+        if text.startswith(self.printed):
+            self.out.write(text[len(self.printed) :])
+        else:  # the text changed under us: start a fresh line
+            self.out.write("\n" + text)
+        self.printed = text
+        self.out.flush()
+
+    async def start(self) -> None:
+        pass
+
+    async def update(self, index: int, text: str) -> None:
+        self._write_growth(text.removesuffix(" …"))
+
+    async def finish(self, parts: list[str], answer: Answer) -> None:
+        self._write_growth("\n".join(parts))
+        self.out.write("\n")
+        self.out.flush()
+
+    async def fail(self, message: str) -> None:
+        self.failed = message
+        if self.printed:
+            self.out.write("\n")
+        self.out.write(message + "\n")
+        self.out.flush()
+
+
+class SilentPort:
+    """Collects the final answer without printing (for --json)."""
+
+    limits = PortLimits(max_length=1_000_000, min_edit_interval_s=3600)
+
+    def __init__(self) -> None:
+        self.final: list[str] = []
+        self.failed: str | None = None
+
+    async def start(self) -> None:
+        pass
+
+    async def update(self, index: int, text: str) -> None:
+        pass
+
+    async def finish(self, parts: list[str], answer: Answer) -> None:
+        self.final = parts
+
+    async def fail(self, message: str) -> None:
+        self.failed = message

@@ -1,0 +1,122 @@
+"""One question, end to end and platform-free: memory, retrieval, a streamed cited answer, memory again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+
+from haystack.dataclasses import Document
+
+from bot.config import AnswerSettings
+from bot.memory import ThreadMemory, Turn
+from bot.messages import Answer, Incoming, ReplyPort, Source
+from bot.rag.citations import cited_sources, sources_block
+from bot.rag.extractive import extractive_answer
+from bot.rag.generation import GenerationFailed, LLMGenerator
+from bot.rag.knowledge_base import KnowledgeBase
+from bot.rag.prompts import answer_messages, rewrite_messages
+from bot.streaming import Streamer
+
+log = logging.getLogger("kbot.conversation")
+
+NOTHING_FOUND = (
+    "I couldn't find anything about that in the knowledge base. Try other words, or add the document "
+    "that answers it."
+)
+INTERNAL_ERROR = "Something went wrong while answering; please try again."
+_FOLLOW_UP = re.compile(
+    r"^(and|also|what about|how about|but|then|so)\b|\b(it|its|that|this|those|these|they|them|one|ones|"
+    r"first|second|third|last|same|there)\b",
+    re.IGNORECASE,
+)
+
+
+def fallback_standalone(question: str, history: list[Turn]) -> str:
+    """Without an LLM: a short or referring question is searched together with the previous one."""
+    if not history:
+        return question
+    if len(question.split()) <= 6 or _FOLLOW_UP.search(question):
+        return f"{history[-1].question} {question}"
+    return question
+
+
+def to_sources(documents: list[Document]) -> list[Source]:
+    return [
+        Source(
+            number=i,
+            source=str(d.meta.get("source")),
+            title=d.meta.get("title"),
+            page=d.meta.get("page"),
+            heading=d.meta.get("heading"),
+            url=d.meta.get("url"),
+            score=float(d.score or 0.0),
+            text=d.content or "",
+        )
+        for i, d in enumerate(documents, 1)
+    ]
+
+
+@dataclass
+class Conversation:
+    knowledge_base: KnowledgeBase
+    memory: ThreadMemory
+    llm: LLMGenerator | None
+    settings: AnswerSettings
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self.llm is not None else "extractive"
+
+    async def standalone_query(self, question: str, history: list[Turn]) -> str:
+        if not history:
+            return question
+        if self.llm is not None:
+            try:
+                rewritten = await self.llm.complete(rewrite_messages(question, history), timeout_s=10)
+                if rewritten:
+                    return rewritten.splitlines()[0].strip().strip('"')
+            except GenerationFailed as exc:
+                log.info("follow-up rewrite fell back: %s", exc)
+        return fallback_standalone(question, history)
+
+    async def answer(self, incoming: Incoming, port: ReplyPort) -> Answer | None:
+        """Stream an answer to `port` and remember it; None when it failed (and nothing is saved)."""
+        streamer = Streamer(port)
+        try:
+            await port.start()
+            history = await asyncio.to_thread(self.memory.history, incoming.key)
+            query = await self.standalone_query(incoming.text, history)
+            found = await asyncio.to_thread(self.knowledge_base.retrieve, query, incoming.scopes)
+            if not found.documents or found.best_similarity < self.settings.min_similarity:
+                answer = Answer(NOTHING_FOUND, [], self.mode, grounded=False)
+                await streamer.finish(answer, NOTHING_FOUND)
+            else:
+                sources = to_sources(found.documents)
+                text = await self._generate(incoming.text, sources, history, streamer)
+                cited = cited_sources(text, sources)
+                answer = Answer(text, cited, self.mode)
+                block = sources_block(cited)
+                await streamer.finish(answer, f"{text}\n\n{block}" if block else text)
+        except GenerationFailed as exc:
+            await streamer.fail(str(exc))
+            return None
+        except Exception:
+            log.exception("answering failed")
+            await streamer.fail(INTERNAL_ERROR)
+            return None
+        await asyncio.to_thread(
+            self.memory.remember, incoming.key, question=incoming.text, query=query, answer=answer.text,
+            sources=[{"source": s.source, "page": s.page, "number": s.number} for s in answer.sources],
+            mode=answer.mode, author=incoming.author,
+        )
+        return answer
+
+    async def _generate(self, question: str, sources: list[Source], history: list[Turn], streamer: Streamer) -> str:
+        if self.llm is not None:
+            return await self.llm.stream(answer_messages(question, sources, history), streamer.push)
+        text = extractive_answer(question, sources)
+        for word in re.findall(r"\S+\s*", text):  # streamed the same way as model tokens
+            await streamer.push(word)
+        return text
