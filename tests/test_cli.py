@@ -122,3 +122,19 @@ def test_ask_without_anything_relevant(project: Path, capsys) -> None:
     assert main(["ask", "zebra migration patterns", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["sources"] == [] and out["answer"].startswith("I couldn't find anything about that")
+
+
+def test_chat_keeps_one_thread_and_status_names_the_answer_mode(project: Path, capsys) -> None:
+    import subprocess
+    import sys
+
+    main(["ingest", "docs/a.md", "docs/b.txt"])
+    capsys.readouterr()
+    main(["status", "--json"])
+    assert json.loads(capsys.readouterr().out)["answer_mode"].startswith("extractive")
+    run = subprocess.run([sys.executable, "-m", "bot", "chat", "--thread", "C7"], cwd=project, text=True,
+                         input="Which team owns billing?\nand ranking?\n\n", capture_output=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("kbot chat — thread C7, extractive")
+    assert run.stdout.count("kbot> From the knowledge base:") == 2
+    assert "alpha team owns billing" in run.stdout and "beta team owns search and ranking" in run.stdout
