@@ -113,6 +113,57 @@ class DatabaseSettings(_Section):
     url: str | None = None
 
 
+class SlackSettings(_Section):
+    enabled: bool = False
+    bot_token: SecretStr | None = None
+    app_token: SecretStr | None = None  # Socket Mode (default, no public URL needed)
+    signing_secret: SecretStr | None = None  # HTTP Events API mode
+    mode: Literal["socket", "http"] = "socket"
+    base_url: str | None = None  # Web API base, e.g. GovSlack or a local server
+    http_host: str = "0.0.0.0"  # http mode: where Slack's Events API requests are received
+    http_port: int = Field(3000, ge=0, le=65535)
+    http_path: str = "/slack/events"
+    native_streaming: bool = True  # chat.startStream where Slack offers it, else chat.update edits
+    edits_per_minute: int = Field(45, ge=1)  # chat.update budget per workspace (Tier 3 is ~50/min)
+    admins: list[str] = Field(default_factory=list)  # user ids
+
+
+class DiscordSettings(_Section):
+    enabled: bool = False
+    token: SecretStr | None = None
+    base_url: str | None = None  # REST base (e.g. a local server); the gateway URL is asked from it
+    thread_per_question: bool = False  # open a thread under each question asked in a channel
+    admins: list[str] = Field(default_factory=list)
+
+
+class TelegramSettings(_Section):
+    enabled: bool = False
+    token: SecretStr | None = None
+    base_url: str | None = None  # Bot API base, e.g. a local Bot API server
+    base_file_url: str | None = None  # file download base for the same
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None  # webhook mode: the public URL Telegram posts to
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(8443, ge=0, le=65535)
+    webhook_secret: SecretStr | None = None
+    admins: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> TelegramSettings:
+        if self.enabled and self.mode == "webhook" and not self.webhook_url:
+            raise ValueError("telegram.mode is webhook: set telegram.webhook_url")
+        return self
+
+
+class ServerSettings(_Section):
+    """`kbot run`'s own HTTP endpoints: /healthz, /readyz, /metrics."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=0, le=65535)  # 0 picks a free port
+    shutdown_grace_s: float = Field(20, ge=0)  # in-flight answers get this long on SIGTERM
+    log_message_text: bool = False  # include the question in the per-answer log line
+
+
 class Settings(_Section):
     data_dir: Path = Path(".kbot")
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
@@ -122,6 +173,12 @@ class Settings(_Section):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    # `${VAR}` references by dotted key, so a missing secret can be named by its variable.
+    env_refs: dict[str, str] = Field(default_factory=dict, exclude=True)
     # Where relative paths (data_dir, knowledge.paths) are anchored: the config file's folder.
     root: Path = Field(default_factory=Path.cwd, exclude=True)
 
@@ -163,6 +220,30 @@ def substitute_env(value: Any, environ: dict[str, str] | None = None) -> Any:
     return value
 
 
+def env_references(value: Any, prefix: str = "") -> dict[str, str]:
+    """Dotted key -> the first `${VAR}` it reads, e.g. {"slack.bot_token": "SLACK_BOT_TOKEN"}."""
+    found: dict[str, str] = {}
+    if isinstance(value, str):
+        match = _ENV_REF.search(value)
+        if match:
+            found[prefix] = match.group(1)
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            found.update(env_references(inner, f"{prefix}.{key}" if prefix else str(key)))
+    return found
+
+
+def require_secret(settings: Settings, dotted: str, why: str) -> str:
+    """The secret at `dotted`, or a ConfigError naming the environment variable to set."""
+    section, _, key = dotted.partition(".")
+    value = getattr(getattr(settings, section), key)
+    if value is not None and value.get_secret_value():
+        return value.get_secret_value()
+    variable = settings.env_refs.get(dotted)
+    hint = f"set the environment variable {variable}" if variable else f"set {dotted} in the config"
+    raise ConfigError(f"{why}, but {dotted} is not set: {hint}")
+
+
 def _blank_to_none(value: Any) -> Any:
     """An empty string (an unset `${VAR}`) means "not configured"."""
     if isinstance(value, dict):
@@ -190,7 +271,7 @@ def parse_settings(raw: Any, *, root: Path, source: str = DEFAULT_CONFIG) -> Set
         raise ConfigError(f"{source}: the top level must be a mapping of keys, got {type(raw).__name__}")
     data = _blank_to_none(substitute_env(raw))
     try:
-        return Settings.model_validate({**data, "root": root})
+        return Settings.model_validate({**data, "root": root, "env_refs": env_references(raw)})
     except ValidationError as exc:
         raise ConfigError(_describe(exc.errors()[0], source)) from None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
+import uuid
 from dataclasses import dataclass
 
 from haystack.dataclasses import Document
@@ -84,19 +86,26 @@ class Conversation:
     async def answer(self, incoming: Incoming, port: ReplyPort) -> Answer | None:
         """Stream an answer to `port` and remember it; None when it failed (and nothing is saved)."""
         streamer = Streamer(port)
+        started = time.monotonic()
+        reply_id = uuid.uuid4().hex[:16]
         try:
             await port.start()
             history = await asyncio.to_thread(self.memory.history, incoming.key)
             query = await self.standalone_query(incoming.text, history)
+            retrieval_started = time.monotonic()
             found = await asyncio.to_thread(self.knowledge_base.retrieve, query, incoming.scopes)
+            retrieval_s = time.monotonic() - retrieval_started
             if not found.documents or found.best_similarity < self.settings.min_similarity:
-                answer = Answer(NOTHING_FOUND, [], self.mode, grounded=False)
+                answer = Answer(NOTHING_FOUND, [], self.mode, grounded=False, reply_id=reply_id,
+                                retrieval_s=retrieval_s)
                 await streamer.finish(answer, NOTHING_FOUND)
             else:
                 sources = to_sources(found.documents)
                 text = await self._generate(incoming.text, sources, history, streamer)
                 cited = cited_sources(text, sources)
-                answer = Answer(text, cited, self.mode)
+                first_token_s = None if streamer.first_token_at is None else streamer.first_token_at - started
+                answer = Answer(text, cited, self.mode, reply_id=reply_id, retrieval_s=retrieval_s,
+                                first_token_s=first_token_s, tokens=streamer.tokens)
                 block = sources_block(cited)
                 await streamer.finish(answer, f"{text}\n\n{block}" if block else text)
         except GenerationFailed as exc:
@@ -109,7 +118,7 @@ class Conversation:
         await asyncio.to_thread(
             self.memory.remember, incoming.key, question=incoming.text, query=query, answer=answer.text,
             sources=[{"source": s.source, "page": s.page, "number": s.number} for s in answer.sources],
-            mode=answer.mode, author=incoming.author,
+            mode=answer.mode, author=incoming.author, reply_id=reply_id,
         )
         return answer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -41,7 +41,41 @@ class TurnRow(Base):
     sources: Mapped[list] = mapped_column(JSON, default=list)
     mode: Mapped[str] = mapped_column(String(32))
     author: Mapped[str] = mapped_column(String(128))
+    reply_id: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)  # feedback key
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class DeliveryRow(Base):
+    """One row per platform event handled: the unique key makes duplicate deliveries lose the race."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("platform", "event_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    event_key: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+class FeedbackRow(Base):
+    """A 👍/👎 on an answer; one vote per person per answer, the latest click wins."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("reply_id", "user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reply_id: Mapped[str] = mapped_column(String(32), index=True)
+    user: Mapped[str] = mapped_column(String(128))
+    value: Mapped[int] = mapped_column(Integer)  # +1 or -1
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Databases made by an older kbot lack newer nullable columns; add them in place."""
+    columns = {c["name"] for c in inspect(engine).get_columns("turns")}
+    if "reply_id" not in columns:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE turns ADD COLUMN reply_id VARCHAR(32)"))
 
 
 def make_engine(url: str | None, data_dir: Path) -> Engine:
@@ -61,4 +95,5 @@ def make_engine(url: str | None, data_dir: Path) -> Engine:
             cursor.close()
 
     Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine

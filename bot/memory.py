@@ -60,9 +60,10 @@ class ThreadMemory:
         return list(reversed(kept))
 
     def remember(
-        self, key: ThreadKey, *, question: str, query: str, answer: str, sources: list[dict], mode: str, author: str
+        self, key: ThreadKey, *, question: str, query: str, answer: str, sources: list[dict], mode: str, author: str,
+        reply_id: str | None = None,
     ) -> None:
         with Session(self.engine) as session, session.begin():
             thread_id = self._thread_id(session, key, create=True)
             session.add(TurnRow(thread_id=thread_id, question=question, query=query, answer=answer,
-                                sources=sources, mode=mode, author=author))
+                                sources=sources, mode=mode, author=author, reply_id=reply_id))

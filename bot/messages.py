@@ -70,6 +70,10 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     mode: str = "extractive"
     grounded: bool = True  # False when nothing relevant was found
+    reply_id: str = ""  # what feedback buttons carry back to find this turn
+    retrieval_s: float | None = None
+    first_token_s: float | None = None  # from the question to the first streamed token
+    tokens: int = 0  # streamed pieces (LLM tokens, or words in extractive mode)
 
 
 class ReplyPort(Protocol):

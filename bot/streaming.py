@@ -6,8 +6,10 @@ the port's limit continues in a new message, split where no word, link or citati
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 
 from bot.messages import Answer, ReplyPort
@@ -46,6 +48,51 @@ def _cut_point(text: str, limit: int) -> int:
     return limit  # one unbroken run longer than a message: nothing better exists
 
 
+class EditBudget:
+    """At most `calls` message writes per `window_s`, shared by every reply drawing on it.
+
+    Platforms rate-limit per workspace (Slack's chat.update tier) or per chat (Telegram, Discord),
+    not per reply; intermediate edits skip a beat when the budget is spent, final ones wait for it.
+    """
+
+    def __init__(self, calls: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.calls = calls
+        self.window_s = window_s
+        self.clock = clock
+        self._stamps: deque[float] = deque()
+
+    def _expire(self, now: float) -> None:
+        while self._stamps and now - self._stamps[0] >= self.window_s:
+            self._stamps.popleft()
+
+    def try_take(self) -> bool:
+        now = self.clock()
+        self._expire(now)
+        if len(self._stamps) < self.calls:
+            self._stamps.append(now)
+            return True
+        return False
+
+    async def take(self) -> None:
+        while not self.try_take():
+            await asyncio.sleep(max(self._stamps[0] + self.window_s - self.clock(), 0.01))
+
+
+class EditBudgets:
+    """One EditBudget per key (workspace, chat, channel), made on first use."""
+
+    def __init__(self, calls: int, window_s: float) -> None:
+        self.calls = calls
+        self.window_s = window_s
+        self._budgets: dict[str, EditBudget] = {}
+
+    def __getitem__(self, key: str) -> EditBudget:
+        budget = self._budgets.get(key)
+        if budget is None:
+            budget = self._budgets[key] = EditBudget(self.calls, self.window_s)
+        return budget
+
+
 class Streamer:
     """Feeds one reply: `push` tokens as they come, then `finish` or `fail`."""
 
@@ -56,10 +103,15 @@ class Streamer:
         self._sent: list[str] = []
         self._last_update = float("-inf")
         self.calls = 0  # port.update calls made
+        self.tokens = 0
+        self.first_token_at: float | None = None
         # Room for a trailing "…" on intermediate messages.
         self._limit = max(port.limits.max_length - 2, 1)
 
     async def push(self, token: str) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = self.clock()
+        self.tokens += 1
         self.text += token
         if self.clock() - self._last_update >= self.port.limits.min_edit_interval_s:
             await self._flush()
@@ -70,6 +122,9 @@ class Streamer:
             shown = part.rstrip() + " …" if index == len(parts) - 1 else part
             already = self._sent[index] if index < len(self._sent) else None
             if shown != already and part.strip():
+                budget = getattr(self.port, "edit_budget", None)
+                if budget is not None and not budget.try_take():
+                    break  # the shared budget is spent: this edit waits for the next flush
                 await self.port.update(index, shown)
                 self.calls += 1
                 if already is None:
@@ -81,9 +136,16 @@ class Streamer:
     async def finish(self, answer: Answer, formatted: str) -> list[str]:
         """Send the final text (answer plus its sources) split at the port's limit."""
         parts = split_text(formatted, self.port.limits.max_length)
+        budget = getattr(self.port, "edit_budget", None)
+        if budget is not None:
+            for _ in parts:
+                await budget.take()
         await self.port.finish(parts, answer)
         return parts
 
     async def fail(self, message: str) -> None:
+        budget = getattr(self.port, "edit_budget", None)
+        if budget is not None:
+            await budget.take()
         await self.port.fail(message)
 

@@ -1,0 +1,85 @@
+"""Final-message formatting per platform, from the Markdown-ish text the answer engine writes.
+
+Only final messages are formatted (half-written markup never reaches a chat), and every
+outgoing text has its mass mentions defused.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_MASS_MENTION = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
+_FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
+_CODE = re.compile(r"`([^`\n]+)`")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.MULTILINE)
+_PLACEHOLDER = "\x00{}\x00"
+
+
+def defuse_mentions(text: str) -> str:
+    """@everyone / @here / @channel no longer ping anybody (a zero-width space follows the @)."""
+    return _MASS_MENTION.sub("@\u200b\\1", text)
+
+
+def _protect_code(text: str, render_fence, render_code) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Code is rendered first and kept out of reach of the other rules."""
+    kept: list[str] = []
+
+    def keep(rendered: str) -> str:
+        kept.append(rendered)
+        return _PLACEHOLDER.format(len(kept) - 1)
+
+    text = _FENCE.sub(lambda m: keep(render_fence(m.group(1))), text)
+    text = _CODE.sub(lambda m: keep(render_code(m.group(1))), text)
+    return text, kept
+
+
+def _restore(text: str, kept: list[str]) -> str:
+    return re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], text)
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three control characters; this also neutralises <!here>-style mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_slack_mrkdwn(markdown: str) -> str:
+    text, kept = _protect_code(defuse_mentions(markdown), lambda c: f"```{slack_escape(c)}```",
+                               lambda c: f"`{slack_escape(c)}`")
+    links: list[str] = []
+
+    def link(match: re.Match[str]) -> str:
+        links.append(f"<{match.group(2)}|{slack_escape(match.group(1)).replace('|', '¦')}>")
+        return f"\x01{len(links) - 1}\x01"
+
+    text = _LINK.sub(link, text)
+    text = slack_escape(text)
+    text = _HEADING.sub(r"*\1*", text)
+    text = _BOLD.sub(r"*\1*", text)
+    text = re.sub("\x01(\\d+)\x01", lambda m: links[int(m.group(1))], text)
+    return _restore(text, kept)
+
+
+def to_telegram_html(markdown: str) -> str:
+    """Telegram's HTML subset; every tag opened here is closed in the same part."""
+    text, kept = _protect_code(defuse_mentions(markdown), lambda c: f"<pre>{html.escape(c, quote=False)}</pre>",
+                               lambda c: f"<code>{html.escape(c, quote=False)}</code>")
+    links: list[str] = []
+
+    def link(match: re.Match[str]) -> str:
+        links.append(f'<a href="{html.escape(match.group(2))}">{html.escape(match.group(1), quote=False)}</a>')
+        return f"\x01{len(links) - 1}\x01"
+
+    text = _LINK.sub(link, text)
+    text = html.escape(text, quote=False)
+    text = _HEADING.sub(r"<b>\1</b>", text)
+    text = _BOLD.sub(r"<b>\1</b>", text)
+    text = re.sub("\x01(\\d+)\x01", lambda m: links[int(m.group(1))], text)
+    return _restore(text, kept)
+
+
+def to_discord_markdown(markdown: str) -> str:
+    """Discord renders Markdown itself; embeds are suppressed on send, mentions by allowed_mentions."""
+    return defuse_mentions(markdown)

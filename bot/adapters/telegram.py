@@ -1,0 +1,290 @@
+"""Telegram adapter (python-telegram-bot): updates in, `Incoming` out; a reply port that drafts or edits.
+
+Private chats stream with `sendMessageDraft` and then send the final message; groups send a reply
+and edit it, about once a second per chat (one budget shared by every answer in that chat).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from itertools import count
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.adapters.formatting import defuse_mentions, to_telegram_html
+from bot.config import TelegramSettings
+from bot.feedback import parse_vote
+from bot.messages import Answer, Incoming, PortLimits, ThreadKey
+from bot.scopes import visible_scopes
+from bot.service import QuestionService
+from bot.streaming import EditBudget, EditBudgets
+
+log = logging.getLogger("kbot.telegram")
+
+PLATFORM = "telegram"
+MAX_LENGTH = 4096
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+HELP = (
+    "Ask me anything about the team's documents and I'll answer with sources.\n"
+    "In a private chat just write your question. In a group, mention me, reply to one of my answers, "
+    "or use /ask <question>, e.g. /ask how many vacation days do we get?"
+)
+EMPTY_ASK = "Ask me a question after /ask, e.g. /ask how many vacation days do we get?"
+COMMANDS = [BotCommand("ask", "Ask the knowledge base a question"), BotCommand("help", "How to ask kbot")]
+
+
+def feedback_keyboard(reply_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data=f"fb:up:{reply_id}"),
+                                  InlineKeyboardButton("👎", callback_data=f"fb:down:{reply_id}")]])
+
+
+class TelegramPort:
+    """One answer in one chat. Drafts in private chats; a reply message edited in place in groups."""
+
+    def __init__(
+        self, app: Application, question: Message, budget: EditBudget, on_sent: Callable[[int], None],
+        draft_ids: count,
+    ) -> None:
+        self.bot = app.bot
+        self.chat_id = question.chat_id
+        self.question_id = question.message_id
+        self.topic = question.message_thread_id if question.is_topic_message else None
+        self.private = question.chat.type == ChatType.PRIVATE
+        self.edit_budget = budget
+        self.on_sent = on_sent
+        self.draft_id = next(draft_ids)
+        self.limits = PortLimits(max_length=MAX_LENGTH, min_edit_interval_s=1.0, native_stream=self.private)
+        self.message_ids: list[int] = []
+        self.texts: list[str] = []
+
+    async def start(self) -> None:
+        with contextlib.suppress(TelegramError):
+            await self.bot.send_chat_action(self.chat_id, ChatAction.TYPING, message_thread_id=self.topic)
+
+    async def _send(self, text: str, parse_mode: str | None = None, markup: InlineKeyboardMarkup | None = None) -> None:
+        message = await self.bot.send_message(
+            self.chat_id, text, parse_mode=parse_mode, reply_markup=markup, link_preview_options=NO_PREVIEW,
+            message_thread_id=self.topic,
+            reply_parameters=ReplyParameters(self.question_id, allow_sending_without_reply=True)
+            if not self.message_ids else None,
+        )
+        self.message_ids.append(message.message_id)
+        self.texts.append(text)
+        self.on_sent(message.message_id)
+
+    async def _edit(self, index: int, text: str, parse_mode: str | None = None,
+                    markup: InlineKeyboardMarkup | None = None) -> None:
+        try:
+            await self.bot.edit_message_text(text, self.chat_id, self.message_ids[index], parse_mode=parse_mode,
+                                             reply_markup=markup, link_preview_options=NO_PREVIEW)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+        self.texts[index] = text
+
+    async def update(self, index: int, text: str) -> None:
+        text = defuse_mentions(text)
+        try:
+            if self.private:
+                await self.bot.send_message_draft(self.chat_id, self.draft_id + index, text,
+                                                  message_thread_id=self.topic)
+            elif index < len(self.message_ids):
+                await self._edit(index, text)
+            else:
+                await self._send(text)
+        except RetryAfter as exc:  # an intermediate edit is skipped, never waited for
+            log.info("telegram asked to slow down for %ss; skipping an intermediate edit", exc.retry_after)
+        except BadRequest as exc:
+            log.warning("telegram refused an intermediate edit: %s", exc)
+
+    async def _final(self, index: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        html = to_telegram_html(text)
+        for attempt in range(3):
+            try:
+                try:
+                    if index < len(self.message_ids):
+                        await self._edit(index, html, ParseMode.HTML, markup)
+                    else:
+                        await self._send(html, ParseMode.HTML, markup)
+                except BadRequest as exc:
+                    if "parse entities" not in str(exc).lower():
+                        raise
+                    plain = defuse_mentions(text)  # the markup was refused: the words still arrive
+                    if index < len(self.message_ids):
+                        await self._edit(index, plain, None, markup)
+                    else:
+                        await self._send(plain, None, markup)
+                return
+            except RetryAfter as exc:
+                if attempt == 2:
+                    raise
+                delay = exc.retry_after
+                await asyncio.sleep(delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay))
+
+    async def finish(self, parts: list[str], answer: Answer) -> None:
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await self._final(index, part, feedback_keyboard(answer.reply_id) if last and answer.reply_id else None)
+
+    async def fail(self, message: str) -> None:
+        notice = f"⚠️ {message}"
+        if self.message_ids:
+            await self._final(len(self.message_ids) - 1, f"{self.texts[-1].removesuffix(' …')}\n\n{notice}", None)
+        else:
+            await self._final(0, notice, None)
+
+
+class TelegramAdapter:
+    name = PLATFORM
+
+    def __init__(self, settings: TelegramSettings, token: str, service: QuestionService) -> None:
+        self.settings = settings
+        self.service = service
+        builder = ApplicationBuilder().token(token).concurrent_updates(True)
+        if settings.base_url:
+            builder = builder.base_url(settings.base_url)
+        if settings.base_file_url:
+            builder = builder.base_file_url(settings.base_file_url)
+        self.app = builder.build()
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+        self.budgets = EditBudgets(1, 1.0)  # about one message or edit per second per chat
+        self._roots: OrderedDict[tuple[int, int], int] = OrderedDict()  # bot message -> its thread's root
+        self._draft_ids = count(1, 16)
+        self._started = False
+
+    @property
+    def connected(self) -> bool:
+        return self._started and bool(self.app.updater and self.app.updater.running) or (
+            self._started and self.settings.mode == "webhook")
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await self.app.bot.set_my_commands(COMMANDS)
+        assert self.app.updater is not None
+        if self.settings.mode == "webhook":
+            secret = self.settings.webhook_secret.get_secret_value() if self.settings.webhook_secret else None
+            await self.app.updater.start_webhook(
+                listen=self.settings.webhook_host, port=self.settings.webhook_port, webhook_url=self.settings.webhook_url,
+                secret_token=secret, allowed_updates=["message", "callback_query"],
+            )
+        else:
+            await self.app.updater.start_polling(allowed_updates=["message", "callback_query"], timeout=10)
+        await self.app.start()
+        self._started = True
+        log.info("telegram: connected as @%s (%s)", self.app.bot.username, self.settings.mode)
+
+    async def stop_receiving(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+
+    async def close(self) -> None:
+        if self._started:
+            await self.app.stop()
+            await self.app.shutdown()
+            self._started = False
+
+    async def _on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.warning("telegram: %s", context.error)
+
+    # -- translation in -------------------------------------------------------------------------------
+
+    def _question_text(self, message: Message) -> str | None:
+        """The question in this message, or None when it isn't addressed to kbot."""
+        text = message.text or ""
+        username = (self.app.bot.username or "").lower()
+        if text.startswith("/"):
+            command, _, rest = text.partition(" ")
+            name, _, target = command[1:].partition("@")
+            if target and target.lower() != username:
+                return None
+            return rest.strip() if name.lower() == "ask" else None
+        if message.chat.type == ChatType.PRIVATE:
+            return text.strip()
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == self.app.bot.id:
+            return text.strip()
+        for entity, value in message.parse_entities([MessageEntity.MENTION]).items():
+            if value.lower() == f"@{username}":
+                return (text[: entity.offset] + text[entity.offset + entity.length:]).strip()
+        return None
+
+    def thread_key(self, message: Message) -> ThreadKey:
+        chat = str(message.chat_id)
+        if message.is_topic_message and message.message_thread_id:
+            thread = f"topic:{message.message_thread_id}"
+        elif message.chat.type == ChatType.PRIVATE:
+            thread = "dm"
+        else:
+            reply = message.reply_to_message
+            root = self._roots.get((message.chat_id, reply.message_id)) if reply is not None else None
+            thread = str(root or message.message_id)
+        return ThreadKey(PLATFORM, chat, chat, thread)
+
+    def _remember_root(self, chat_id: int, root: int) -> Callable[[int], None]:
+        def remember(message_id: int) -> None:
+            self._roots[(chat_id, message_id)] = root
+            while len(self._roots) > 50_000:
+                self._roots.popitem(last=False)
+
+        return remember
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await self._on_click(update)
+            return
+        message = update.message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return
+        text = message.text or ""
+        command = text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
+        if command in ("/start", "/help"):
+            if await self.service.claim(PLATFORM, f"{message.chat_id}:{message.message_id}"):
+                await message.reply_text(HELP, link_preview_options=NO_PREVIEW)
+            return
+        question = self._question_text(message)
+        if question is None:
+            return
+        if not await self.service.claim(PLATFORM, f"{message.chat_id}:{message.message_id}"):
+            return
+        if not question:
+            await message.reply_text(EMPTY_ASK, link_preview_options=NO_PREVIEW)
+            return
+        key = self.thread_key(message)
+        user = str(message.from_user.id)
+        incoming = Incoming(
+            key=key, author=user, text=question, scopes=visible_scopes(PLATFORM, str(message.chat_id)),
+            is_admin=user in self.settings.admins, raw=update,
+        )
+        root = int(key.thread) if key.thread.isdigit() else message.message_id
+        budget = self.budgets[str(message.chat_id)]
+        self.service.submit(incoming, lambda: TelegramPort(
+            self.app, message, budget, self._remember_root(message.chat_id, root), self._draft_ids))
+
+    async def _on_click(self, update: Update) -> None:
+        query = update.callback_query
+        assert query is not None
+        kind, _, rest = (query.data or "").partition(":")
+        vote_name, _, reply_id = rest.partition(":")
+        vote = parse_vote(vote_name)
+        if kind != "fb" or vote is None or not reply_id:
+            await query.answer()
+            return
+        thanks = await self.service.vote(PLATFORM, reply_id, str(query.from_user.id), vote)
+        await query.answer(thanks)

@@ -1,0 +1,129 @@
+"""`kbot run`: every enabled adapter in one asyncio process, with health, metrics and a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from bot.config import ConfigError, Settings, require_secret
+from bot.conversation import Conversation
+from bot.deliveries import DeliveryLog
+from bot.feedback import FeedbackLog
+from bot.metrics import Metrics
+from bot.ops import OpsServer
+from bot.service import Channel, QuestionService
+
+log = logging.getLogger("kbot.run")
+
+
+def enabled_platforms(settings: Settings) -> list[str]:
+    return [name for name in ("slack", "discord", "telegram") if getattr(settings, name).enabled]
+
+
+def check_secrets(settings: Settings) -> None:
+    """Every token an enabled platform needs, checked before anything slow starts."""
+    if settings.slack.enabled:
+        require_secret(settings, "slack.bot_token", "slack is enabled")
+        if settings.slack.mode == "socket":
+            require_secret(settings, "slack.app_token", "slack.mode is socket")
+        else:
+            require_secret(settings, "slack.signing_secret", "slack.mode is http")
+    if settings.discord.enabled:
+        require_secret(settings, "discord.token", "discord is enabled")
+    if settings.telegram.enabled:
+        require_secret(settings, "telegram.token", "telegram is enabled")
+
+
+def build_channels(settings: Settings, service: QuestionService) -> list[Channel]:
+    channels: list[Channel] = []
+    if settings.slack.enabled:
+        from bot.adapters.slack import SlackAdapter
+
+        channels.append(SlackAdapter(settings.slack, require_secret(settings, "slack.bot_token", "slack is enabled"),
+                                     service, settings.slack.app_token, settings.slack.signing_secret))
+    if settings.discord.enabled:
+        from bot.adapters.discord import DiscordAdapter
+
+        channels.append(DiscordAdapter(settings.discord, require_secret(settings, "discord.token", ""), service))
+    if settings.telegram.enabled:
+        from bot.adapters.telegram import TelegramAdapter
+
+        channels.append(TelegramAdapter(settings.telegram, require_secret(settings, "telegram.token", ""), service))
+    return channels
+
+
+@dataclass
+class Running:
+    """What a started bot exposes to whoever started it (the CLI, or a test)."""
+
+    service: QuestionService
+    channels: list[Channel]
+    ops: OpsServer
+    metrics: Metrics
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def serve(
+    settings: Settings, conversation: Conversation, *, on_ready: Callable[[Running], None] | None = None,
+    install_signals: bool = True,
+) -> int:
+    """Run until SIGTERM/SIGINT (or `Running.stop` is set); returns the exit code."""
+    check_secrets(settings)
+    if not enabled_platforms(settings):
+        raise ConfigError("no platform is enabled: set slack.enabled, discord.enabled or telegram.enabled to true")
+    engine = conversation.memory.engine
+    metrics = Metrics()
+    service = QuestionService(conversation, DeliveryLog(engine), FeedbackLog(engine), metrics,
+                              log_message_text=settings.server.log_message_text)
+    channels = build_channels(settings, service)
+    kb = conversation.knowledge_base
+
+    def database_ok() -> bool:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+
+    checks: dict[str, Callable[[], bool]] = {"store": lambda: kb.count_chunks() >= 0, "database": database_ok}
+    for channel in channels:
+        checks[channel.name] = lambda channel=channel: channel.connected  # type: ignore[misc]
+    ops = OpsServer(settings.server.host, settings.server.port, metrics, checks)
+    running = Running(service, channels, ops, metrics)
+    loop = asyncio.get_running_loop()
+    if install_signals:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, running.stop.set)
+    await ops.start()
+    started: list[Channel] = []
+    try:
+        for channel in channels:
+            await channel.start()
+            started.append(channel)
+        log.info("kbot is running on %s", ", ".join(c.name for c in channels))
+        if on_ready is not None:
+            on_ready(running)
+        await running.stop.wait()
+        log.info("stopping: no new questions; %d answer(s) in flight get %.0fs", service.in_flight,
+                 settings.server.shutdown_grace_s)
+    finally:
+        for channel in started:
+            await _quietly(channel.stop_receiving(), f"{channel.name}: stop receiving")
+        await service.shutdown(settings.server.shutdown_grace_s)
+        for channel in started:
+            await _quietly(channel.close(), f"{channel.name}: close")
+        await ops.stop()
+        if install_signals:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+    return 0
+
+
+async def _quietly(call: object, what: str) -> None:
+    try:
+        await asyncio.wait_for(call, 15)  # type: ignore[arg-type]
+    except Exception:
+        log.warning("%s failed", what, exc_info=True)

@@ -1,0 +1,25 @@
+"""Knowledge scopes, derived from where a verified event happened (never from message text).
+
+`global` is the shared `knowledge/`; a workspace (Slack team, Discord guild, Telegram chat) has its
+own scope, and a private channel has one more that only it can see.
+"""
+
+from __future__ import annotations
+
+GLOBAL = "global"
+
+
+def workspace_scope(platform: str, workspace: str) -> str:
+    return f"{platform}:{workspace}"
+
+
+def channel_scope(platform: str, workspace: str, channel: str) -> str:
+    return f"{platform}:{workspace}:{channel}"
+
+
+def visible_scopes(platform: str, workspace: str, channel: str | None = None, private: bool = False) -> frozenset[str]:
+    """What an asker here may retrieve: global, the workspace, and a private channel's own scope."""
+    scopes = {GLOBAL, workspace_scope(platform, workspace)}
+    if private and channel is not None:
+        scopes.add(channel_scope(platform, workspace, channel))
+    return frozenset(scopes)

@@ -1,0 +1,138 @@
+"""The questions a running bot is answering: de-duplication, in-flight tracking, metrics, one log line each.
+
+Adapters hand every verified question to `QuestionService.submit` and every feedback click to
+`vote`; neither knows which platform it serves beyond the name used for labels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.conversation import Conversation
+from bot.deliveries import DeliveryLog
+from bot.feedback import FeedbackLog
+from bot.messages import Answer, Incoming, ReplyPort
+from bot.metrics import Metrics
+
+log = logging.getLogger("kbot.answers")
+
+SHUTDOWN_NOTICE = "kbot is restarting and couldn't finish this answer; please ask again in a minute."
+NOT_ACCEPTING = "kbot is restarting; please ask again in a minute."
+
+
+class Channel(Protocol):
+    """A running platform adapter, as `kbot run` sees it."""
+
+    name: str
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def start(self) -> None:
+        """Connect and begin receiving; returns once connected."""
+
+    async def stop_receiving(self) -> None:
+        """Take no new messages (in-flight replies keep their clients)."""
+
+    async def close(self) -> None:
+        """Close every client and connection."""
+
+
+class QuestionService:
+    def __init__(
+        self, conversation: Conversation, deliveries: DeliveryLog, feedback: FeedbackLog, metrics: Metrics,
+        *, log_message_text: bool = False,
+    ) -> None:
+        self.conversation = conversation
+        self.deliveries = deliveries
+        self.feedback = feedback
+        self.metrics = metrics
+        self.log_message_text = log_message_text
+        self.accepting = True
+        self._tasks: set[asyncio.Task[Answer | None]] = set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def claim(self, platform: str, event_key: str) -> bool:
+        """First delivery of this platform event? Repeats (retries, replays, twin events) are counted and dropped."""
+        first = await asyncio.to_thread(self.deliveries.claim, platform, event_key)
+        if not first:
+            self.metrics.duplicates.labels(platform).inc()
+        return first
+
+    def submit(self, incoming: Incoming, port_factory: Callable[[], ReplyPort]) -> asyncio.Task[Answer | None]:
+        """Answer in the background, so the platform's event handler returns at once."""
+        task = asyncio.create_task(self._answer(incoming, port_factory))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _answer(self, incoming: Incoming, port_factory: Callable[[], ReplyPort]) -> Answer | None:
+        platform = incoming.key.platform
+        port = port_factory()
+        if not self.accepting:
+            await port.fail(NOT_ACCEPTING)
+            return None
+        self.metrics.questions.labels(platform).inc()
+        started = time.monotonic()
+        try:
+            answer = await self.conversation.answer(incoming, port)
+        except asyncio.CancelledError:
+            self.metrics.errors.labels(platform, "shutdown").inc()
+            await _bounded(port.fail(SHUTDOWN_NOTICE), 5)
+            raise
+        latency = time.monotonic() - started
+        if answer is None:
+            self.metrics.errors.labels(platform, "answer").inc()
+        else:
+            self.metrics.answered(platform, answer, latency)
+        self._log(incoming, answer, latency)
+        return answer
+
+    def _log(self, incoming: Incoming, answer: Answer | None, latency: float) -> None:
+        line: dict[str, object] = {
+            "event": "answer" if answer is not None else "answer_failed",
+            "platform": incoming.key.platform,
+            "workspace": incoming.key.workspace,
+            "channel": incoming.key.channel,
+            "latency_ms": round(latency * 1000),
+        }
+        if answer is not None:
+            line.update({
+                "mode": answer.mode, "grounded": answer.grounded, "reply_id": answer.reply_id,
+                "first_token_ms": None if answer.first_token_s is None else round(answer.first_token_s * 1000),
+                "sources": [f"{s.source}" + (f"#p{s.page}" if s.page else "") for s in answer.sources],
+            })
+        if self.log_message_text:
+            line["question"] = incoming.text
+        log.info(json.dumps(line, ensure_ascii=False))
+
+    async def vote(self, platform: str, reply_id: str, user: str, value: int) -> str:
+        """Store a 👍/👎 click and return the acknowledgement to show the person."""
+        self.metrics.feedback.labels(platform, "up" if value > 0 else "down").inc()
+        return await asyncio.to_thread(self.feedback.record, reply_id, user, value)
+
+    async def shutdown(self, grace_s: float) -> None:
+        """Take nothing new; give in-flight answers `grace_s`, then end them with a short notice."""
+        self.accepting = False
+        pending = set(self._tasks)
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=grace_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=10)
+
+
+async def _bounded(call: Awaitable[None], seconds: float) -> None:
+    try:
+        await asyncio.wait_for(call, seconds)
+    except Exception:  # the notice is best effort; the platform may already be gone
+        logging.getLogger("kbot.service").warning("could not deliver the shutdown notice", exc_info=True)

@@ -1,0 +1,75 @@
+"""What every platform's end-to-end test needs: a knowledge base with scoped documents, a streaming
+fake LLM, and `kbot run`'s serve loop started in the test's own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from bot.app import build_conversation, build_indexer
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.run import Running, serve
+from tests.fakes.openai_server import FakeOpenAI, serve_openai
+
+HANDBOOK = ("# Time off\n\n## Vacation\n\nEvery employee gets 25 vacation days a year. Part-time staff get "
+            "vacation days in proportion to their hours.\n")
+FALCON = "# Project Falcon\n\nThe Falcon launch code word is ORCHID. Only the Falcon team may use it.\n"
+ANSWER_TOKENS = ["Every", " employee", " gets", " 25", " vacation", " days", " a", " year", " [1]", "."]
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeOpenAI]:
+    with serve_openai() as fake:
+        fake.reply_tokens = list(ANSWER_TOKENS)
+        fake.token_delay_s = 0.15  # about 1.5 s of streaming: long enough for intermediate edits
+        yield fake
+
+
+def platform_settings(make_settings: Callable[..., Settings], llm: FakeOpenAI, **platforms: Any) -> Settings:
+    return make_settings(
+        llm={"kind": "openai", "base_url": llm.base_url, "api_key": "test-key", "model": "fake"},
+        server={"port": 0, "shutdown_grace_s": 3},
+        **platforms,
+    )
+
+
+def knowledge_conversation(settings: Settings, scoped: dict[str, str]) -> Conversation:
+    """A keyword-only store holding the handbook globally and FALCON in each given scope."""
+    conversation = build_conversation(settings)
+    indexer = build_indexer(settings, conversation.knowledge_base)
+    assert indexer.index_bytes(HANDBOOK.encode(), "markdown", "handbook.md", "global").status == "indexed"
+    for scope, source in scoped.items():
+        assert indexer.index_bytes(FALCON.encode(), "markdown", source, scope).status == "indexed"
+    return conversation
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, conversation: Conversation):  # type: ignore[no-untyped-def]
+    ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(serve(settings, conversation, on_ready=ready.set_result, install_signals=False))
+    done, _ = await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # raises what start-up raised
+    assert ready in done, "kbot did not start within 30 s"
+    running = ready.result()
+    try:
+        yield running
+    finally:
+        running.stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 15, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -1,0 +1,119 @@
+"""Telegram end to end: python-telegram-bot talks to a local Bot API server; kbot answers through it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.feedback import FeedbackLog
+from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.fakes.telegram_server import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram
+
+PRIVATE = 4242
+GROUP = -100777
+OTHER_GROUP = -100888
+
+
+def _settings(make_settings, llm, tg: FakeTelegram):
+    return platform_settings(make_settings, llm, telegram={
+        "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+
+
+def _final(tg: FakeTelegram, chat: int, question_id: int | None = None):
+    for message in tg.bot_messages(chat):
+        if message.reply_markup and (question_id is None or message.reply_to == question_id):
+            return message
+    return None
+
+
+def test_private_chat_streams_drafts_then_a_cited_final_with_feedback(make_settings, llm) -> None:
+    with FakeTelegram() as tg:
+        settings = _settings(make_settings, llm, tg)
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                assert [c["command"] for c in tg.state.commands] == ["ask", "help"]
+                tg.user_message(PRIVATE, "How many vacation days do we get?")
+                final = await eventually(lambda: _final(tg, PRIVATE), what="the final answer")
+                assert len(tg.state.drafts) >= 2  # streamed as drafts before the final message
+                assert all(int(d["chat_id"]) == PRIVATE for d in tg.state.drafts)
+                assert final.parse_mode == "HTML" and final.link_preview_disabled
+                assert "25 vacation days" in final.text and "Sources:" in final.text and "Time off" in final.text
+                buttons = final.reply_markup["inline_keyboard"][0]
+                assert [b["text"] for b in buttons] == ["👍", "👎"]
+
+                # A follow-up in the same chat sees the first exchange.
+                tg.user_message(PRIVATE, "And part-time staff?")
+                await eventually(lambda: len(llm.chat_requests) >= 2, what="the follow-up's LLM call")
+                follow_up = llm.chat_requests[-1]["messages"]
+                assert any("How many vacation days" in str(m["content"]) for m in follow_up)
+                await eventually(lambda: len([m for m in tg.bot_messages(PRIVATE) if m.reply_markup]) == 2,
+                                 what="the second answer")
+
+                tg.click(PRIVATE, final.message_id, buttons[0]["callback_data"], user_id=7)
+                answered = await eventually(lambda: tg.state.callback_answers, what="the click's acknowledgement")
+                assert "👍" in answered[0]["text"]
+                reply_id = buttons[0]["callback_data"].split(":")[2]
+                assert FeedbackLog(running.service.feedback.engine).votes(reply_id) == {"7": 1}
+            assert tg.state.too_many_requests == 0 and tg.state.rejected == []
+
+        asyncio.run(scenario())
+
+
+def test_groups_answer_mentions_replies_and_ask_once_each_within_their_scope(make_settings, llm) -> None:
+    with FakeTelegram() as tg:
+        settings = _settings(make_settings, llm, tg)
+        conversation = knowledge_conversation(settings, {f"telegram:{GROUP}": "falcon.md"})
+        llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."] * 3
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                # Not addressed to kbot: ignored.
+                tg.user_message(GROUP, "what is the falcon launch code word?", chat_type="supergroup")
+                update = tg.user_message(GROUP, f"@{BOT_USERNAME} what is the Falcon launch code word?",
+                                         chat_type="supergroup")
+                question_id = update["update_id"] and update["message"]["message_id"]
+                tg.replay(update)  # Telegram delivers the same update again
+                final = await eventually(lambda: _final(tg, GROUP, question_id), what="the group answer")
+                assert final.edits >= 2  # the reply was edited as tokens streamed
+                assert "Project Falcon" in final.text
+                await asyncio.sleep(1.5)
+                replies = [m for m in tg.bot_messages(GROUP) if m.reply_to == question_id]
+                assert len(replies) == 1 and len(llm.chat_requests) == 1
+
+                # A reply to kbot's answer continues that thread (its memory).
+                tg.user_message(GROUP, "who may use it?", chat_type="supergroup", reply_to=final.message_id)
+                await eventually(lambda: len(llm.chat_requests) >= 2, what="the reply's LLM call")
+                assert any("Falcon launch code" in str(m["content"]) for m in llm.chat_requests[-1]["messages"])
+
+                # Another group cannot see the first group's document.
+                before = len(llm.chat_requests)
+                other = tg.user_message(OTHER_GROUP, "/ask what is the Falcon launch code word?",
+                                        chat_type="supergroup")
+                answer = await eventually(lambda: [m for m in tg.bot_messages(OTHER_GROUP)
+                                                   if m.reply_to == other["message"]["message_id"]
+                                                   and ("Sources" in m.text or "couldn't find" in m.text)],
+                                          what="the other group's answer")
+                assert "Project Falcon" not in answer[0].text and "ORCHID" not in str(llm.chat_requests[before:])
+            assert tg.state.too_many_requests == 0 and tg.state.rejected == []
+            assert all(m.link_preview_disabled for m in tg.bot_messages(GROUP))
+
+        asyncio.run(scenario())
+
+
+def test_ask_without_a_question_explains_itself(make_settings, llm) -> None:
+    with FakeTelegram() as tg:
+        settings = _settings(make_settings, llm, tg)
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                tg.user_message(GROUP, "/ask", chat_type="supergroup")
+                message = await eventually(lambda: tg.bot_messages(GROUP), what="the hint")
+                assert "/ask how many vacation days" in message[0].text
+                assert llm.chat_requests == []
+
+        asyncio.run(scenario())
+
+
+assert BOT_ID
