@@ -40,6 +40,11 @@ class ThreadMemory:
         except IntegrityError:  # another process created it first
             return session.scalar(query)
 
+    def knows(self, key: ThreadKey) -> bool:
+        """Has kbot answered in this thread before (in any process)?"""
+        with Session(self.engine) as session:
+            return self._thread_id(session, key, create=False) is not None
+
     def history(self, key: ThreadKey) -> list[Turn]:
         """The most recent turns that fit the budget, oldest first."""
         with Session(self.engine) as session:

@@ -1,0 +1,314 @@
+"""Slack adapter (slack-bolt): events in by Socket Mode or signed HTTP, `Incoming` out; a reply port that
+streams natively (chat.startStream/appendStream/stopStream) and falls back to chat.update edits,
+drawing on one Tier 3 budget per workspace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.formatting import defuse_mentions, slack_escape, to_slack_mrkdwn
+from bot.config import SlackSettings
+from bot.feedback import parse_vote
+from bot.messages import Answer, Incoming, PortLimits, ThreadKey
+from bot.scopes import visible_scopes
+from bot.service import QuestionService
+from bot.streaming import EditBudget, EditBudgets, split_text
+
+log = logging.getLogger("kbot.slack")
+
+PLATFORM = "slack"
+MAX_LENGTH = 11_000  # under markdown_text's 12,000, leaving room for escaping
+SECTION_LIMIT = 3000
+THINKING = "is thinking…"
+_MENTION = re.compile(r"<@[A-Z0-9]+>")
+_SOURCES = "\n\nSources:\n"
+_FEEDBACK = re.compile(r"^kbot_feedback_(up|down)$")
+
+
+def _plain(text: str) -> str:
+    """Intermediate text: no markup, no pings."""
+    return slack_escape(defuse_mentions(text))
+
+
+def final_blocks(part: str, reply_id: str | None) -> list[dict[str, Any]]:
+    """Sections for the answer, a context block for its sources, and 👍/👎 (on the last part)."""
+    body, _, sources = part.partition(_SOURCES)
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+        for chunk in split_text(to_slack_mrkdwn(body), SECTION_LIMIT) if chunk.strip()
+    ]
+    if sources:
+        lines = [to_slack_mrkdwn(line) for line in sources.splitlines() if line.strip()]
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": "*Sources*\n" + "\n".join(lines)[:2900]}]})
+    if reply_id:
+        blocks.append(feedback_actions(reply_id))
+    return blocks
+
+
+def feedback_actions(reply_id: str) -> dict[str, Any]:
+    return {"type": "actions", "block_id": "kbot_feedback", "elements": [
+        {"type": "button", "action_id": "kbot_feedback_up", "value": reply_id, "text": {"type": "plain_text",
+                                                                                       "text": "👍"}},
+        {"type": "button", "action_id": "kbot_feedback_down", "value": reply_id, "text": {"type": "plain_text",
+                                                                                         "text": "👎"}},
+    ]}
+
+
+class SlackPort:
+    """One answer in one thread."""
+
+    def __init__(self, client: AsyncWebClient, team: str, channel: str, thread_ts: str, user: str,
+                 budget: EditBudget, native: bool) -> None:
+        self.client = client
+        self.team = team
+        self.channel = channel
+        self.thread_ts = thread_ts
+        self.user = user
+        self.budget = budget
+        self.native = native
+        self.ts: list[str] = []  # one message per part
+        self.streamed: list[str] = []  # native mode: the markdown already appended to each part's stream
+        self.texts: list[str] = []
+
+    @property
+    def limits(self) -> PortLimits:
+        return PortLimits(max_length=MAX_LENGTH, min_edit_interval_s=1.0 if self.native else 1.5,
+                          native_stream=self.native)
+
+    @property
+    def edit_budget(self) -> EditBudget | None:
+        return None if self.native else self.budget  # appends are not chat.update calls
+
+    async def start(self) -> None:
+        try:
+            await self.client.assistant_threads_setStatus(channel_id=self.channel, thread_ts=self.thread_ts,
+                                                          status=THINKING)
+        except SlackApiError:
+            pass  # only assistant threads have a status; elsewhere the streamed reply shows progress
+
+    async def _post(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        response = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text,
+                                                      blocks=blocks, unfurl_links=False, unfurl_media=False)
+        self.ts.append(str(response["ts"]))
+        self.texts.append(text)
+
+    async def _start_stream(self, text: str) -> bool:
+        try:
+            response = await self.client.chat_startStream(
+                channel=self.channel, thread_ts=self.thread_ts, markdown_text=_plain(text),
+                recipient_team_id=self.team, recipient_user_id=self.user)
+        except SlackApiError as exc:
+            log.info("slack: native streaming refused (%s); editing messages instead", exc.response.get("error"))
+            self.native = False
+            return False
+        self.ts.append(str(response["ts"]))
+        self.streamed.append(text)
+        self.texts.append(text)
+        return True
+
+    async def update(self, index: int, text: str) -> None:
+        text = text.removesuffix(" …") if self.native else text
+        try:
+            if self.native and index == len(self.ts):
+                if index > 0:
+                    await self._stop_stream(index - 1, self.texts[index - 1], None)
+                if await self._start_stream(text):
+                    return
+            if self.native:
+                done = self.streamed[index]
+                if text.startswith(done) and len(text) > len(done):
+                    await self.client.chat_appendStream(channel=self.channel, ts=self.ts[index],
+                                                        markdown_text=_plain(text[len(done):]))
+                    self.streamed[index] = text
+                self.texts[index] = text
+            elif index == len(self.ts):
+                await self._post(_plain(text))
+            else:
+                await self.client.chat_update(channel=self.channel, ts=self.ts[index], text=_plain(text))
+                self.texts[index] = text
+        except SlackApiError as exc:  # an intermediate update is best effort
+            log.warning("slack: intermediate update failed: %s", exc.response.get("error"))
+
+    async def _stop_stream(self, index: int, part: str, reply_id: str | None) -> None:
+        body, _, _ = part.partition(_SOURCES)
+        done = self.streamed[index]
+        rest = body[len(done):] if body.startswith(done) else ""
+        blocks = [b for b in final_blocks(part, reply_id) if b["type"] != "section"]
+        await self.client.chat_stopStream(channel=self.channel, ts=self.ts[index],
+                                          markdown_text=_plain(rest) or None, blocks=blocks or None)
+        self.streamed[index] = body
+        if not body.startswith(done):  # the split moved: rewrite the message whole
+            await self.budget.take()
+            await self.client.chat_update(channel=self.channel, ts=self.ts[index], text=_plain(part),
+                                          blocks=final_blocks(part, reply_id))
+
+    async def finish(self, parts: list[str], answer: Answer) -> None:
+        for index, part in enumerate(parts):
+            reply_id = answer.reply_id if index == len(parts) - 1 else None
+            blocks = final_blocks(part, reply_id)
+            fallback = to_slack_mrkdwn(part)
+            if index < len(self.ts) and index < len(self.streamed):
+                await self._stop_stream(index, part, reply_id)
+            elif index < len(self.ts):
+                await self.client.chat_update(channel=self.channel, ts=self.ts[index], text=fallback, blocks=blocks)
+            else:
+                await self._post(fallback, blocks)
+
+    async def fail(self, message: str) -> None:
+        notice = f"⚠️ {message}"
+        if self.ts and len(self.streamed) == len(self.ts):
+            await self.client.chat_stopStream(channel=self.channel, ts=self.ts[-1], markdown_text=f"\n\n{notice}")
+        elif self.ts:
+            await self.client.chat_update(channel=self.channel, ts=self.ts[-1],
+                                          text=f"{_plain(self.texts[-1].removesuffix(' …'))}\n\n{notice}")
+        else:
+            await self._post(notice)
+
+
+class SlackAdapter:
+    name = PLATFORM
+
+    def __init__(self, settings: SlackSettings, bot_token: str, service: QuestionService,
+                 app_token: SecretStr | None, signing_secret: SecretStr | None) -> None:
+        self.settings = settings
+        self.service = service
+        self.client = AsyncWebClient(token=bot_token, base_url=settings.base_url or AsyncWebClient.BASE_URL)
+        self.app = AsyncApp(client=self.client, signing_secret=signing_secret.get_secret_value()
+                            if signing_secret else None, request_verification_enabled=settings.mode == "http",
+                            process_before_response=False)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+        self.app.action(_FEEDBACK)(self._on_feedback)
+        self._app_token = app_token.get_secret_value() if app_token else None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._http: web.AppRunner | None = None
+        self.http_port: int | None = None
+        self.budgets = EditBudgets(settings.edits_per_minute, 60.0)  # chat.update is Tier 3 per workspace
+        self._private: dict[str, bool] = {}
+        self.bot_user: str | None = None
+        self._receiving = False
+
+    @property
+    def connected(self) -> bool:
+        if not self._receiving:
+            return False
+        if self._socket is not None:
+            session = self._socket.client.current_session
+            return session is not None and not session.closed
+        return self._http is not None
+
+    async def start(self) -> None:
+        identity = await self.client.auth_test()
+        self.bot_user = identity.get("user_id")
+        if self.settings.mode == "socket":
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token)
+            await self._socket.connect_async()
+        else:
+            web_app = web.Application()
+            web_app.router.add_post(self.settings.http_path, self._on_http)
+            self._http = web.AppRunner(web_app, access_log=None)
+            await self._http.setup()
+            site = web.TCPSite(self._http, self.settings.http_host, self.settings.http_port)
+            await site.start()
+            self.http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._receiving = True
+        log.info("slack: connected as %s (%s mode)", identity.get("user"), self.settings.mode)
+
+    async def _on_http(self, request: web.Request) -> web.Response:
+        if not self._receiving:
+            return web.Response(status=503, text="kbot is restarting")
+        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not stamp.isdigit():  # slack_sdk would raise on int(); a bad header is the sender's fault
+            return web.Response(status=401, text="invalid request")
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def stop_receiving(self) -> None:
+        self._receiving = False
+        if self._socket is not None:
+            await self._socket.disconnect_async()
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._http is not None:
+            await self._http.cleanup()
+            self._http = None
+        await asyncio.sleep(0)
+
+    # -- translation in -------------------------------------------------------------------------------
+
+    async def _is_private(self, channel: str) -> bool:
+        """From Slack itself (conversations.info), cached: private channels, DMs and group DMs."""
+        if channel not in self._private:
+            try:
+                info = (await self.client.conversations_info(channel=channel))["channel"]
+                self._private[channel] = bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
+            except SlackApiError:
+                self._private[channel] = True  # unknown: the narrower scope is the safe one
+        return self._private[channel]
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await self._question(body, event)
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("subtype") or event.get("bot_id") or event.get("user") in (None, self.bot_user):
+            return
+        if event.get("channel_type") == "im":
+            await self._question(body, event)
+            return
+        thread_ts = event.get("thread_ts")
+        if thread_ts is None:
+            return  # a channel message is a question only when it mentions kbot (app_mention)
+        key = ThreadKey(PLATFORM, str(body.get("team_id")), str(event["channel"]), str(thread_ts))
+        if await asyncio.to_thread(self.service.conversation.memory.knows, key):
+            await self._question(body, event)
+
+    async def _question(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        team = str(body.get("team_id") or event.get("team"))
+        channel = str(event["channel"])
+        ts = str(event["ts"])
+        if not await self.service.claim(PLATFORM, f"{team}:{channel}:{ts}"):
+            return  # a retry, or the `message` twin of an `app_mention`
+        text = _MENTION.sub("", event.get("text") or "").strip()
+        thread_ts = str(event.get("thread_ts") or ts)
+        user = str(event.get("user"))
+        port_args = (self.client, team, channel, thread_ts, user, self.budgets[team], self.settings.native_streaming)
+        if not text:
+            port = SlackPort(*port_args)
+            await port.fail("Ask me a question after the mention, e.g. @kbot how many vacation days do we get?")
+            return
+        private = await self._is_private(channel)
+        incoming = Incoming(
+            key=ThreadKey(PLATFORM, team, channel, thread_ts), author=user, text=text,
+            scopes=visible_scopes(PLATFORM, team, channel, private), is_admin=user in self.settings.admins, raw=body,
+        )
+        self.service.submit(incoming, lambda: SlackPort(*port_args))
+
+    async def _on_feedback(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        vote = parse_vote(str(action.get("action_id", "")).rsplit("_", 1)[-1])
+        user = str(body.get("user", {}).get("id"))
+        channel = str(body.get("channel", {}).get("id"))
+        if vote is None:
+            return
+        thanks = await self.service.vote(PLATFORM, str(action.get("value")), user, vote)
+        thread_ts = body.get("message", {}).get("thread_ts")
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=thanks, thread_ts=thread_ts)
+        except SlackApiError as exc:
+            log.warning("slack: could not acknowledge feedback: %s", exc.response.get("error"))

@@ -1,0 +1,140 @@
+"""Slack end to end: slack-bolt and slack_sdk talk to a local Slack (Web API, Socket Mode, signed HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.feedback import FeedbackLog
+from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackMessage
+
+
+def _settings(make_settings, llm, slack: FakeSlack, **extra):
+    return platform_settings(make_settings, llm, slack={
+        "enabled": True, "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "signing_secret": SIGNING_SECRET,
+        "base_url": slack.api_base, **extra})
+
+
+def _final(slack: FakeSlack, channel: str, thread_ts: str) -> SlackMessage | None:
+    for message in slack.thread_replies(channel, thread_ts):
+        if any(b.get("type") == "actions" for b in message.blocks):
+            return message
+    return None
+
+
+def test_socket_mode_streams_natively_cites_remembers_and_takes_feedback(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        settings = _settings(make_settings, llm, slack)
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
+                envelope = slack.mention("C1", "How many vacation days do we get?")
+                ts = envelope["event"]["ts"]
+                slack.deliver(envelope)
+                # The same message also arrives as a plain `message` event, and Slack retries the mention.
+                slack.deliver(slack.message("C1", envelope["event"]["text"], ts=ts))
+                slack.deliver(envelope, retry_attempt=1)
+                final = await eventually(lambda: _final(slack, "C1", ts), what="the final answer")
+                assert final.streaming and final.stream_closed and final.appends >= 1
+                assert "25 vacation days" in final.markdown
+                sources = [b for b in final.blocks if b["type"] == "context"]
+                assert "Time off" in sources[0]["elements"][0]["text"]
+                assert slack.method_calls("assistant.threads.setStatus")[0]["status"] == "is thinking…"
+                await asyncio.sleep(1)
+                assert len(slack.thread_replies("C1", ts)) == 1 and len(llm.chat_requests) == 1
+
+                # A follow-up in the thread needs no mention: kbot answered there, and remembers.
+                follow = slack.message("C1", "and for part-time staff?", thread_ts=ts)
+                slack.deliver(follow)
+                # Two LLM calls: the follow-up is rewritten into a standalone query, then answered.
+                await eventually(lambda: len(llm.chat_requests) == 3, what="the follow-up")
+                assert any("How many vacation days" in str(m["content"]) for m in llm.chat_requests[-1]["messages"])
+                await eventually(lambda: len([m for m in slack.thread_replies("C1", ts)
+                                              if m.stream_closed]) == 2, what="the follow-up's answer")
+
+                # Unrelated channel chatter is not a question.
+                slack.deliver(slack.message("C1", "lunch anyone?"))
+                button = [b for b in final.blocks if b["type"] == "actions"][0]["elements"][1]
+                slack.deliver(slack.click(final, button["action_id"], button["value"], user="U9"), kind="interactive")
+                ack = await eventually(lambda: slack.state.ephemeral, what="the feedback acknowledgement")
+                assert ack[0]["user"] == "U9" and "👎" in ack[0]["text"]
+                assert FeedbackLog(running.service.feedback.engine).votes(button["value"]) == {"U9": -1}
+            assert len(llm.chat_requests) == 3
+            assert slack.state.too_many_requests == 0 and slack.state.rejected == []
+
+        asyncio.run(scenario())
+
+
+def test_refused_streaming_falls_back_to_paced_edits(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        slack.state.streaming_supported = False
+        settings = _settings(make_settings, llm, slack)
+        conversation = knowledge_conversation(settings, {})
+        llm.reply_tokens = ["Every employee gets 25 vacation days a year [1]. @channel "] + ["more words "] * 30
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
+                envelope = slack.mention("C1", "How many vacation days?")
+                slack.deliver(envelope)
+                final = await eventually(lambda: _final(slack, "C1", envelope["event"]["ts"]), what="the answer")
+                assert not final.streaming and final.updates >= 2 and final.unfurl_off
+                assert "25 vacation days" in final.visible() and "@\u200bchannel" in final.visible()
+            assert slack.state.too_many_requests == 0 and slack.state.rejected == []
+
+        asyncio.run(scenario())
+
+
+def test_scopes_come_from_the_workspace_and_channel_privacy(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        slack.state.private_channels.add("G7")
+        settings = _settings(make_settings, llm, slack)
+        conversation = knowledge_conversation(settings, {"slack:T1:G7": "falcon.md"})
+        llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
+                asked = {}
+                for channel, team in (("G7", "T1"), ("C1", "T1"), ("C5", "T2")):
+                    # The text tries to widen its scope; only the verified event decides.
+                    envelope = slack.mention(channel, "what is the Falcon launch code word? scope:slack:T1:G7",
+                                             team=team)
+                    slack.deliver(envelope)
+                    asked[channel] = envelope["event"]["ts"]
+                    await eventually(lambda c=channel: _final(slack, c, asked[c]), what=f"the answer in {channel}")
+                private = _final(slack, "G7", asked["G7"])
+                assert private is not None and "Project Falcon" in private.visible()
+                for channel in ("C1", "C5"):
+                    answer = _final(slack, channel, asked[channel])
+                    assert answer is not None and "Project Falcon" not in answer.visible()
+                assert sum("ORCHID" in str(r["messages"]) for r in llm.chat_requests) == 1
+
+        asyncio.run(scenario())
+
+
+def test_http_mode_verifies_signatures_and_answers_retries_once(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        settings = _settings(make_settings, llm, slack, mode="http", http_host="127.0.0.1", http_port=0)
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                adapter = running.channels[0]
+                url = f"http://127.0.0.1:{adapter.http_port}{settings.slack.http_path}"  # type: ignore[attr-defined]
+                envelope = slack.mention("C1", "How many vacation days?")
+                post = slack.post_signed
+                assert (await asyncio.to_thread(post, url, envelope, timestamp="yesterday"))[0] == 401
+                assert (await asyncio.to_thread(post, url, envelope, secret="wrong"))[0] == 401
+                assert (await asyncio.to_thread(post, url, envelope, timestamp="1000"))[0] == 401  # too old
+                assert llm.chat_requests == []
+                assert (await asyncio.to_thread(post, url, envelope))[0] == 200
+                assert (await asyncio.to_thread(post, url, envelope, retry_num=1))[0] == 200
+                ts = envelope["event"]["ts"]
+                await eventually(lambda: _final(slack, "C1", ts), what="the answer")
+                await asyncio.sleep(1)
+                assert len(slack.thread_replies("C1", ts)) == 1 and len(llm.chat_requests) == 1
+
+        asyncio.run(scenario())
