@@ -6,6 +6,7 @@ drawing on one Tier 3 budget per workspace.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from typing import Any
@@ -93,11 +94,10 @@ class SlackPort:
         return None if self.native else self.budget  # appends are not chat.update calls
 
     async def start(self) -> None:
-        try:
+        # Only assistant threads have a status; elsewhere the streamed reply itself shows progress.
+        with contextlib.suppress(SlackApiError):
             await self.client.assistant_threads_setStatus(channel_id=self.channel, thread_ts=self.thread_ts,
                                                           status=THINKING)
-        except SlackApiError:
-            pass  # only assistant threads have a status; elsewhere the streamed reply shows progress
 
     async def _post(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         response = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text,

@@ -144,7 +144,8 @@ class FakeSlack:
     def deliver(self, envelope: dict, kind: str = "events_api", retry_attempt: int = 0) -> None:
         """Send one envelope over every open Socket Mode connection."""
         frame = {"envelope_id": uuid.uuid4().hex, "type": kind, "accepts_response_payload": kind != "events_api",
-                 "payload": envelope, "retry_attempt": retry_attempt, "retry_reason": "timeout" if retry_attempt else ""}
+                 "payload": envelope, "retry_attempt": retry_attempt,
+                 "retry_reason": "timeout" if retry_attempt else ""}
 
         async def send() -> None:
             for ws in list(self._sockets):

@@ -8,6 +8,7 @@ message or edit per second per chat (a 429 with retry_after otherwise), "message
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import re
@@ -270,10 +271,8 @@ class FakeTelegram:
                 self.state.updates = [u for u in self.state.updates if u not in ready and u["update_id"] >= offset]
                 return self._ok([{k: v for k, v in u.items() if k != "_replay"} for u in ready])
             self._new_update.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), max(deadline - time.monotonic(), 0.01))
-            except TimeoutError:
-                pass
 
     def _check_text(self, p: dict) -> web.Response | None:
         text = p.get("text")
