@@ -182,7 +182,8 @@ class TelegramAdapter:
             secret = self.settings.webhook_secret.get_secret_value() if self.settings.webhook_secret else None
             await self.app.updater.start_webhook(
                 listen=self.settings.webhook_host, port=self.settings.webhook_port,
-                webhook_url=self.settings.webhook_url, secret_token=secret, allowed_updates=["message", "callback_query"],
+                webhook_url=self.settings.webhook_url, secret_token=secret,
+                allowed_updates=["message", "callback_query"],
             )
         else:
             await self.app.updater.start_polling(allowed_updates=["message", "callback_query"], timeout=10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -44,9 +45,7 @@ class ThreadedServer:
 
     def stop(self) -> None:
         if self._runner is not None:
-            try:
+            with contextlib.suppress(Exception):  # a test is ending; the thread dies with it
                 self.run(self._runner.cleanup())
-            except Exception:  # noqa: S110 (a test is ending; the thread dies with it)
-                pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)

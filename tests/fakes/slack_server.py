@@ -8,6 +8,7 @@ per stream, answered with 429 and Retry-After otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -90,10 +91,8 @@ class FakeSlack:
 
     def __exit__(self, *_exc: object) -> None:
         for ws in list(self._sockets):
-            try:
+            with contextlib.suppress(Exception):
                 self.server.run(ws.close())
-            except Exception:  # noqa: S110
-                pass
         self.server.stop()
 
     @property
