@@ -101,8 +101,8 @@ async def serve(
     started: list[Channel] = []
     try:
         for channel in channels:
+            started.append(channel)  # closed below even when its start fails half-way
             await channel.start()
-            started.append(channel)
         log.info("kbot is running on %s", ", ".join(c.name for c in channels))
         if on_ready is not None:
             on_ready(running)

@@ -40,6 +40,9 @@ class ThreadedServer:
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
+    def in_server_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
     def call_soon(self, callback: Any, *args: Any) -> None:
         self.loop.call_soon_threadsafe(callback, *args)
 

@@ -1,0 +1,115 @@
+"""Discord end to end: discord.py talks to a local Discord (REST and gateway WebSocket)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.feedback import FeedbackLog
+from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.fakes.discord_server import TOKEN, DiscordMessage, FakeDiscord
+
+GUILD = "800000000000000001"
+OTHER_GUILD = "800000000000000002"
+GENERAL = "810000000000000001"
+SECRET = "810000000000000002"  # private: @everyone may not view it
+ELSEWHERE = "810000000000000003"
+
+
+def _settings(make_settings, llm, discord: FakeDiscord, **extra):
+    return platform_settings(make_settings, llm, discord={"enabled": True, "token": TOKEN,
+                                                          "base_url": discord.api_base, **extra})
+
+
+def _final(discord: FakeDiscord, channel: str, reference: str | None = None) -> DiscordMessage | None:
+    for message in discord.bot_messages(channel):
+        if message.components and (reference is None or message.reference == reference):
+            return message
+    return None
+
+
+def _world(discord: FakeDiscord) -> None:
+    discord.add_guild(GUILD, {GENERAL: False, SECRET: True})
+    discord.add_guild(OTHER_GUILD, {ELSEWHERE: False})
+
+
+def test_mention_streams_edits_cites_remembers_replies_and_takes_feedback(make_settings, llm) -> None:
+    with FakeDiscord() as discord:
+        _world(discord)
+        settings = _settings(make_settings, llm, discord)
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                assert [c["name"] for c in discord.state.commands] == ["ask"]
+                assert discord.state.identified_intents[0] & (1 << 15)  # message content intent
+                question = discord.user_message(GENERAL, "How many vacation days do we get?", mention_bot=True)
+                discord.dispatch("MESSAGE_CREATE", question)  # a replayed gateway event
+                discord.user_message(GENERAL, "unrelated chatter about lunch")
+                final = await eventually(lambda: _final(discord, GENERAL, question["id"]), what="the final answer")
+                assert final.edits >= 2 and final.flags & 4  # streamed edits; embeds suppressed
+                assert "25 vacation days" in final.content and "Time off" in final.content
+                assert final.allowed_mentions["parse"] == []
+                await asyncio.sleep(1)
+                assert len(discord.bot_messages(GENERAL)) == 1 and len(llm.chat_requests) == 1
+
+                # Replying to kbot's answer continues the same thread (its memory).
+                discord.user_message(GENERAL, "and part-time staff?", reply_to=final.id)
+                await eventually(lambda: len(llm.chat_requests) >= 3, what="the follow-up")
+                assert any("How many vacation days" in str(m["content"]) for m in llm.chat_requests[-1]["messages"])
+
+                buttons = final.components[0]["components"]
+                discord.click(final, buttons[0]["custom_id"], user_id="700000000000000009")
+                response = await eventually(lambda: discord.state.interaction_responses, what="the click's reply")
+                assert response[0]["type"] == 4 and "👍" in response[0]["data"]["content"]
+                assert response[0]["data"]["flags"] & 64  # ephemeral
+                reply_id = buttons[0]["custom_id"].rsplit(":", 1)[1]
+                assert FeedbackLog(running.service.feedback.engine).votes(reply_id) == {"700000000000000009": 1}
+            assert discord.state.too_many_requests == 0 and discord.state.rejected == []
+
+        asyncio.run(scenario())
+
+
+def test_scopes_follow_the_guild_and_private_channels(make_settings, llm) -> None:
+    with FakeDiscord() as discord:
+        _world(discord)
+        settings = _settings(make_settings, llm, discord)
+        conversation = knowledge_conversation(settings, {f"discord:{GUILD}:{SECRET}": "falcon.md"})
+        llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                for channel in (SECRET, GENERAL, ELSEWHERE):
+                    question = discord.user_message(channel, "what is the Falcon launch code word?", mention_bot=True)
+                    await eventually(lambda c=channel, q=question: _final(discord, c, q["id"]), what=channel)
+                assert "Project Falcon" in _final(discord, SECRET).content  # type: ignore[union-attr]
+                assert "Project Falcon" not in _final(discord, GENERAL).content  # type: ignore[union-attr]
+                assert "Project Falcon" not in _final(discord, ELSEWHERE).content  # type: ignore[union-attr]
+            assert discord.state.too_many_requests == 0 and discord.state.rejected == []
+
+        asyncio.run(scenario())
+
+
+def test_slash_ask_and_thread_per_question(make_settings, llm) -> None:
+    with FakeDiscord() as discord:
+        _world(discord)
+        settings = _settings(make_settings, llm, discord, thread_per_question=True)
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                discord.slash(GENERAL, "How many vacation days do we get?")
+                deferred = await eventually(lambda: discord.state.interaction_responses, what="the deferral")
+                assert deferred[0]["type"] == 5
+                original = await eventually(lambda: _final(discord, GENERAL), what="the /ask answer")
+                assert "25 vacation days" in original.content
+
+                question = discord.user_message(GENERAL, "How many vacation days?", mention_bot=True)
+                thread = question["id"]  # the thread opened on the question has the question's id
+                answer = await eventually(lambda: _final(discord, thread), what="the answer in the thread")
+                assert "25 vacation days" in answer.content
+                discord.user_message(thread, "and for part-time staff?")  # no mention needed in kbot's thread
+                await eventually(lambda: len([m for m in discord.bot_messages(thread) if m.components]) == 2,
+                                 what="the thread follow-up")
+            assert discord.state.too_many_requests == 0 and discord.state.rejected == []
+
+        asyncio.run(scenario())

@@ -1,0 +1,415 @@
+"""A real local Discord (127.0.0.1): REST under /api/v10 and a gateway WebSocket that discord.py uses unchanged.
+
+The gateway says HELLO, takes IDENTIFY, sends READY and GUILD_CREATE, acknowledges heartbeats and
+dispatches the events a test makes. REST keeps messages and threads, and enforces Discord's limits:
+2,000 characters of content, and about one message or edit per second per channel (a 429 with
+`retry_after` and a `Via` header, as discord.py expects of the real API).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from tests.fakes.aio import ThreadedServer
+
+TOKEN = "discord-test-token-not-secret"
+BOT_ID = "900000000000000001"
+APP_ID = "900000000000000002"
+BOT_USER = {"id": BOT_ID, "username": "kbot", "discriminator": "0", "global_name": "kbot", "avatar": None,
+            "bot": True, "flags": 0}
+VIEW_CHANNEL = 1 << 10
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class DiscordMessage:
+    id: str
+    channel_id: str
+    content: str
+    author_id: str
+    reference: str | None = None
+    components: list = field(default_factory=list)
+    flags: int = 0
+    allowed_mentions: Any = None
+    edits: int = 0
+
+
+@dataclass
+class DiscordState:
+    messages: dict[str, DiscordMessage] = field(default_factory=dict)
+    channels: dict[str, dict] = field(default_factory=dict)
+    guilds: dict[str, dict] = field(default_factory=dict)
+    commands: list = field(default_factory=list)
+    interaction_responses: list[dict] = field(default_factory=list)
+    identified_intents: list[int] = field(default_factory=list)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    too_many_requests: int = 0
+    rejected: list[str] = field(default_factory=list)
+    writes: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+
+
+class FakeDiscord:
+    window_s = 0.9  # at most one message or edit per channel in this window
+
+    def __init__(self) -> None:
+        self.state = DiscordState()
+        self._ids = itertools.count(1_000_000_000_000_000_000)
+        self._seq = itertools.count(1)
+        self._sockets: list[web.WebSocketResponse] = []
+        self._interaction_channels: dict[str, str] = {}  # interaction token -> channel
+        self.original_responses: dict[str, str] = {}  # interaction token -> message id
+        self._pending: set = set()
+        self._interaction_types: dict[str, int] = {}
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        self.server = ThreadedServer(app)
+
+    def __enter__(self) -> FakeDiscord:
+        self.server.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for ws in list(self._sockets):
+            with contextlib.suppress(Exception):
+                self.server.run(ws.close())
+        self.server.stop()
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.server.url}/api/v10"
+
+    def new_id(self) -> str:
+        return str(next(self._ids))
+
+    # -- the world a test sets up ---------------------------------------------------------------------
+
+    def add_guild(self, guild_id: str, channels: dict[str, bool]) -> None:
+        """A guild with text channels; True marks a private one (@everyone may not view it)."""
+        chans = []
+        for channel_id, private in channels.items():
+            overwrites = [{"id": guild_id, "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}] if private else []
+            chan = {"id": channel_id, "type": 0, "guild_id": guild_id, "name": f"ch{channel_id[-3:]}", "position": 0,
+                    "permission_overwrites": overwrites, "nsfw": False, "parent_id": None, "topic": None,
+                    "last_message_id": None, "rate_limit_per_user": 0, "flags": 0}
+            self.state.channels[channel_id] = chan
+            chans.append(chan)
+        self.state.guilds[guild_id] = {
+            "id": guild_id, "name": f"guild {guild_id[-3:]}", "owner_id": "1", "unavailable": False, "large": False,
+            "member_count": 2, "roles": [{"id": guild_id, "name": "@everyone", "permissions": str(VIEW_CHANNEL | 2048),
+                                          "position": 0, "color": 0, "hoist": False, "managed": False,
+                                          "mentionable": False, "flags": 0}],
+            "channels": chans, "threads": [], "members": [], "voice_states": [], "presences": [], "emojis": [],
+            "stickers": [], "features": [], "joined_at": _now(), "afk_timeout": 300, "verification_level": 0,
+            "default_message_notifications": 0, "explicit_content_filter": 0, "mfa_level": 0, "premium_tier": 0,
+            "system_channel_flags": 0, "preferred_locale": "en-US", "nsfw_level": 0, "icon": None,
+            "application_id": None, "afk_channel_id": None, "system_channel_id": None, "rules_channel_id": None,
+            "public_updates_channel_id": None, "vanity_url_code": None, "description": None, "banner": None,
+            "splash": None, "discovery_splash": None, "premium_subscription_count": 0, "max_video_channel_users": 25,
+            "guild_scheduled_events": [], "stage_instances": [], "premium_progress_bar_enabled": False,
+        }
+
+    def _user(self, user_id: str) -> dict:
+        return {"id": user_id, "username": f"user{user_id[-3:]}", "discriminator": "0", "global_name": None,
+                "avatar": None, "bot": False, "flags": 0}
+
+    def message_json(self, m: DiscordMessage) -> dict:
+        channel = self.state.channels.get(m.channel_id, {})
+        author = BOT_USER if m.author_id == BOT_ID else self._user(m.author_id)
+        data: dict[str, Any] = {
+            "id": m.id, "channel_id": m.channel_id, "author": author, "content": m.content, "timestamp": _now(),
+            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
+            "attachments": [], "embeds": [], "pinned": False, "type": 19 if m.reference else 0, "flags": m.flags,
+            "components": m.components,
+        }
+        if channel.get("guild_id"):
+            data["guild_id"] = channel["guild_id"]
+        if m.reference:
+            data["message_reference"] = {"message_id": m.reference, "channel_id": m.channel_id,
+                                         "guild_id": channel.get("guild_id")}
+            ref = self.state.messages.get(m.reference)
+            if ref is not None:
+                data["referenced_message"] = self.message_json(DiscordMessage(ref.id, ref.channel_id, ref.content,
+                                                                              ref.author_id))
+        return data
+
+    def user_message(self, channel_id: str, content: str, *, user_id: str = "700000000000000001",
+                     mention_bot: bool = False, reply_to: str | None = None, message_id: str | None = None) -> dict:
+        """A person's message, dispatched as MESSAGE_CREATE; returns the event data (dispatch it again to replay)."""
+        text = f"<@{BOT_ID}> {content}" if mention_bot else content
+        message = DiscordMessage(message_id or self.new_id(), channel_id, text, user_id, reference=reply_to)
+        self.state.messages[message.id] = message
+        data = self.message_json(message)
+        if mention_bot:
+            data["mentions"] = [BOT_USER]
+        self.dispatch("MESSAGE_CREATE", data)
+        return data
+
+    def dm_channel(self, user_id: str) -> str:
+        channel_id = self.new_id()
+        self.state.channels[channel_id] = {"id": channel_id, "type": 1, "recipients": [self._user(user_id)],
+                                           "last_message_id": None}
+        return channel_id
+
+    def click(self, message: DiscordMessage, custom_id: str, *, user_id: str = "700000000000000009") -> str:
+        interaction_id = self.new_id()
+        channel = self.state.channels[message.channel_id]
+        data: dict[str, Any] = {
+            "id": interaction_id, "application_id": APP_ID, "type": 3, "token": f"itoken{interaction_id}",
+            "version": 1, "data": {"custom_id": custom_id, "component_type": 2}, "channel_id": message.channel_id,
+            "channel": channel, "message": self.message_json(message), "locale": "en-US", "app_permissions": "0",
+            "entitlements": [], "authorizing_integration_owners": {}, "context": 0,
+            "attachment_size_limit": 8 * 1024 * 1024,
+        }
+        if channel.get("guild_id"):
+            data["guild_id"] = channel["guild_id"]
+            data["member"] = {"user": self._user(user_id), "roles": [], "permissions": "0", "joined_at": _now(),
+                              "deaf": False, "mute": False, "flags": 0}
+        else:
+            data["user"] = self._user(user_id)
+        self._interaction_types[interaction_id] = 3
+        self.dispatch("INTERACTION_CREATE", data)
+        return interaction_id
+
+    def slash(self, channel_id: str, question: str, *, user_id: str = "700000000000000001") -> str:
+        """A person runs `/ask question:<question>`; returns the interaction id."""
+        interaction_id = self.new_id()
+        channel = self.state.channels[channel_id]
+        data: dict[str, Any] = {
+            "id": interaction_id, "application_id": APP_ID, "type": 2, "token": f"itoken{interaction_id}",
+            "version": 1, "channel_id": channel_id, "channel": channel, "locale": "en-US", "app_permissions": "0",
+            "entitlements": [], "authorizing_integration_owners": {}, "context": 0,
+            "attachment_size_limit": 8 * 1024 * 1024,
+            "data": {"id": "1", "name": "ask", "type": 1,
+                     "options": [{"name": "question", "type": 3, "value": question}]},
+        }
+        if channel.get("guild_id"):
+            data["guild_id"] = channel["guild_id"]
+            data["member"] = {"user": self._user(user_id), "roles": [], "permissions": "0", "joined_at": _now(),
+                              "deaf": False, "mute": False, "flags": 0}
+        else:
+            data["user"] = self._user(user_id)
+        self._interaction_channels[f"itoken{interaction_id}"] = channel_id
+        self._interaction_types[interaction_id] = 2
+        self.dispatch("INTERACTION_CREATE", data)
+        return interaction_id
+
+    def dispatch(self, event: str, data: dict) -> None:
+        """Send a gateway event: from a test's thread, or (without blocking) from a REST handler."""
+        async def send() -> None:
+            for ws in list(self._sockets):
+                await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
+
+        if self.server.in_server_thread():
+            self._pending.add(task := self.server.loop.create_task(send()))
+            task.add_done_callback(self._pending.discard)
+        else:
+            self.server.run(send())
+
+    @property
+    def connections(self) -> int:
+        return len(self._sockets)
+
+    def channel_messages(self, channel_id: str) -> list[DiscordMessage]:
+        return sorted((m for m in self.state.messages.values() if m.channel_id == channel_id), key=lambda m: int(m.id))
+
+    def bot_messages(self, channel_id: str) -> list[DiscordMessage]:
+        return [m for m in self.channel_messages(channel_id) if m.author_id == BOT_ID]
+
+    # -- the gateway ----------------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_str(json.dumps({"op": 10, "s": None, "t": None, "d": {"heartbeat_interval": 41250}}))
+        try:
+            async for frame in ws:
+                if frame.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                payload = json.loads(frame.data)
+                if payload["op"] == 1:
+                    await ws.send_str(json.dumps({"op": 11, "s": None, "t": None, "d": None}))
+                elif payload["op"] == 2:
+                    await self._identify(ws, payload["d"])
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, data: dict) -> None:
+        if data.get("token") != TOKEN:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return
+        self.state.identified_intents.append(int(data.get("intents", 0)))
+        ready = {"v": 10, "user": BOT_USER, "guilds": [{"id": g, "unavailable": True} for g in self.state.guilds],
+                 "session_id": "fake-session", "resume_gateway_url": f"ws://127.0.0.1:{self.server.port}/gateway",
+                 "application": {"id": APP_ID, "flags": 0}, "private_channels": [], "relationships": [],
+                 "shard": [0, 1]}
+        await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
+        for guild in self.state.guilds.values():
+            await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq), "d": guild}))
+
+    # -- REST -----------------------------------------------------------------------------------------
+
+    def _json(self, data: Any, status: int = 200, **headers: str) -> web.Response:
+        # discord.py parses JSON only when the content type is exactly "application/json" (no charset)
+        return web.Response(body=json.dumps(data).encode(), status=status,
+                            headers={"Content-Type": "application/json", **headers})
+
+    def _error(self, status: int, message: str, code: int = 0) -> web.Response:
+        self.state.rejected.append(message)
+        return self._json({"message": message, "code": code}, status)
+
+    def _paced(self, channel_id: str) -> web.Response | None:
+        stamps = self.state.writes[channel_id]
+        now = time.monotonic()
+        while stamps and now - stamps[0] >= self.window_s:
+            stamps.popleft()
+        if stamps:
+            self.state.too_many_requests += 1
+            return self._json({"message": "You are being rate limited.", "retry_after": 1.0, "global": False}, 429,
+                              Via="1.1 google", **{"Retry-After": "1"})
+        stamps.append(now)
+        return None
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        self.state.calls.append((request.method, path))
+        if request.headers.get("Authorization") != f"Bot {TOKEN}" and not path.startswith(("interactions/", "webhooks/")):
+            return self._error(401, "401: Unauthorized")
+        body: Any = None
+        if request.can_read_body:
+            if request.content_type == "multipart/form-data":
+                form = await request.post()
+                body = json.loads(str(form.get("payload_json", "{}")))
+            else:
+                body = await request.json()
+        parts = path.split("/")
+        if path == "users/@me":
+            return self._json(BOT_USER)
+        if path in ("oauth2/applications/@me", "applications/@me"):
+            return self._json({"id": APP_ID, "name": "kbot", "icon": None, "description": "", "bot_public": True,
+                               "bot_require_code_grant": False, "owner": self._user("1"), "verify_key": "0" * 64,
+                               "flags": 0, "team": None, "summary": "", "bot": BOT_USER})
+        if path == "gateway/bot":
+            return self._json({"url": f"ws://127.0.0.1:{self.server.port}/gateway", "shards": 1,
+                               "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
+                                                       "max_concurrency": 1}})
+        if path == "gateway":
+            return self._json({"url": f"ws://127.0.0.1:{self.server.port}/gateway"})
+        if parts[0] == "applications" and parts[-1] == "commands" and request.method == "PUT":
+            self.state.commands = body
+            return self._json([{**c, "id": self.new_id(), "application_id": APP_ID, "version": "1",
+                                "default_member_permissions": None, "type": c.get("type", 1)} for c in body])
+        if parts[0] == "webhooks":
+            return self._webhook(request.method, parts[2], parts[3:], body or {})
+        if parts[0] == "interactions" and parts[-1] == "callback":
+            self.state.interaction_responses.append({"interaction": parts[1], **(body or {})})
+            if request.query.get("with_response") not in ("1", "true"):
+                return web.Response(status=204)
+            kind = (body or {}).get("type")
+            return self._json({"interaction": {"id": parts[1], "type": self._interaction_types.get(parts[1], 2),
+                                               "response_message_loading": kind == 5,
+                                               "response_message_ephemeral": False},
+                               "resource": {"type": kind}})
+        if parts[0] == "channels" and parts[-1] == "typing":
+            return web.Response(status=204)
+        if parts[0] == "channels" and parts[-1] == "messages" and request.method == "POST":
+            return self._send(parts[1], body)
+        if parts[0] == "channels" and len(parts) == 4 and parts[2] == "messages" and request.method == "PATCH":
+            return self._edit(parts[1], parts[3], body)
+        if parts[0] == "channels" and parts[-1] == "threads" and request.method == "POST":
+            return self._thread(parts[1], parts[3], body)
+        return self._error(404, f"404: Not Found ({request.method} {path})")
+
+    def _webhook(self, method: str, token: str, rest: list[str], body: dict) -> web.Response:
+        """Interaction responses: the deferred original message, and follow-ups."""
+        channel_id = self._interaction_channels.get(token)
+        if channel_id is None:
+            return self._error(404, "Unknown Webhook", 10015)
+        if method == "PATCH" and rest[:2] == ["messages", "@original"]:
+            message_id = self.original_responses.get(token)
+            if message_id is None:
+                problem = self._check(body)
+                if problem is not None:
+                    return problem
+                message = DiscordMessage(self.new_id(), channel_id, body.get("content") or "", BOT_ID,
+                                         components=body.get("components") or [])
+                self.state.messages[message.id] = message
+                self.original_responses[token] = message.id
+                return self._json(self.message_json(message))
+            return self._edit(channel_id, message_id, body)
+        if method == "PATCH" and rest[:1] == ["messages"]:
+            return self._edit(channel_id, rest[1], body)
+        if method == "POST" and not rest:
+            return self._send(channel_id, body)
+        return self._error(404, f"404: Not Found (webhook {method} {rest})")
+
+    def _check(self, body: dict) -> web.Response | None:
+        content = body.get("content") or ""
+        if len(content) > 2000:
+            return self._error(400, "Invalid Form Body: content: Must be 2000 or fewer in length.", 50035)
+        if ("@everyone" in content or "@here" in content) and (body.get("allowed_mentions") or {}).get("parse") != []:
+            return self._error(400, "mass mention sent without allowed_mentions suppressing it")
+        return None
+
+    def _send(self, channel_id: str, body: dict) -> web.Response:
+        if channel_id not in self.state.channels:
+            return self._error(404, "Unknown Channel", 10003)
+        problem = self._check(body)
+        if problem is not None:
+            return problem
+        limited = self._paced(channel_id)
+        if limited is not None:
+            return limited
+        reference = (body.get("message_reference") or {}).get("message_id")
+        reference = str(reference) if reference is not None else None
+        message = DiscordMessage(self.new_id(), channel_id, body.get("content") or "", BOT_ID, reference,
+                                 body.get("components") or [], int(body.get("flags") or 0), body.get("allowed_mentions"))
+        self.state.messages[message.id] = message
+        data = self.message_json(message)
+        self.dispatch("MESSAGE_CREATE", data)
+        return self._json(data)
+
+    def _edit(self, channel_id: str, message_id: str, body: dict) -> web.Response:
+        message = self.state.messages.get(message_id)
+        if message is None or message.channel_id != channel_id:
+            return self._error(404, "Unknown Message", 10008)
+        problem = self._check(body)
+        if problem is not None:
+            return problem
+        limited = self._paced(channel_id)
+        if limited is not None:
+            return limited
+        if "content" in body:
+            message.content = body["content"] or ""
+        if "components" in body:
+            message.components = body["components"] or []
+        if "flags" in body:
+            message.flags = int(body["flags"] or 0)
+        message.edits += 1
+        return self._json(self.message_json(message))
+
+    def _thread(self, channel_id: str, message_id: str, body: dict) -> web.Response:
+        parent = self.state.channels[channel_id]
+        thread = {"id": message_id, "type": 11, "guild_id": parent["guild_id"], "parent_id": channel_id,
+                  "owner_id": BOT_ID, "name": body.get("name", "thread"), "message_count": 0, "member_count": 1,
+                  "rate_limit_per_user": 0, "flags": 0, "last_message_id": None,
+                  "thread_metadata": {"archived": False, "auto_archive_duration": 1440,
+                                      "archive_timestamp": _now(), "locked": False}}
+        self.state.channels[message_id] = thread
+        self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        return self._json(thread, 201)
