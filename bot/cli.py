@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true",
                      help='print one object: {"answer", "sources", "thread", "mode"}')
 
+    run = commands.add_parser("run", help="serve the enabled platforms (Slack, Discord, Telegram) until stopped")
+    run.add_argument("--port", type=int, default=None, metavar="N",
+                     help="port for /healthz, /readyz and /metrics (default: server.port)")
+
     chat = commands.add_parser("chat", help="an interactive conversation in one thread")
     chat.add_argument("--thread", default=None, help="continue this thread (default: a new one)")
     chat.add_argument("--scope", action="append", dest="scopes", metavar="S", help="repeatable (default: global)")
@@ -272,6 +276,35 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.app import build_conversation, describe_answer_mode
+    from bot.run import check_secrets, enabled_platforms, serve
+
+    check_secrets(settings)  # a missing token fails now, not after the model has loaded
+    if not enabled_platforms(settings):
+        raise ConfigError("no platform is enabled: set slack.enabled, discord.enabled or telegram.enabled to true "
+                          "(see the README section for each platform)")
+    if args.port is not None:
+        settings.server.port = args.port
+    _log_for_serving()
+    logging.getLogger("kbot.run").info("starting %s; answers: %s", ", ".join(enabled_platforms(settings)),
+                                       describe_answer_mode(settings))
+    conversation = build_conversation(settings)
+    return asyncio.run(serve(settings, conversation))
+
+
+def _log_for_serving() -> None:
+    """kbot's own INFO lines to stderr; each answer as one JSON line (no message text unless configured)."""
+    logging.getLogger("kbot").setLevel(logging.INFO)
+    answers = logging.getLogger("kbot.answers")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    answers.addHandler(handler)
+    answers.propagate = False
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "search": cmd_search,
@@ -280,6 +313,7 @@ COMMANDS = {
     "reindex": cmd_reindex,
     "ask": cmd_ask,
     "chat": cmd_chat,
+    "run": cmd_run,
 }
 
 

@@ -288,7 +288,8 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.Response:
         path = request.match_info["path"]
         self.state.calls.append((request.method, path))
-        if request.headers.get("Authorization") != f"Bot {TOKEN}" and not path.startswith(("interactions/", "webhooks/")):
+        unauthenticated = path.startswith(("interactions/", "webhooks/"))  # these carry the interaction token
+        if request.headers.get("Authorization") != f"Bot {TOKEN}" and not unauthenticated:
             return self._error(401, "401: Unauthorized")
         body: Any = None
         if request.can_read_body:
@@ -378,7 +379,8 @@ class FakeDiscord:
         reference = (body.get("message_reference") or {}).get("message_id")
         reference = str(reference) if reference is not None else None
         message = DiscordMessage(self.new_id(), channel_id, body.get("content") or "", BOT_ID, reference,
-                                 body.get("components") or [], int(body.get("flags") or 0), body.get("allowed_mentions"))
+                                 body.get("components") or [], int(body.get("flags") or 0),
+                                 body.get("allowed_mentions"))
         self.state.messages[message.id] = message
         data = self.message_json(message)
         self.dispatch("MESSAGE_CREATE", data)

@@ -1,0 +1,163 @@
+"""`kbot run` as a process: start-up errors, health, readiness, metrics, the answer log line, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.service import SHUTDOWN_NOTICE
+from tests.adapters.conftest import HANDBOOK, eventually, knowledge_conversation, platform_settings, running_bot
+from tests.fakes.openai_server import serve_openai
+from tests.fakes.telegram_server import TOKEN, FakeTelegram
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_missing_token_fails_in_one_line_naming_the_variable(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("KBOT_TEST_UNSET_TOKEN", raising=False)
+    (tmp_path / "config.yaml").write_text(
+        "data_dir: state\nembedder: {kind: none}\ntelegram:\n  enabled: true\n  token: ${KBOT_TEST_UNSET_TOKEN}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "telegram.token is not set" in err and "KBOT_TEST_UNSET_TOKEN" in err
+
+
+def test_nothing_enabled_says_what_to_enable(tmp_path: Path, monkeypatch, capsys) -> None:
+    (tmp_path / "config.yaml").write_text("data_dir: state\nembedder: {kind: none}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run"]) == 2
+    assert "no platform is enabled" in capsys.readouterr().err
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (a local test URL)
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_run_serves_health_metrics_logs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    with serve_openai() as llm, FakeTelegram() as tg:
+        llm.reply_tokens = ["Every", " employee", " gets", " 25", " vacation", " days", " [1]", "."]
+        llm.token_delay_s = 0.4  # about 3 s of answer: SIGTERM arrives while it streams
+        (tmp_path / "docs").mkdir()
+        (tmp_path / "docs" / "handbook.md").write_text(HANDBOOK)
+        (tmp_path / "config.yaml").write_text(
+            "data_dir: state\nknowledge: {paths: [docs]}\nembedder: {kind: none}\n"
+            f"llm: {{kind: openai, base_url: '{llm.base_url}', api_key: '${{KBOT_TEST_LLM_KEY}}', model: fake}}\n"
+            f"server: {{port: {port}, shutdown_grace_s: 20}}\n"
+            f"telegram: {{enabled: true, token: '${{KBOT_TEST_TG_TOKEN}}', base_url: '{tg.api_base}', "
+            f"base_file_url: '{tg.file_base}'}}\n")
+        env = {**os.environ, "KBOT_TEST_TG_TOKEN": TOKEN, "KBOT_TEST_LLM_KEY": "sk-test-secret-value"}
+        assert subprocess.run([sys.executable, "-m", "bot", "ingest"], cwd=tmp_path, env=env,
+                              capture_output=True).returncode == 0
+        process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    status, body = _get(f"http://127.0.0.1:{port}/readyz")
+                    if status == 200:
+                        break
+                except OSError:
+                    pass
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                time.sleep(0.2)
+            ready = json.loads(body)
+            assert ready == {"ready": True, "checks": {"store": True, "database": True, "telegram": True}}
+            assert _get(f"http://127.0.0.1:{port}/healthz") == (200, '{"alive": true}')
+
+            tg.user_message(4242, "How many vacation days do we get?")
+            deadline = time.monotonic() + 20
+            while not tg.state.drafts and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert tg.state.drafts, "the answer did not start streaming"
+            process.send_signal(signal.SIGTERM)  # mid-answer: it is allowed to finish
+            assert process.wait(30) == 0
+            finals = [m for m in tg.bot_messages(4242) if m.reply_markup]
+            assert len(finals) == 1 and "25 vacation days" in finals[0].text
+        finally:
+            if process.poll() is None:
+                process.kill()
+        stderr = process.stderr.read() if process.stderr else ""
+        lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+        assert len(lines) == 1 and lines[0]["platform"] == "telegram" and lines[0]["sources"] == ["docs/handbook.md"]
+        assert lines[0]["latency_ms"] > 0 and "question" not in lines[0]
+        assert "vacation days do we get" not in stderr  # no message text in the logs by default
+        assert "sk-test-secret-value" not in stderr and TOKEN not in stderr
+
+
+def test_metrics_count_questions_errors_and_latency(make_settings) -> None:
+    with serve_openai() as llm, FakeTelegram() as tg:
+        settings = platform_settings(make_settings, llm, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        conversation = knowledge_conversation(settings, {})
+        llm.reply_tokens = ["Every", " employee", " gets", " 25", " vacation", " days", " [1]", "."]
+
+        async def scenario() -> str:
+            async with running_bot(settings, conversation) as running:
+                tg.user_message(1, "How many vacation days do we get?")
+                await eventually(lambda: [m for m in tg.bot_messages(1) if m.reply_markup], what="the answer")
+                llm.chat_faults = [401]
+                tg.user_message(2, "How many vacation days do we get?")
+                failed = await eventually(lambda: tg.bot_messages(2), what="the error message")
+                assert failed[0].text.startswith("⚠️") and "Traceback" not in failed[0].text
+                url = f"http://127.0.0.1:{running.ops.port}/metrics"
+                return (await asyncio.to_thread(_get, url))[1]
+
+        metrics = asyncio.run(scenario())
+        assert 'kbot_questions_total{platform="telegram"} 2.0' in metrics
+        assert 'kbot_errors_total{kind="answer",platform="telegram"} 1.0' in metrics
+        assert 'kbot_answer_latency_seconds_count{platform="telegram"} 1.0' in metrics
+        assert 'kbot_time_to_first_token_seconds_count{platform="telegram"} 1.0' in metrics
+        assert 'kbot_retrieval_seconds_count{platform="telegram"} 1.0' in metrics
+        assert 'kbot_llm_tokens_total{platform="telegram"} 8.0' in metrics
+
+
+def test_answers_still_running_after_the_grace_period_end_with_a_notice(make_settings) -> None:
+    with serve_openai() as llm, FakeTelegram() as tg:
+        settings = platform_settings(make_settings, llm, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        settings.server.shutdown_grace_s = 0.5
+        conversation = knowledge_conversation(settings, {})
+        llm.reply_tokens = ["word "] * 60
+        llm.token_delay_s = 0.2  # 12 s: far longer than the grace period
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                tg.user_message(-100, "/ask How many vacation days do we get?", chat_type="supergroup")
+                await eventually(lambda: tg.bot_messages(-100), what="the streamed reply")
+                running.stop.set()
+            message = tg.bot_messages(-100)[0]
+            assert message.text.endswith(SHUTDOWN_NOTICE) and "word" in message.text
+
+        asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("platform", ["slack", "discord"])
+def test_enabled_platforms_need_their_tokens(tmp_path: Path, monkeypatch, capsys, platform: str) -> None:
+    (tmp_path / "config.yaml").write_text(f"data_dir: state\nembedder: {{kind: none}}\n{platform}: {{enabled: true}}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run"]) == 2
+    assert f"{platform}." in capsys.readouterr().err
