@@ -52,7 +52,8 @@ class EditBudget:
     """At most `calls` message writes per `window_s`, shared by every reply drawing on it.
 
     Platforms rate-limit per workspace (Slack's chat.update tier) or per chat (Telegram, Discord),
-    not per reply; intermediate edits skip a beat when the budget is spent, final ones wait for it.
+    not per reply. The Streamer skips an intermediate edit when the budget is spent; a port's final
+    and failure writes `await take()` before each call, so they wait their turn instead.
     """
 
     def __init__(self, calls: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -136,16 +137,9 @@ class Streamer:
     async def finish(self, answer: Answer, formatted: str) -> list[str]:
         """Send the final text (answer plus its sources) split at the port's limit."""
         parts = split_text(formatted, self.port.limits.max_length)
-        budget = getattr(self.port, "edit_budget", None)
-        if budget is not None:
-            for _ in parts:
-                await budget.take()
-        await self.port.finish(parts, answer)
+        await self.port.finish(parts, answer)  # final writes must land: the port waits on its budget per call
         return parts
 
     async def fail(self, message: str) -> None:
-        budget = getattr(self.port, "edit_budget", None)
-        if budget is not None:
-            await budget.take()
         await self.port.fail(message)
 

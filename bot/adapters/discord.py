@@ -94,6 +94,7 @@ class DiscordPort:
             last = index == len(parts) - 1
             view = FeedbackButtons(answer.reply_id) if last and answer.reply_id else None
             content = to_discord_markdown(part)
+            await self.edit_budget.take()
             if index < len(self.messages):
                 await self._edit(index, content, view)
             else:
@@ -101,6 +102,7 @@ class DiscordPort:
 
     async def fail(self, message: str) -> None:
         notice = f"⚠️ {message}"
+        await self.edit_budget.take()
         if self.messages:
             await self._edit(len(self.messages) - 1, f"{self.texts[-1].removesuffix(' …')}\n\n{notice}")
         else:

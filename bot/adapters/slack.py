@@ -83,6 +83,7 @@ class SlackPort:
         self.ts: list[str] = []  # one message per part
         self.streamed: list[str] = []  # native mode: the markdown already appended to each part's stream
         self.texts: list[str] = []
+        self.closed: set[int] = set()  # native mode: parts whose stream has been stopped
 
     @property
     def limits(self) -> PortLimits:
@@ -145,6 +146,13 @@ class SlackPort:
     async def _stop_stream(self, index: int, part: str, reply_id: str | None) -> None:
         body, _, _ = part.partition(_SOURCES)
         done = self.streamed[index]
+        if index in self.closed:  # stopped when the answer moved on to the next part
+            if body != done or reply_id:
+                await self.budget.take()
+                await self.client.chat_update(channel=self.channel, ts=self.ts[index], text=_plain(part),
+                                              blocks=final_blocks(part, reply_id))
+            return
+        self.closed.add(index)
         rest = body[len(done):] if body.startswith(done) else ""
         blocks = [b for b in final_blocks(part, reply_id) if b["type"] != "section"]
         await self.client.chat_stopStream(channel=self.channel, ts=self.ts[index],
@@ -163,15 +171,18 @@ class SlackPort:
             if index < len(self.ts) and index < len(self.streamed):
                 await self._stop_stream(index, part, reply_id)
             elif index < len(self.ts):
+                await self.budget.take()
                 await self.client.chat_update(channel=self.channel, ts=self.ts[index], text=fallback, blocks=blocks)
             else:
                 await self._post(fallback, blocks)
 
     async def fail(self, message: str) -> None:
         notice = f"⚠️ {message}"
-        if self.ts and len(self.streamed) == len(self.ts):
+        if self.ts and len(self.streamed) == len(self.ts) and len(self.ts) - 1 not in self.closed:
+            self.closed.add(len(self.ts) - 1)
             await self.client.chat_stopStream(channel=self.channel, ts=self.ts[-1], markdown_text=f"\n\n{notice}")
         elif self.ts:
+            await self.budget.take()
             await self.client.chat_update(channel=self.channel, ts=self.ts[-1],
                                           text=f"{_plain(self.texts[-1].removesuffix(' …'))}\n\n{notice}")
         else:

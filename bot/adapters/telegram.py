@@ -117,6 +117,7 @@ class TelegramPort:
         html = to_telegram_html(text)
         for attempt in range(3):
             try:
+                await self.edit_budget.take()
                 try:
                     if index < len(self.message_ids):
                         await self._edit(index, html, ParseMode.HTML, markup)
@@ -126,6 +127,7 @@ class TelegramPort:
                     if "parse entities" not in str(exc).lower():
                         raise
                     plain = defuse_mentions(text)  # the markup was refused: the words still arrive
+                    await self.edit_budget.take()
                     if index < len(self.message_ids):
                         await self._edit(index, plain, None, markup)
                     else:

@@ -113,3 +113,44 @@ def test_slash_ask_and_thread_per_question(make_settings, llm) -> None:
             assert discord.state.too_many_requests == 0 and discord.state.rejected == []
 
         asyncio.run(scenario())
+
+
+def test_long_answers_continue_in_new_messages_under_2000_characters(make_settings, llm) -> None:
+    with FakeDiscord() as discord:
+        _world(discord)
+        settings = _settings(make_settings, llm, discord)
+        conversation = knowledge_conversation(settings, {})
+        llm.reply_tokens = [f"Vacation fact number {i} is here. " for i in range(150)] + ["[1]"]
+        llm.token_delay_s = 0.01
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                question = discord.user_message(GENERAL, "Tell me everything about vacation days", mention_bot=True)
+                await eventually(lambda: _final(discord, GENERAL), what="the last part")
+                parts = discord.bot_messages(GENERAL)
+                assert len(parts) == 3 and all(len(p.content) <= 2000 for p in parts)
+                assert parts[0].reference == question["id"]
+                text = " ".join(p.content for p in parts)
+                assert all(f"number {i} is here" in text for i in range(150))
+                assert [bool(p.components) for p in parts] == [False, False, True]
+            assert discord.state.too_many_requests == 0 and discord.state.rejected == []
+
+        asyncio.run(scenario())
+
+
+def test_two_processes_on_one_token_answer_once(make_settings, llm) -> None:
+    with FakeDiscord() as discord:
+        _world(discord)
+        settings = _settings(make_settings, llm, discord)
+        first = knowledge_conversation(settings, {})
+        second = knowledge_conversation(settings, {})  # its own engine and store handles, same files
+
+        async def scenario() -> None:
+            async with running_bot(settings, first), running_bot(settings, second):
+                assert discord.connections == 2  # both gateways receive every event
+                question = discord.user_message(GENERAL, "How many vacation days do we get?", mention_bot=True)
+                await eventually(lambda: _final(discord, GENERAL, question["id"]), what="the answer")
+                await asyncio.sleep(1.5)
+                assert len(discord.bot_messages(GENERAL)) == 1 and len(llm.chat_requests) == 1
+
+        asyncio.run(scenario())

@@ -138,3 +138,28 @@ def test_http_mode_verifies_signatures_and_answers_retries_once(make_settings, l
                 assert len(slack.thread_replies("C1", ts)) == 1 and len(llm.chat_requests) == 1
 
         asyncio.run(scenario())
+
+
+def test_long_answers_continue_in_new_streams_under_the_markdown_limit(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        settings = _settings(make_settings, llm, slack)
+        conversation = knowledge_conversation(settings, {})
+        llm.reply_tokens = [f"Vacation fact number {i} is right here. " for i in range(700)] + ["[1]"]
+        llm.token_delay_s = 0.002
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
+                envelope = slack.mention("C1", "Tell me everything about vacation days")
+                ts = envelope["event"]["ts"]
+                slack.deliver(envelope)
+                await eventually(lambda: _final(slack, "C1", ts), timeout=30, what="the last part")
+                parts = slack.thread_replies("C1", ts)
+                assert len(parts) == 3 and parts[0].streaming
+                assert all(p.stream_closed or not p.streaming for p in parts)  # no stream left open
+                assert all(len(p.markdown) <= 12_000 for p in parts)
+                text = " ".join(p.visible() for p in parts)
+                assert all(f"number {i} is right" in text for i in range(700))
+            assert slack.state.too_many_requests == 0 and slack.state.rejected == []
+
+        asyncio.run(scenario())

@@ -117,3 +117,28 @@ def test_ask_without_a_question_explains_itself(make_settings, llm) -> None:
 
 
 assert BOT_ID
+
+
+def test_long_answers_continue_under_4096_characters_and_faults_reach_the_person(make_settings, llm) -> None:
+    with FakeTelegram() as tg:
+        settings = _settings(make_settings, llm, tg)
+        conversation = knowledge_conversation(settings, {})
+        llm.reply_tokens = [f"Vacation **fact** {i} is <here> & there. " for i in range(300)] + ["[1]"]
+        llm.token_delay_s = 0.005
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                update = tg.user_message(GROUP, "/ask tell me everything about vacation days", chat_type="supergroup")
+                await eventually(lambda: _final(tg, GROUP), what="the last part")
+                parts = tg.bot_messages(GROUP)
+                assert len(parts) == 3 and parts[0].reply_to == update["message"]["message_id"]
+                assert all(p.parse_mode == "HTML" for p in parts) and "<b>fact</b>" in parts[0].text
+                assert "&lt;here&gt; &amp; there" in parts[0].text
+
+                llm.chat_faults = [503, 503, 503, 503]
+                tg.user_message(PRIVATE, "How many vacation days do we get?")
+                failed = await eventually(lambda: tg.bot_messages(PRIVATE), what="the error message")
+                assert failed[0].text.startswith("⚠️") and len(failed[0].text) < 200
+            assert tg.state.too_many_requests == 0 and tg.state.rejected == []
+
+        asyncio.run(scenario())
