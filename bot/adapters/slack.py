@@ -203,6 +203,7 @@ class SlackAdapter:
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.action(_FEEDBACK)(self._on_feedback)
+        self.app.command("/ask")(self._on_ask)
         self._app_token = app_token.get_secret_value() if app_token else None
         self._socket: AsyncSocketModeHandler | None = None
         self._http: web.AppRunner | None = None
@@ -289,11 +290,11 @@ class SlackAdapter:
         if await asyncio.to_thread(self.service.conversation.memory.knows, key):
             await self._question(body, event)
 
-    async def _question(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _question(self, body: dict[str, Any], event: dict[str, Any], claimed: bool = False) -> None:
         team = str(body.get("team_id") or event.get("team"))
         channel = str(event["channel"])
         ts = str(event["ts"])
-        if not await self.service.claim(PLATFORM, f"{team}:{channel}:{ts}"):
+        if not claimed and not await self.service.claim(PLATFORM, f"{team}:{channel}:{ts}"):
             return  # a retry, or the `message` twin of an `app_mention`
         text = _MENTION.sub("", event.get("text") or "").strip()
         thread_ts = str(event.get("thread_ts") or ts)
@@ -309,6 +310,27 @@ class SlackAdapter:
             scopes=visible_scopes(PLATFORM, team, channel, private), is_admin=user in self.settings.admins, raw=body,
         )
         self.service.submit(incoming, lambda: SlackPort(*port_args))
+
+    async def _on_ask(self, ack: Any, command: dict[str, Any]) -> None:
+        """`/ask question`: slash commands have no thread, so the question is posted and answered under it."""
+        question = str(command.get("text") or "").strip()
+        if not question:
+            await ack("Ask a question after /ask, e.g. /ask how many vacation days do we get?")
+            return
+        await ack()
+        team, channel, user = str(command.get("team_id")), str(command.get("channel_id")), str(command.get("user_id"))
+        if not await self.service.claim(PLATFORM, f"command:{command.get('trigger_id')}"):
+            return
+        try:
+            posted = await self.client.chat_postMessage(
+                channel=channel, text=f"<@{user}> asked: {_plain(question)}", unfurl_links=False, unfurl_media=False)
+        except SlackApiError as exc:
+            log.warning("slack: /ask could not post the question: %s", exc.response.get("error"))
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=(
+                "I can't post in this channel. Invite me with /invite @kbot, or mention me instead."))
+            return
+        event = {"channel": channel, "ts": str(posted["ts"]), "user": user, "text": question}
+        await self._question({"team_id": team}, event, claimed=True)
 
     async def _on_feedback(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()

@@ -163,3 +163,26 @@ def test_long_answers_continue_in_new_streams_under_the_markdown_limit(make_sett
             assert slack.state.too_many_requests == 0 and slack.state.rejected == []
 
         asyncio.run(scenario())
+
+
+def test_slash_ask_and_direct_messages(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        settings = _settings(make_settings, llm, slack)
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
+                slack.deliver(slack.slash("C1", "How many vacation days do we get?"), kind="slash_commands")
+                posted = await eventually(lambda: [m for m in slack.state.messages.values()
+                                                   if m.thread_ts is None and "asked:" in m.text], what="the question")
+                final = await eventually(lambda: _final(slack, "C1", posted[0].ts), what="the /ask answer")
+                assert "25 vacation days" in final.visible() and posted[0].text.startswith("<@U1> asked:")
+
+                dm = slack.message("D1", "How many vacation days do we get?", channel_type="im")
+                slack.deliver(dm)
+                answer = await eventually(lambda: _final(slack, "D1", dm["event"]["ts"]), what="the DM answer")
+                assert "25 vacation days" in answer.visible()
+            assert slack.state.too_many_requests == 0 and slack.state.rejected == []
+
+        asyncio.run(scenario())

@@ -140,6 +140,11 @@ class FakeSlack:
                 "actions": [{"type": "button", "action_id": action_id, "block_id": "kbot_feedback",
                              "value": value, "action_ts": str(time.time())}]}
 
+    def slash(self, channel: str, text: str, *, user: str = "U1", command: str = "/ask") -> dict:
+        return {"token": "legacy", "team_id": self.team, "team_domain": "test", "channel_id": channel,
+                "channel_name": "general", "user_id": user, "user_name": "ann", "command": command, "text": text,
+                "api_app_id": "AKBOT", "response_url": f"{self.server.url}/response", "trigger_id": uuid.uuid4().hex}
+
     def deliver(self, envelope: dict, kind: str = "events_api", retry_attempt: int = 0) -> None:
         """Send one envelope over every open Socket Mode connection."""
         frame = {"envelope_id": uuid.uuid4().hex, "type": kind, "accepts_response_payload": kind != "events_api",
