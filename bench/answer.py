@@ -91,6 +91,7 @@ async def overhead(conversation: Conversation, questions: list[str]) -> list[flo
         answer = await conversation.answer(incoming, port)
         assert answer is not None and port.first_token
         samples.append(port.first_token - port.asked - LLM_FIRST_TOKEN_S)
+    await conversation.aclose()
     return samples
 
 
@@ -122,7 +123,7 @@ def main() -> None:
         port = TimingPort(PortLimits(max_length=2000, min_edit_interval_s=1.0))
         incoming = Incoming(ThreadKey("bench", "w", "c", "long"), "bench", questions[0], frozenset({"global"}))
         started = time.perf_counter()
-        asyncio.run(conversation.answer(incoming, port))
+        asyncio.run(conversation.answer_once(incoming, port))
         took = time.perf_counter() - started
         print(f"500-token answer at 50 tokens/s into a port allowing 1 edit/s and 2,000 characters: "
               f"{port.calls} port calls (start + edits + final messages) over {took:4.1f} s")

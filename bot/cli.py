@@ -235,7 +235,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     port = SilentPort() if args.json else ConsolePort()
     if not args.json:
         print(f"[{describe_answer_mode(settings)}]", file=sys.stderr)
-    answer = asyncio.run(conversation.answer(_incoming(args.question, thread, args.scopes), port))
+    answer = asyncio.run(conversation.answer_once(_incoming(args.question, thread, args.scopes), port))
     if answer is None:
         if args.json:
             print(json.dumps({"error": port.failed, "thread": thread, "mode": conversation.mode}))
@@ -271,6 +271,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
                 break
             print("kbot> ", end="", flush=True)
             await conversation.answer(_incoming(question, thread, args.scopes), ConsolePort())
+        await conversation.aclose()
 
     asyncio.run(loop())
     return EXIT_OK

@@ -71,6 +71,17 @@ class Conversation:
     def mode(self) -> str:
         return "llm" if self.llm is not None else "extractive"
 
+    async def answer_once(self, incoming: Incoming, port: ReplyPort) -> Answer | None:
+        """`answer`, then release the LLM connection: for one-shot callers with their own event loop."""
+        try:
+            return await self.answer(incoming, port)
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        if self.llm is not None:
+            await self.llm.aclose()
+
     async def standalone_query(self, question: str, history: list[Turn]) -> str:
         if not history:
             return question

@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from bot.messages import Answer
 
 _LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120)
+_LAG_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2)
 _FAST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
 
@@ -26,6 +27,8 @@ class Metrics:
         self.retrieval = Histogram("kbot_retrieval_seconds", "Knowledge base retrieval time", ["platform"],
                                    buckets=_FAST_BUCKETS, registry=self.registry)
         self.llm_tokens = Counter("kbot_llm_tokens", "Streamed answer tokens", ["platform"], registry=self.registry)
+        self.loop_lag = Histogram("kbot_event_loop_lag_seconds", "How late a 50 ms timer fires on kbot's event loop",
+                                  buckets=_LAG_BUCKETS, registry=self.registry)
         self.feedback = Counter("kbot_feedback", "Feedback clicks", ["platform", "vote"], registry=self.registry)
 
     def answered(self, platform: str, answer: Answer, latency_s: float) -> None:

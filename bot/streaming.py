@@ -66,6 +66,12 @@ class EditBudget:
         while self._stamps and now - self._stamps[0] >= self.window_s:
             self._stamps.popleft()
 
+    def settle(self) -> None:
+        """A write just completed: count the window from now, so the platform sees the spacing too
+        (a request can wait on the network or the event loop between `take` and its arrival)."""
+        if self._stamps:
+            self._stamps[-1] = max(self._stamps[-1], self.clock())
+
     def try_take(self) -> bool:
         now = self.clock()
         self._expire(now)
@@ -127,6 +133,8 @@ class Streamer:
                 if budget is not None and not budget.try_take():
                     break  # the shared budget is spent: this edit waits for the next flush
                 await self.port.update(index, shown)
+                if budget is not None:
+                    budget.settle()
                 self.calls += 1
                 if already is None:
                     self._sent.append(shown)

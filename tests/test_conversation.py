@@ -66,7 +66,7 @@ def memory(tmp_path: Path) -> ThreadMemory:
 def _ask(conversation: Conversation, text: str, thread: str = "t1") -> tuple[Answer | None, Port]:
     port = Port()
     incoming = Incoming(ThreadKey("test", "w", "c", thread), "alice", text, frozenset({"global"}))
-    return asyncio.run(conversation.answer(incoming, port)), port
+    return asyncio.run(conversation.answer_once(incoming, port)), port
 
 
 def _llm(base_url: str, **overrides) -> LLMGenerator:

@@ -99,6 +99,7 @@ class DiscordPort:
                 await self._edit(index, content, view)
             else:
                 await self._send(content, view)
+            self.edit_budget.settle()
 
     async def fail(self, message: str) -> None:
         notice = f"⚠️ {message}"
@@ -107,6 +108,7 @@ class DiscordPort:
             await self._edit(len(self.messages) - 1, f"{self.texts[-1].removesuffix(' …')}\n\n{notice}")
         else:
             await self._send(notice)
+        self.edit_budget.settle()
 
 
 class InteractionPort(DiscordPort):

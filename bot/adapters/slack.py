@@ -11,11 +11,13 @@ import logging
 import re
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -173,6 +175,7 @@ class SlackPort:
             elif index < len(self.ts):
                 await self.budget.take()
                 await self.client.chat_update(channel=self.channel, ts=self.ts[index], text=fallback, blocks=blocks)
+                self.budget.settle()
             else:
                 await self._post(fallback, blocks)
 
@@ -196,10 +199,12 @@ class SlackAdapter:
                  app_token: SecretStr | None, signing_secret: SecretStr | None) -> None:
         self.settings = settings
         self.service = service
+        self._bot_token = bot_token
         self.client = AsyncWebClient(token=bot_token, base_url=settings.base_url or AsyncWebClient.BASE_URL)
+        self._identity: Any = None
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret.get_secret_value()
                             if signing_secret else None, request_verification_enabled=settings.mode == "http",
-                            process_before_response=False)
+                            process_before_response=False, authorize=self._authorizer())
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.action(_FEEDBACK)(self._on_feedback)
@@ -210,6 +215,7 @@ class SlackAdapter:
         self.http_port: int | None = None
         self.budgets = EditBudgets(settings.edits_per_minute, 60.0)  # chat.update is Tier 3 per workspace
         self._private: dict[str, bool] = {}
+        self._session: aiohttp.ClientSession | None = None
         self.bot_user: str | None = None
         self._receiving = False
 
@@ -222,8 +228,22 @@ class SlackAdapter:
             return session is not None and not session.closed
         return self._http is not None
 
+    def _authorizer(self) -> Any:
+        """One auth.test at start-up serves every event (bolt's default asks again while its cache is cold)."""
+
+        async def authorize(team_id: str | None = None) -> AuthorizeResult:  # bolt passes arguments by name
+            if self._identity is None:
+                self._identity = await self.client.auth_test()
+            return AuthorizeResult.from_auth_test_response(bot_token=self._bot_token,
+                                                           auth_test_response=self._identity)
+
+        return authorize
+
     async def start(self) -> None:
-        identity = await self.client.auth_test()
+        # One HTTP session for every Web API call: slack_sdk otherwise opens a connection per call.
+        self._session = aiohttp.ClientSession()
+        self.client.session = self._session
+        identity = self._identity = await self.client.auth_test()
         self.bot_user = identity.get("user_id")
         if self.settings.mode == "socket":
             self._socket = AsyncSocketModeHandler(self.app, self._app_token)
@@ -260,7 +280,9 @@ class SlackAdapter:
         if self._http is not None:
             await self._http.cleanup()
             self._http = None
-        await asyncio.sleep(0)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     # -- translation in -------------------------------------------------------------------------------
 

@@ -123,6 +123,7 @@ class TelegramPort:
                         await self._edit(index, html, ParseMode.HTML, markup)
                     else:
                         await self._send(html, ParseMode.HTML, markup)
+                    self.edit_budget.settle()
                 except BadRequest as exc:
                     if "parse entities" not in str(exc).lower():
                         raise
@@ -132,6 +133,7 @@ class TelegramPort:
                         await self._edit(index, plain, None, markup)
                     else:
                         await self._send(plain, None, markup)
+                self.edit_budget.settle()
                 return
             except RetryAfter as exc:
                 if attempt == 2:

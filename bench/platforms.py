@@ -1,0 +1,201 @@
+"""100 concurrent questions over the Slack, Discord and Telegram fakes, answered by one `kbot run` loop.
+
+Run: .venv/bin/python bench/platforms.py [--questions 100] [--tokens 100]
+- The fake LLM streams `--tokens` tokens at 50 tokens/s, so its own time per answer is tokens/50 s.
+- Questions are spread over the platforms, one channel or chat each (Slack: channels of one
+  workspace; Discord: channels of one guild; Telegram: half private chats, half groups). Several
+  questions in one channel share that channel's pacing (about 1 write/s on Discord and Telegram).
+- Printed: time from question to final answer against the LLM's own time, API calls per answer,
+  429s received (target 0), event-loop lag p99 (target <= 50 ms), peak RSS.
+kbot runs as its own `kbot run` process (the fakes live in this one); the store is keyword-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import percentile  # noqa: E402
+from tests.fakes import discord_server, slack_server, telegram_server  # noqa: E402
+from tests.fakes.openai_server import serve_openai  # noqa: E402
+
+HANDBOOK = ("# Time off\n\n## Vacation\n\nEvery employee gets 25 vacation days a year. Part-time staff get "
+            "vacation days in proportion to their hours.\n")
+GUILD = "800000000000000001"
+
+
+def _histogram_quantile(metrics: str, name: str, q: float) -> float:
+    """The upper bound of the bucket holding quantile q (Prometheus histograms are bucketed)."""
+    buckets = []
+    for line in metrics.splitlines():
+        if line.startswith(f"{name}_bucket"):
+            bound = line.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.rsplit(" ", 1)[1])))
+    total = buckets[-1][1] if buckets else 0
+    for bound, cumulative in buckets:
+        if total and cumulative >= q * total:
+            return bound
+    return float("nan")
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _calls(slack: slack_server.FakeSlack, discord: discord_server.FakeDiscord,
+           tg: telegram_server.FakeTelegram) -> dict[str, int]:
+    slack_writes = {"chat.postMessage", "chat.update", "chat.startStream", "chat.appendStream", "chat.stopStream"}
+    tg_writes = {"sendMessage", "editMessageText", "sendMessageDraft"}
+    return {
+        "slack": sum(1 for method, _ in slack.state.calls if method in slack_writes),
+        "discord": sum(1 for method, path in discord.state.calls
+                       if method in ("POST", "PATCH") and path.startswith("channels/") and "/messages" in path),
+        "telegram": sum(1 for method, _ in tg.state.calls if method in tg_writes),
+    }
+
+
+async def run(questions: int, tokens: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="kbot-bench-platforms-"))
+    with serve_openai() as llm, slack_server.FakeSlack() as slack, discord_server.FakeDiscord() as discord, \
+            telegram_server.FakeTelegram() as tg:
+        llm.reply_tokens = ["Every employee gets 25 vacation days a year [1]."] + [f" w{i}" for i in range(tokens - 1)]
+        llm.token_delay_s = 1 / 50
+        channels = [f"81000000000000{i:04d}" for i in range(questions)]  # one channel per question
+        discord.add_guild(GUILD, dict.fromkeys(channels, False))
+        port = _free_port()
+        config = {
+            "data_dir": str(tmp / "data"), "knowledge": {"paths": ["docs"]}, "embedder": {"kind": "none"},
+            "llm": {"kind": "openai", "base_url": llm.base_url, "api_key": "bench", "model": "fake",
+                    "timeout_s": 120},
+            "server": {"port": port},
+            "slack": {"enabled": True, "bot_token": slack_server.BOT_TOKEN, "app_token": slack_server.APP_TOKEN,
+                      "base_url": slack.api_base},
+            "discord": {"enabled": True, "token": discord_server.TOKEN, "base_url": discord.api_base},
+            "telegram": {"enabled": True, "token": telegram_server.TOKEN, "base_url": tg.api_base,
+                         "base_file_url": tg.file_base},
+        }
+        (tmp / "docs").mkdir()
+        (tmp / "docs" / "handbook.md").write_text(HANDBOOK)
+        (tmp / "config.yaml").write_text(json.dumps(config))  # JSON is YAML
+        kbot = [sys.executable, "-m", "bot", "--config", str(tmp / "config.yaml")]
+        subprocess.run([*kbot, "ingest"], check=True, capture_output=True, env={**os.environ})
+        log = open(tmp / "kbot.log", "w")  # noqa: SIM115 (closed with the process)
+        bot = subprocess.Popen([*kbot, "run"], stdout=subprocess.DEVNULL, stderr=log)
+        print(f"kbot log: {tmp / 'kbot.log'}")
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.perf_counter() + 90
+        while time.perf_counter() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                await asyncio.sleep(0.2)
+        else:
+            raise SystemExit("kbot run did not become ready")
+
+        if os.environ.get("KBOT_BENCH_PROFILE"):  # py-spy on kbot while the questions are answered
+            subprocess.Popen(["py-spy", "record", "-p", str(bot.pid), "-d", "8", "-f", "raw",
+                                         "-o", os.environ["KBOT_BENCH_PROFILE"]], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+            await asyncio.sleep(1)
+        cpu_before, bench_cpu_before = _cpu_s(bot.pid), time.process_time()
+        asked: dict[str, float] = {}
+        done: dict[str, float] = {}
+        checks = {}
+        started = time.perf_counter()
+        for i in range(questions):
+            question = f"How many vacation days do we get? ({i})"
+            platform = ("slack", "discord", "telegram")[i % 3]
+            if platform == "slack":
+                envelope = slack.mention(f"C{i}", question)
+                channel, ts = envelope["event"]["channel"], envelope["event"]["ts"]
+                await asyncio.to_thread(slack.deliver, envelope)
+                checks[f"s{i}"] = lambda c=channel, t=ts: any(
+                    m.stream_closed or any(b.get("type") == "actions" for b in m.blocks)
+                    for m in slack.thread_replies(c, t))
+            elif platform == "discord":
+                data = await asyncio.to_thread(discord.user_message, channels[i], question, mention_bot=True)
+                checks[f"s{i}"] = lambda c=channels[i], q=data["id"]: any(
+                    m.components and m.reference == q for m in discord.bot_messages(c))
+            else:
+                chat = 5000 + i if i % 2 else -100 - i  # half private chats, half groups
+                update = tg.user_message(chat, f"/ask {question}", chat_type="private" if chat > 0 else "supergroup")
+                checks[f"s{i}"] = lambda c=chat, q=update["message"]["message_id"]: any(
+                    m.reply_markup and m.reply_to == q for m in tg.bot_messages(c))
+            asked[f"s{i}"] = time.perf_counter()
+        deadline = time.perf_counter() + 300
+        while len(done) < questions and time.perf_counter() < deadline:
+            for key, check in checks.items():
+                if key not in done and check():
+                    done[key] = time.perf_counter()
+            await asyncio.sleep(0.02)
+        total = time.perf_counter() - started
+        kbot_cpu, bench_cpu = _cpu_s(bot.pid) - cpu_before, time.process_time() - bench_cpu_before
+        calls = _calls(slack, discord, tg)
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:  # noqa: S310
+            metrics = response.read().decode()
+        rss = _peak_rss_mb(bot.pid)
+        bot.send_signal(signal.SIGTERM)
+        exit_code = bot.wait(60)
+
+    llm_time = tokens / 50
+    latencies = [done[k] - asked[k] for k in done]
+    per_platform = {p: sum(1 for i in range(questions) if ("slack", "discord", "telegram")[i % 3] == p)
+                    for p in ("slack", "discord", "telegram")}
+    print(f"{questions} questions, {tokens}-token answers at 50 tokens/s (LLM's own time {llm_time:.1f} s each)")
+    print(f"answered: {len(done)}/{questions} in {total:.1f} s overall")
+    print(f"question -> final answer: p50 {percentile(latencies, 50):.2f} s  p95 {percentile(latencies, 95):.2f} s  "
+          f"max {max(latencies):.2f} s  (p50 {percentile(latencies, 50) / llm_time:.2f}x the LLM's time)")
+    for platform, count in calls.items():
+        mine = [done[k] - asked[k] for k in done if ("slack", "discord", "telegram")[int(k[1:]) % 3] == platform]
+        print(f"  {platform:9s} {per_platform[platform]:3d} answers, {count / max(per_platform[platform], 1):5.1f} "
+              f"write calls per answer, p50 {percentile(mine, 50):.2f} s  p95 {percentile(mine, 95):.2f} s")
+    print(f"429s received: slack {slack.state.too_many_requests}, discord {discord.state.too_many_requests}, "
+          f"telegram {tg.state.too_many_requests}; refused requests: "
+          f"{len(slack.state.rejected) + len(discord.state.rejected) + len(tg.state.rejected)}")
+    lag = "kbot_event_loop_lag_seconds"
+    print(f"kbot's event-loop lag (from its /metrics histogram, bucket upper bounds): "
+          f"p50 <= {_histogram_quantile(metrics, lag, 0.5) * 1000:.0f} ms, "
+          f"p99 <= {_histogram_quantile(metrics, lag, 0.99) * 1000:.0f} ms")
+    print(f"CPU while answering ({total:.1f} s, 2 cores here): kbot {kbot_cpu:.1f} s, "
+          f"the fakes and this script {bench_cpu:.1f} s")
+    print(f"kbot process peak RSS {rss:.0f} MB; exit code after SIGTERM {exit_code}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--tokens", type=int, default=100)
+    args = parser.parse_args()
+    asyncio.run(run(args.questions, args.tokens))
+
+
+if __name__ == "__main__":
+    main()
