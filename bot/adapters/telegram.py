@@ -12,6 +12,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from itertools import count
+from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
@@ -175,8 +176,7 @@ class TelegramAdapter:
 
     @property
     def connected(self) -> bool:
-        return self._started and bool(self.app.updater and self.app.updater.running) or (
-            self._started and self.settings.mode == "webhook")
+        return self._started and bool(self.app.updater and self.app.updater.running)
 
     async def start(self) -> None:
         await self.app.initialize()
@@ -186,6 +186,7 @@ class TelegramAdapter:
             secret = self.settings.webhook_secret.get_secret_value() if self.settings.webhook_secret else None
             await self.app.updater.start_webhook(
                 listen=self.settings.webhook_host, port=self.settings.webhook_port,
+                url_path=urlsplit(self.settings.webhook_url or "").path.lstrip("/"),
                 webhook_url=self.settings.webhook_url, secret_token=secret,
                 allowed_updates=["message", "callback_query"],
             )

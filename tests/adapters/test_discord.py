@@ -154,3 +154,24 @@ def test_two_processes_on_one_token_answer_once(make_settings, llm) -> None:
                 assert len(discord.bot_messages(GENERAL)) == 1 and len(llm.chat_requests) == 1
 
         asyncio.run(scenario())
+
+
+def test_direct_messages_are_answered_in_their_own_scope(make_settings, llm) -> None:
+    with FakeDiscord() as discord:
+        _world(discord)
+        user = "700000000000000004"
+        dm = discord.dm_channel(user)
+        settings = _settings(make_settings, llm, discord)
+        conversation = knowledge_conversation(settings, {f"discord:{GUILD}": "falcon.md"})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                question = discord.user_message(dm, "How many vacation days do we get?", user_id=user)
+                final = await eventually(lambda: _final(discord, dm, question["id"]), what="the DM answer")
+                assert "25 vacation days" in final.content
+                falcon = discord.user_message(dm, "What is the Falcon launch code word?", user_id=user)
+                other = await eventually(lambda: _final(discord, dm, falcon["id"]), what="the second DM answer")
+                assert "Project Falcon" not in other.content  # a guild's documents stay in the guild
+                assert "ORCHID" not in str(llm.chat_requests)
+
+        asyncio.run(scenario())

@@ -142,3 +142,48 @@ def test_long_answers_continue_under_4096_characters_and_faults_reach_the_person
             assert tg.state.too_many_requests == 0 and tg.state.rejected == []
 
         asyncio.run(scenario())
+
+
+def test_webhook_mode_takes_updates_with_the_secret_only(make_settings, llm) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with FakeTelegram() as tg:
+        settings = platform_settings(make_settings, llm, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base,
+            "mode": "webhook", "webhook_url": f"http://127.0.0.1:{port}/telegram-hook", "webhook_host": "127.0.0.1",
+            "webhook_port": port, "webhook_secret": "hook-secret"})
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                assert tg.state.webhook is not None and tg.state.webhook["url"].endswith("/telegram-hook")
+                forged = tg.make_update(PRIVATE, "How many vacation days do we get?")
+                assert await asyncio.to_thread(tg.post_to_webhook, forged, "wrong") == 403
+                update = tg.make_update(PRIVATE, "How many vacation days do we get?")
+                assert await asyncio.to_thread(tg.post_to_webhook, update) == 200
+                final = await eventually(lambda: _final(tg, PRIVATE), what="the answer")
+                assert "25 vacation days" in final.text and len(llm.chat_requests) == 1
+
+        asyncio.run(scenario())
+
+
+def test_forum_topics_are_threads_of_their_own(make_settings, llm) -> None:
+    with FakeTelegram() as tg:
+        settings = _settings(make_settings, llm, tg)
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                tg.user_message(GROUP, "/ask How many vacation days do we get?", chat_type="supergroup", thread_id=7)
+                final = await eventually(lambda: _final(tg, GROUP), what="the answer in the topic")
+                assert final.thread_id == 7
+                memory = running.service.conversation.memory
+                from bot.messages import ThreadKey
+
+                key = ThreadKey("telegram", str(GROUP), str(GROUP), "topic:7")
+                assert await eventually(lambda: memory.knows(key), what="the topic's memory")
+
+        asyncio.run(scenario())

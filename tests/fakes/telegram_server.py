@@ -13,6 +13,8 @@ import html
 import json
 import re
 import time
+import urllib.error
+import urllib.request
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -87,6 +89,7 @@ class TelegramState:
     drafts: list[dict] = field(default_factory=list)
     callback_answers: list[dict] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    webhook: dict | None = None  # setWebhook's parameters while a webhook is set
     commands: list[Any] = field(default_factory=list)
     too_many_requests: int = 0
     rejected: list[str] = field(default_factory=list)  # 400s other than "not modified"
@@ -174,6 +177,29 @@ class FakeTelegram:
         self._push(update)
         return update
 
+    def post_to_webhook(self, update: dict, secret: str | None = None) -> int:
+        """Deliver an update the webhook way: Telegram POSTs it to the URL given to setWebhook."""
+        hook = self.state.webhook or {}
+        request = urllib.request.Request(hook["url"], data=json.dumps(update).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        token = secret if secret is not None else hook.get("secret_token")
+        if token:
+            request.add_header("X-Telegram-Bot-Api-Secret-Token", token)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (a local test URL)
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    def make_update(self, chat_id: int, text: str, *, user_id: int = 1) -> dict:
+        """An update for a private-chat message, not queued for getUpdates."""
+        self.state.next_message_id += 1
+        self.state.next_update_id += 1
+        return {"update_id": self.state.next_update_id, "message": {
+            "message_id": self.state.next_message_id, "date": int(time.time()), "text": text,
+            "chat": {"id": chat_id, "type": "private", "first_name": "Ann"},
+            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}}}
+
     def replay(self, update: dict) -> None:
         """Deliver an update again, as Telegram does when it was not confirmed (same update_id)."""
         self._push({**update, "_replay": True})
@@ -251,6 +277,11 @@ class FakeTelegram:
                          "supports_inline_queries": False})
 
     async def _api_deleteWebhook(self, _p: dict) -> web.Response:  # noqa: N802
+        self.state.webhook = None
+        return self._ok(True)
+
+    async def _api_setWebhook(self, p: dict) -> web.Response:  # noqa: N802
+        self.state.webhook = p
         return self._ok(True)
 
     async def _api_setMyCommands(self, p: dict) -> web.Response:  # noqa: N802
