@@ -52,8 +52,9 @@ class EditBudget:
     """At most `calls` message writes per `window_s`, shared by every reply drawing on it.
 
     Platforms rate-limit per workspace (Slack's chat.update tier) or per chat (Telegram, Discord),
-    not per reply. The Streamer skips an intermediate edit when the budget is spent; a port's final
-    and failure writes `await take()` before each call, so they wait their turn instead.
+    not per reply. The Streamer skips an intermediate edit when the budget is spent, and leaves
+    half of each window to final messages; a port's final and failure writes `await take()` before
+    each call, so they wait their turn instead.
     """
 
     def __init__(self, calls: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -72,10 +73,11 @@ class EditBudget:
         if self._stamps:
             self._stamps[-1] = max(self._stamps[-1], self.clock())
 
-    def try_take(self) -> bool:
+    def try_take(self, keep: int = 0) -> bool:
+        """Take a call now if one is free, leaving `keep` of the window's calls for others."""
         now = self.clock()
         self._expire(now)
-        if len(self._stamps) < self.calls:
+        if len(self._stamps) < self.calls - keep:
             self._stamps.append(now)
             return True
         return False
@@ -129,8 +131,9 @@ class Streamer:
             shown = part.rstrip() + " …" if index == len(parts) - 1 else part
             already = self._sent[index] if index < len(self._sent) else None
             if shown != already and part.strip():
-                budget = getattr(self.port, "edit_budget", None)
-                if budget is not None and not budget.try_take():
+                # A port may pace new messages and edits differently (Slack: only chat.update is tiered).
+                budget = getattr(self.port, "edit_budget" if already is not None else "post_budget", None)
+                if budget is not None and not budget.try_take(keep=budget.calls // 2):
                     break  # the shared budget is spent: this edit waits for the next flush
                 await self.port.update(index, shown)
                 if budget is not None:

@@ -92,3 +92,21 @@ def test_paragraph_boundaries_are_preferred() -> None:
         "Second paragraph follows and is longer",
         "than the first.",
     ]
+
+
+def test_edit_budget_keeps_half_for_finals_and_counts_from_completion() -> None:
+    from bot.streaming import EditBudget
+
+    now = [0.0]
+    budget = EditBudget(4, 10.0, clock=lambda: now[0])
+    assert budget.try_take(keep=2) and budget.try_take(keep=2)
+    assert not budget.try_take(keep=2)  # intermediate edits leave two calls of the window
+    assert budget.try_take() and budget.try_take()  # which finals may use
+    assert not budget.try_take()
+    now[0] = 3.0
+    budget.settle()  # the last write finished at t=3: its call counts from then
+    now[0] = 10.0
+    assert budget.try_take() and budget.try_take() and budget.try_take()  # three expired at t=10
+    assert not budget.try_take()  # the settled one lasts until t=13
+    now[0] = 13.0
+    assert budget.try_take()

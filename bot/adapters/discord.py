@@ -54,7 +54,7 @@ class DiscordPort:
                  on_sent: Any) -> None:
         self.channel = channel
         self.question = question
-        self.edit_budget = budget
+        self.edit_budget = self.post_budget = budget  # Discord paces messages and edits per channel alike
         self.on_sent = on_sent
         self.messages: list[discord.Message] = []
         self.texts: list[str] = []

@@ -19,6 +19,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.formatting import defuse_mentions, slack_escape, to_slack_mrkdwn
@@ -95,6 +96,8 @@ class SlackPort:
     @property
     def edit_budget(self) -> EditBudget | None:
         return None if self.native else self.budget  # appends are not chat.update calls
+
+    post_budget = None  # chat.postMessage is not in chat.update's tier
 
     async def start(self) -> None:
         # Only assistant threads have a status; elsewhere the streamed reply itself shows progress.
@@ -201,6 +204,8 @@ class SlackAdapter:
         self.service = service
         self._bot_token = bot_token
         self.client = AsyncWebClient(token=bot_token, base_url=settings.base_url or AsyncWebClient.BASE_URL)
+        # If Slack still says 429 (another app on the workspace spends the same tier), wait Retry-After.
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self._identity: Any = None
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret.get_secret_value()
                             if signing_secret else None, request_verification_enabled=settings.mode == "http",

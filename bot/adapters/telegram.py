@@ -67,7 +67,7 @@ class TelegramPort:
         self.question_id = question.message_id
         self.topic = question.message_thread_id if question.is_topic_message else None
         self.private = question.chat.type == ChatType.PRIVATE
-        self.edit_budget = budget
+        self.edit_budget = self.post_budget = budget  # one budget per chat for messages and edits
         self.on_sent = on_sent
         self.draft_id = next(draft_ids)
         self.limits = PortLimits(max_length=MAX_LENGTH, min_edit_interval_s=1.0, native_stream=self.private)

@@ -186,3 +186,31 @@ def test_slash_ask_and_direct_messages(make_settings, llm) -> None:
             assert slack.state.too_many_requests == 0 and slack.state.rejected == []
 
         asyncio.run(scenario())
+
+
+def test_one_budget_per_workspace_keeps_concurrent_edits_under_the_tier(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        slack.state.streaming_supported = False  # every answer edits with chat.update
+        slack.updates_per_minute = 14  # a small tier, so six answers at once would overrun it unpaced
+        settings = _settings(make_settings, llm, slack, edits_per_minute=12)
+        conversation = knowledge_conversation(settings, {})
+        llm.reply_tokens = [f"Vacation days are 25 a year, point {i} [1]. " for i in range(24)]
+        llm.token_delay_s = 0.15
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
+                asked = []
+                for i in range(6):
+                    envelope = slack.mention(f"C{i}", "How many vacation days do we get?")
+                    slack.deliver(envelope)
+                    asked.append((f"C{i}", envelope["event"]["ts"]))
+                finals = await eventually(lambda: all(_final(slack, c, t) for c, t in asked), timeout=40,
+                                          what="all six answers")
+                assert finals
+            updates = slack.method_calls("chat.update")
+            assert len(updates) <= 12 and slack.state.too_many_requests == 0 and slack.state.rejected == []
+            for channel, ts in asked:
+                assert "point 23" in _final(slack, channel, ts).visible()  # type: ignore[union-attr]
+
+        asyncio.run(scenario())

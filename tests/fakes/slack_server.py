@@ -78,6 +78,7 @@ class SlackState:
 class FakeSlack:
     def __init__(self, team: str = "T1") -> None:
         self.team = team
+        self.updates_per_minute = UPDATES_PER_MINUTE  # Tier 3; a test may lower it
         self.state = SlackState()
         self._sockets: list[web.WebSocketResponse] = []
         app = web.Application()
@@ -303,7 +304,7 @@ class FakeSlack:
         now = time.monotonic()
         while stamps and now - stamps[0] >= 60:
             stamps.popleft()
-        if len(stamps) >= UPDATES_PER_MINUTE:
+        if len(stamps) >= self.updates_per_minute:
             self.state.too_many_requests += 1
             return False
         stamps.append(now)
