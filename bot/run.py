@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 import time
@@ -115,10 +114,6 @@ async def serve(
             started.append(channel)  # closed below even when its start fails half-way
             await channel.start()
         log.info("kbot is running on %s", ", ".join(c.name for c in channels))
-        # Everything built so far lives as long as the process: keep it out of the cyclic GC's full
-        # collections, which otherwise stall the event loop for a few hundred ms under load.
-        gc.collect()
-        gc.freeze()
         lag_watch = asyncio.create_task(watch_loop_lag(metrics))  # from here on, lag is what askers feel
         if on_ready is not None:
             on_ready(running)
