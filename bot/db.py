@@ -82,6 +82,33 @@ class FeedbackRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class JobRow(Base):
+    """One indexing job; this row, not any process's memory, is the truth about it."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # file | url
+    source: Mapped[str] = mapped_column(String(1024))  # the document's name in the knowledge base
+    scope: Mapped[str] = mapped_column(String(255))
+    uploader: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    location: Mapped[str] = mapped_column(Text)  # the stored upload's path, or the URL
+    target: Mapped[dict] = mapped_column(JSON, default=dict)  # where progress is reported (adapter-defined)
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)  # queued|running|done|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    stage: Mapped[str] = mapped_column(String(32), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    notified: Mapped[bool] = mapped_column(default=False)  # the completion message was sent (once)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 def _add_missing_columns(engine: Engine) -> None:
     """Databases made by an older kbot lack newer nullable columns; add them in place."""
     columns = {c["name"] for c in inspect(engine).get_columns("turns")}

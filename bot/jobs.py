@@ -1,0 +1,298 @@
+"""Durable indexing jobs: a SQL row is the truth for each job; APScheduler only decides when to look.
+
+A job is claimed with a conditional UPDATE, so two processes never run the same one. A running job
+beats its heartbeat; one whose heartbeat stops (the process died) is claimed again and re-run.
+Indexing is idempotent (chunk ids come from the content), so a re-run never duplicates chunks, and
+`take_notification` hands the completion message to exactly one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.db import JobRow
+from bot.rag.indexing import Indexer, IndexOutcome
+from bot.rag.knowledge_base import source_filter
+from bot.rag.parsing import kind_for
+
+log = logging.getLogger("kbot.jobs")
+
+_UNITS = {"reading": "pages", "embedding": "chunks", "writing": "chunks"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A snapshot of one job, for progress messages and `/kb status`."""
+
+    id: int
+    source: str
+    scope: str
+    state: str
+    stage: str
+    done: int
+    total: int
+    chunks: int
+    pages: int
+    attempts: int
+    error: str | None
+    target: dict
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, row: JobRow) -> JobView:
+        return cls(row.id, row.source, row.scope, row.state, row.stage, row.done, row.total, row.chunks, row.pages,
+                   row.attempts, row.error, dict(row.target or {}), _aware(row.created_at) or _now(),
+                   _aware(row.started_at), _aware(row.finished_at))
+
+    @property
+    def name(self) -> str:
+        return self.source.rsplit("/", 1)[-1] if not self.source.startswith("http") else self.source
+
+    def describe(self) -> str:
+        """One line, e.g. `handbook.pdf — reading 40/120 pages` or `✓ handbook.pdf indexed: 318 chunks in 12 s`."""
+        if self.state == "done":
+            took = (self.finished_at - self.started_at).total_seconds() if self.finished_at and self.started_at else 0
+            return f"✓ {self.name} indexed: {self.chunks} chunks in {took:.0f} s"
+        if self.state == "failed":
+            return f"✗ {self.name} was not indexed: {self.error}"
+        if self.state == "queued":
+            return f"{self.name} — queued"
+        unit = _UNITS.get(self.stage, "")
+        counts = f" {self.done}/{self.total} {unit}".rstrip() if self.total else ""
+        return f"{self.name} — {self.stage}{counts}"
+
+
+class JobQueue:
+    """The jobs table, and running one job (synchronously, in a worker thread)."""
+
+    def __init__(self, engine: Engine, indexer: Indexer, uploads_dir: Path, *, max_attempts: int = 3,
+                 stale_after_s: float = 60.0) -> None:
+        self.engine = engine
+        self.indexer = indexer
+        self.uploads_dir = uploads_dir
+        self.max_attempts = max_attempts
+        self.stale_after_s = stale_after_s
+
+    def _add(self, row: JobRow) -> int:
+        with Session(self.engine) as session, session.begin():
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def enqueue_file(self, data: bytes, filename: str, scope: str, uploader: str | None, target: dict) -> int:
+        """Keep the upload on disk (the job outlives this process) and queue it."""
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename).name)[-120:] or "upload"
+        path = self.uploads_dir / f"{uuid.uuid4().hex[:12]}-{safe}"
+        path.write_bytes(data)
+        return self._add(JobRow(kind="file", source=Path(filename).name, scope=scope, uploader=uploader,
+                                location=str(path), target=target))
+
+    def enqueue_url(self, url: str, scope: str, uploader: str | None, target: dict) -> int:
+        return self._add(JobRow(kind="url", source=url, scope=scope, uploader=uploader, location=url, target=target))
+
+    def get(self, job_id: int) -> JobView | None:
+        with Session(self.engine) as session:
+            row = session.get(JobRow, job_id)
+            return JobView.of(row) if row is not None else None
+
+    def recent(self, scopes: set[str] | None = None, limit: int = 10) -> list[JobView]:
+        with Session(self.engine) as session:
+            query = select(JobRow).order_by(JobRow.id.desc()).limit(limit)
+            if scopes is not None:
+                query = query.where(JobRow.scope.in_(scopes))
+            return [JobView.of(row) for row in session.scalars(query)]
+
+    def claim(self) -> JobView | None:
+        """The oldest queued job, or a running one whose process stopped beating; None if there is none."""
+        stale = _now() - timedelta(seconds=self.stale_after_s)
+        runnable = or_(JobRow.state == "queued",
+                       and_(JobRow.state == "running", JobRow.heartbeat_at < stale))
+        with Session(self.engine) as session:
+            candidates = session.scalars(select(JobRow.id).where(runnable).order_by(JobRow.id).limit(5)).all()
+        for job_id in candidates:
+            with Session(self.engine) as session, session.begin():
+                row = session.get(JobRow, job_id)
+                if row is None or not (row.state == "queued" or (row.state == "running" and row.heartbeat_at
+                                                                 and _aware(row.heartbeat_at) < stale)):
+                    continue
+                if row.attempts >= self.max_attempts:
+                    row.state, row.error, row.finished_at = "failed", "it failed repeatedly; try again", _now()
+                    continue
+                # The conditional UPDATE is the lock: it matches only if nobody claimed the row meanwhile.
+                claimed = session.execute(
+                    update(JobRow).where(JobRow.id == job_id, JobRow.attempts == row.attempts,
+                                         JobRow.state == row.state)
+                    .values(state="running", attempts=row.attempts + 1, heartbeat_at=_now(),
+                            started_at=row.started_at or _now(), stage="starting")
+                ).rowcount
+            if claimed == 1:
+                return self.get(job_id)
+        return None
+
+    def heartbeat(self, job_id: int) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.state == "running")
+                            .values(heartbeat_at=_now()))
+
+    def progress(self, job_id: int, stage: str, done: int, total: int) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.state == "running")
+                            .values(stage=stage, done=done, total=total, heartbeat_at=_now()))
+
+    def _end(self, job_id: int, **values: object) -> JobView:
+        with Session(self.engine) as session, session.begin():
+            session.execute(update(JobRow).where(JobRow.id == job_id).values(finished_at=_now(), **values))
+        view = self.get(job_id)
+        assert view is not None
+        return view
+
+    def run(self, job: JobView, on_progress: Callable[[JobView], None] | None = None) -> JobView:
+        """Index the job's document; returns the ended job. Any failure ends it with a reason."""
+
+        def progress(stage: str, done: int, total: int) -> None:
+            self.progress(job.id, stage, done, total)
+            if on_progress is not None:
+                current = self.get(job.id)
+                if current is not None:
+                    on_progress(current)
+
+        with Session(self.engine) as session:
+            row = session.get(JobRow, job.id)
+            assert row is not None
+            kind, location, uploader = row.kind, row.location, row.uploader
+        try:
+            if kind == "url":
+                outcome = self.indexer.index_url(location, job.scope, uploader, progress)
+            else:
+                data = Path(location).read_bytes()
+                outcome = self.indexer.index_bytes(data, kind_for(job.source), job.source, job.scope, uploader,
+                                                   progress)
+        except Exception as exc:  # the job ends, the worker lives on
+            log.exception("job %s failed", job.id)
+            return self._end(job.id, state="failed", error=f"indexing failed ({exc.__class__.__name__})")
+        return self._finish(job, outcome)
+
+    def _finish(self, job: JobView, outcome: IndexOutcome) -> JobView:
+        if outcome.status == "failed":
+            return self._end(job.id, state="failed", error=outcome.reason or "unknown reason")
+        chunks = outcome.chunks
+        if outcome.status == "unchanged":  # a re-run after a crash, or the same file again
+            chunks = len(self.indexer.kb.chunk_metadata(source_filter(job.source, [job.scope])))
+        return self._end(job.id, state="done", stage="done", chunks=chunks, pages=outcome.pages, error=None)
+
+    def take_notification(self, job_id: int) -> bool:
+        """True for exactly one caller once the job has ended: that caller sends the completion message."""
+        with Session(self.engine) as session, session.begin():
+            return session.execute(
+                update(JobRow).where(JobRow.id == job_id, JobRow.state.in_(("done", "failed")),
+                                     JobRow.notified.is_(False)).values(notified=True)
+            ).rowcount == 1
+
+    def cleanup(self, older_than: timedelta) -> int:
+        """Forget ended jobs older than `older_than` and delete their stored uploads."""
+        cutoff = _now() - older_than
+        with Session(self.engine) as session, session.begin():
+            rows = session.scalars(select(JobRow).where(JobRow.state.in_(("done", "failed")),
+                                                        JobRow.finished_at < cutoff)).all()
+            for row in rows:
+                if row.kind == "file":
+                    Path(row.location).unlink(missing_ok=True)
+            session.execute(delete(JobRow).where(JobRow.id.in_([r.id for r in rows])))
+        return len(rows)
+
+
+JobListener = Callable[[JobView], Awaitable[None]]
+
+
+class JobRunner:
+    """Runs claimed jobs on their own threads (`concurrency` at a time), so questions stay fast."""
+
+    def __init__(self, queue: JobQueue, on_event: JobListener, *, concurrency: int = 1, poll_s: float = 1.0,
+                 heartbeat_s: float = 5.0, keep_ended: timedelta = timedelta(days=7)) -> None:
+        self.queue = queue
+        self.on_event = on_event
+        self.concurrency = concurrency
+        self.poll_s = poll_s
+        self.heartbeat_s = heartbeat_s
+        self.keep_ended = keep_ended
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kbot-index")
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._stopping = False
+
+    async def start(self) -> None:
+        self._scheduler.add_job(self.dispatch, "interval", seconds=self.poll_s, max_instances=1, coalesce=True)
+        self._scheduler.add_job(self._beat, "interval", seconds=self.heartbeat_s, max_instances=1, coalesce=True)
+        self._scheduler.add_job(self._cleanup, "interval", hours=1, max_instances=1, coalesce=True)
+        self._scheduler.start()
+        await self.dispatch()
+
+    async def dispatch(self) -> None:
+        """Start queued (or abandoned) jobs while there is room."""
+        while not self._stopping and len(self._running) < self.concurrency:
+            job = await asyncio.to_thread(self.queue.claim)
+            if job is None:
+                return
+            self._running[job.id] = asyncio.create_task(self._run(job))
+
+    async def _run(self, job: JobView) -> None:
+        loop = asyncio.get_running_loop()
+
+        def progress(view: JobView) -> None:  # called on the indexing thread
+            asyncio.run_coroutine_threadsafe(self._emit(view), loop)
+
+        try:
+            await self._emit(job)
+            ended = await loop.run_in_executor(self._pool, self.queue.run, job, progress)
+            if await asyncio.to_thread(self.queue.take_notification, job.id):
+                await self._emit(ended)
+        finally:
+            self._running.pop(job.id, None)
+
+    async def _emit(self, view: JobView) -> None:
+        try:
+            await self.on_event(view)
+        except Exception:
+            log.warning("could not report progress of job %s", view.id, exc_info=True)
+
+    async def _beat(self) -> None:
+        for job_id in list(self._running):
+            await asyncio.to_thread(self.queue.heartbeat, job_id)
+
+    async def _cleanup(self) -> None:
+        removed = await asyncio.to_thread(self.queue.cleanup, self.keep_ended)
+        if removed:
+            log.info("removed %d ended jobs and their uploads", removed)
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """No new jobs; running ones get `grace_s`, then are left to be resumed by the next start."""
+        self._stopping = True
+        self._scheduler.shutdown(wait=False)
+        if self._running:
+            await asyncio.wait(set(self._running.values()), timeout=grace_s)
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,126 @@
+"""Durable indexing jobs on a real database and store: progress, failures, one claim each, crash and resume."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.app import build_indexer, build_knowledge_base
+from bot.config import Settings
+from bot.db import make_engine
+from bot.jobs import JobQueue, JobRunner, JobView
+from bot.rag.knowledge_base import source_filter
+from tests.fakes.openai_server import serve_openai
+from tests.samples import make_encrypted_pdf
+
+DOC = "# Travel\n\n" + " ".join(f"Rule {i}: book trains before planes for trips under five hours." for i in range(120))
+
+
+def _queue(settings: Settings, **options: float) -> JobQueue:
+    kb = build_knowledge_base(settings)
+    return JobQueue(make_engine(None, settings.data_path), build_indexer(settings, kb),
+                    settings.data_path / "uploads", **options)  # type: ignore[arg-type]
+
+
+async def _run_until(runner: JobRunner, done: Callable[[], bool], timeout: float = 60) -> None:
+    await runner.start()
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await runner.stop()
+    assert done(), "the job did not end in time"
+
+
+def test_a_job_reports_progress_then_one_completion(make_settings, tmp_path: Path) -> None:
+    settings = make_settings()
+    queue = _queue(settings)
+    events: list[JobView] = []
+
+    async def report(view: JobView) -> None:
+        events.append(view)
+
+    job = queue.enqueue_file(DOC.encode(), "travel.md", "slack:T1", "U1", {"channel": "C1"})
+    asyncio.run(_run_until(JobRunner(queue, report, poll_s=0.1), lambda: any(e.state == "done" for e in events)))
+    ended = [e for e in events if e.state in ("done", "failed")]
+    assert len(ended) == 1 and ended[0].describe().startswith("✓ travel.md indexed: ")
+    assert ended[0].chunks == len(queue.indexer.kb.chunk_metadata(source_filter("travel.md", ["slack:T1"]))) > 1
+    assert any(e.stage in ("writing", "embedding") for e in events if e.state == "running")
+    assert events[0].target == {"channel": "C1"}
+    assert [j.id for j in queue.recent({"slack:T1"})] == [job] and queue.recent({"slack:T2"}) == []
+    assert not queue.take_notification(job)  # it was taken by the runner, once
+
+
+def test_a_bad_file_fails_with_its_reason_and_touches_nothing(make_settings, tmp_path: Path) -> None:
+    settings = make_settings()
+    queue = _queue(settings)
+    good = queue.enqueue_file(DOC.encode(), "travel.md", "global", None, {})
+    events: list[JobView] = []
+
+    async def report(view: JobView) -> None:
+        events.append(view)
+
+    asyncio.run(_run_until(JobRunner(queue, report, poll_s=0.1), lambda: queue.get(good).state == "done"))
+    before = queue.indexer.kb.count_chunks()
+    bad = queue.enqueue_file(make_encrypted_pdf(tmp_path / "locked.pdf").read_bytes(), "locked.pdf", "global",
+                             None, {})
+    asyncio.run(_run_until(JobRunner(queue, report, poll_s=0.1), lambda: queue.get(bad).state == "failed"))
+    failed = queue.get(bad)
+    assert failed is not None and "password-protected" in (failed.error or "")
+    assert failed.describe().startswith("✗ locked.pdf was not indexed: password-protected")
+    assert queue.indexer.kb.count_chunks() == before
+
+
+def test_two_processes_never_claim_the_same_job(make_settings) -> None:
+    settings = make_settings()
+    first, second = _queue(settings), _queue(settings)
+    ids = {first.enqueue_url(f"https://example.com/{i}", "global", None, {}) for i in range(10)}
+    claimed: list[int] = []
+    for _ in range(12):
+        for queue in (first, second):
+            job = queue.claim()
+            if job is not None:
+                claimed.append(job.id)
+    assert sorted(claimed) == sorted(ids)
+
+
+def test_a_job_whose_process_was_killed_is_finished_once_by_the_next(make_settings, tmp_path: Path) -> None:
+    with serve_openai() as fake:
+        fake.before_embedding = lambda: time.sleep(0.5)  # slow enough to kill the worker mid-embedding
+        settings = make_settings(embedder={"kind": "openai", "base_url": fake.base_url, "api_key": "test",
+                                           "batch_size": 4})
+        queue = _queue(settings, stale_after_s=1)
+        job = queue.enqueue_file(DOC.encode(), "travel.md", "global", "U1", {"chat": 1})
+        child = subprocess.Popen([sys.executable, "-m", "tests.jobs_child", str(tmp_path), fake.base_url],
+                                 stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                view = queue.get(job)
+                if view is not None and view.stage == "embedding" and view.done > 0:
+                    break
+                time.sleep(0.05)
+            else:
+                raise AssertionError("the worker never reached embedding")
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(10)
+        assert queue.get(job).state == "running"  # type: ignore[union-attr]  # and nobody is running it
+        fake.before_embedding = None
+        events: list[JobView] = []
+
+        async def report(view: JobView) -> None:
+            events.append(view)
+
+        asyncio.run(_run_until(JobRunner(queue, report, poll_s=0.2), lambda: queue.get(job).state == "done"))
+        ended = queue.get(job)
+        assert ended is not None and ended.attempts == 2
+        stored = queue.indexer.kb.chunk_metadata(source_filter("travel.md", ["global"]))
+        assert ended.chunks == len(stored) == stored[0][1]["chunk_count"]  # every chunk once, none twice
+        assert all(meta.get("embedded", True) for _, meta in stored)
+        assert [e.state for e in events].count("done") == 1
+        assert "✓ travel.md" not in (child.stdout.read() if child.stdout else "")  # the killed one never finished
