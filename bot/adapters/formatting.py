@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 _MASS_MENTION = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
 _FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
@@ -23,7 +24,8 @@ def defuse_mentions(text: str) -> str:
     return _MASS_MENTION.sub("@\u200b\\1", text)
 
 
-def _protect_code(text: str, render_fence, render_code) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+def _protect_code(text: str, render_fence: Callable[[str], str],
+                  render_code: Callable[[str], str]) -> tuple[str, list[str]]:
     """Code is rendered first and kept out of reach of the other rules."""
     kept: list[str] = []
 
@@ -45,39 +47,36 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_slack_mrkdwn(markdown: str) -> str:
-    text, kept = _protect_code(defuse_mentions(markdown), lambda c: f"```{slack_escape(c)}```",
-                               lambda c: f"`{slack_escape(c)}`")
+def _render(markdown: str, *, escape: Callable[[str], str], fence: Callable[[str], str],
+            code: Callable[[str], str], link: Callable[[str, str], str], strong: str) -> str:
+    """Markdown to a platform's markup: code kept verbatim, links built whole, the rest escaped."""
+    text, kept = _protect_code(defuse_mentions(markdown), fence, code)
     links: list[str] = []
 
-    def link(match: re.Match[str]) -> str:
-        links.append(f"<{match.group(2)}|{slack_escape(match.group(1)).replace('|', '¦')}>")
+    def keep_link(match: re.Match[str]) -> str:
+        links.append(link(match.group(1), match.group(2)))
         return f"\x01{len(links) - 1}\x01"
 
-    text = _LINK.sub(link, text)
-    text = slack_escape(text)
-    text = _HEADING.sub(r"*\1*", text)
-    text = _BOLD.sub(r"*\1*", text)
+    text = escape(_LINK.sub(keep_link, text))
+    text = _HEADING.sub(strong, text)
+    text = _BOLD.sub(strong, text)
     text = re.sub("\x01(\\d+)\x01", lambda m: links[int(m.group(1))], text)
     return _restore(text, kept)
+
+
+def to_slack_mrkdwn(markdown: str) -> str:
+    return _render(markdown, escape=slack_escape, fence=lambda c: f"```{slack_escape(c)}```",
+                   code=lambda c: f"`{slack_escape(c)}`",
+                   link=lambda label, url: f"<{url}|{slack_escape(label).replace('|', '¦')}>", strong=r"*\1*")
 
 
 def to_telegram_html(markdown: str) -> str:
     """Telegram's HTML subset; every tag opened here is closed in the same part."""
-    text, kept = _protect_code(defuse_mentions(markdown), lambda c: f"<pre>{html.escape(c, quote=False)}</pre>",
-                               lambda c: f"<code>{html.escape(c, quote=False)}</code>")
-    links: list[str] = []
-
-    def link(match: re.Match[str]) -> str:
-        links.append(f'<a href="{html.escape(match.group(2))}">{html.escape(match.group(1), quote=False)}</a>')
-        return f"\x01{len(links) - 1}\x01"
-
-    text = _LINK.sub(link, text)
-    text = html.escape(text, quote=False)
-    text = _HEADING.sub(r"<b>\1</b>", text)
-    text = _BOLD.sub(r"<b>\1</b>", text)
-    text = re.sub("\x01(\\d+)\x01", lambda m: links[int(m.group(1))], text)
-    return _restore(text, kept)
+    return _render(markdown, escape=lambda t: html.escape(t, quote=False),
+                   fence=lambda c: f"<pre>{html.escape(c, quote=False)}</pre>",
+                   code=lambda c: f"<code>{html.escape(c, quote=False)}</code>",
+                   link=lambda label, url: f'<a href="{html.escape(url)}">{html.escape(label, quote=False)}</a>',
+                   strong=r"<b>\1</b>")
 
 
 def to_discord_markdown(markdown: str) -> str:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 T = TypeVar("T")
+F = TypeVar("F", bound="FakePlatform")
 
 
 class ThreadedServer:
@@ -52,3 +53,25 @@ class ThreadedServer:
                 self.run(self._runner.cleanup())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
+
+
+class FakePlatform:
+    """A platform fake's lifecycle: `with Fake() as fake:` serves it; leaving closes its WebSockets."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.server = ThreadedServer(app)
+        self._sockets: list[web.WebSocketResponse] = []
+
+    def __enter__(self: F) -> F:
+        self.server.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for ws in list(self._sockets):
+            with contextlib.suppress(Exception):
+                self.server.run(ws.close())
+        self.server.stop()
+
+    @property
+    def connections(self) -> int:
+        return len(self._sockets)

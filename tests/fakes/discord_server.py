@@ -8,7 +8,6 @@ dispatches the events a test makes. REST keeps messages and threads, and enforce
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import time
@@ -20,7 +19,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.aio import ThreadedServer
+from tests.fakes.aio import FakePlatform
 
 TOKEN = "discord-test-token-not-secret"
 BOT_ID = "900000000000000001"
@@ -61,14 +60,13 @@ class DiscordState:
     writes: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
 
 
-class FakeDiscord:
+class FakeDiscord(FakePlatform):
     window_s = 0.9  # at most one message or edit per channel in this window
 
     def __init__(self) -> None:
         self.state = DiscordState()
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._seq = itertools.count(1)
-        self._sockets: list[web.WebSocketResponse] = []
         self._interaction_channels: dict[str, str] = {}  # interaction token -> channel
         self.original_responses: dict[str, str] = {}  # interaction token -> message id
         self._pending: set = set()
@@ -76,17 +74,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
-        self.server = ThreadedServer(app)
-
-    def __enter__(self) -> FakeDiscord:
-        self.server.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        for ws in list(self._sockets):
-            with contextlib.suppress(Exception):
-                self.server.run(ws.close())
-        self.server.stop()
+        super().__init__(app)
 
     @property
     def api_base(self) -> str:
@@ -164,48 +152,35 @@ class FakeDiscord:
                                            "last_message_id": None}
         return channel_id
 
-    def click(self, message: DiscordMessage, custom_id: str, *, user_id: str = "700000000000000009") -> str:
+    def _interaction(self, kind: int, channel_id: str, user_id: str, data: dict, **extra: Any) -> str:
+        """Dispatch an INTERACTION_CREATE of `kind` (2 a command, 3 a button) by `user_id` in a channel."""
         interaction_id = self.new_id()
-        channel = self.state.channels[message.channel_id]
-        data: dict[str, Any] = {
-            "id": interaction_id, "application_id": APP_ID, "type": 3, "token": f"itoken{interaction_id}",
-            "version": 1, "data": {"custom_id": custom_id, "component_type": 2}, "channel_id": message.channel_id,
-            "channel": channel, "message": self.message_json(message), "locale": "en-US", "app_permissions": "0",
-            "entitlements": [], "authorizing_integration_owners": {}, "context": 0,
-            "attachment_size_limit": 8 * 1024 * 1024,
+        channel = self.state.channels[channel_id]
+        payload: dict[str, Any] = {
+            "id": interaction_id, "application_id": APP_ID, "type": kind, "token": f"itoken{interaction_id}",
+            "version": 1, "data": data, "channel_id": channel_id, "channel": channel, "locale": "en-US",
+            "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {}, "context": 0,
+            "attachment_size_limit": 8 * 1024 * 1024, **extra,
         }
         if channel.get("guild_id"):
-            data["guild_id"] = channel["guild_id"]
-            data["member"] = {"user": self._user(user_id), "roles": [], "permissions": "0", "joined_at": _now(),
-                              "deaf": False, "mute": False, "flags": 0}
+            payload["guild_id"] = channel["guild_id"]
+            payload["member"] = {"user": self._user(user_id), "roles": [], "permissions": "0", "joined_at": _now(),
+                                 "deaf": False, "mute": False, "flags": 0}
         else:
-            data["user"] = self._user(user_id)
-        self._interaction_types[interaction_id] = 3
-        self.dispatch("INTERACTION_CREATE", data)
+            payload["user"] = self._user(user_id)
+        self._interaction_channels[f"itoken{interaction_id}"] = channel_id
+        self._interaction_types[interaction_id] = kind
+        self.dispatch("INTERACTION_CREATE", payload)
         return interaction_id
+
+    def click(self, message: DiscordMessage, custom_id: str, *, user_id: str = "700000000000000009") -> str:
+        return self._interaction(3, message.channel_id, user_id, {"custom_id": custom_id, "component_type": 2},
+                                 message=self.message_json(message))
 
     def slash(self, channel_id: str, question: str, *, user_id: str = "700000000000000001") -> str:
         """A person runs `/ask question:<question>`; returns the interaction id."""
-        interaction_id = self.new_id()
-        channel = self.state.channels[channel_id]
-        data: dict[str, Any] = {
-            "id": interaction_id, "application_id": APP_ID, "type": 2, "token": f"itoken{interaction_id}",
-            "version": 1, "channel_id": channel_id, "channel": channel, "locale": "en-US", "app_permissions": "0",
-            "entitlements": [], "authorizing_integration_owners": {}, "context": 0,
-            "attachment_size_limit": 8 * 1024 * 1024,
-            "data": {"id": "1", "name": "ask", "type": 1,
-                     "options": [{"name": "question", "type": 3, "value": question}]},
-        }
-        if channel.get("guild_id"):
-            data["guild_id"] = channel["guild_id"]
-            data["member"] = {"user": self._user(user_id), "roles": [], "permissions": "0", "joined_at": _now(),
-                              "deaf": False, "mute": False, "flags": 0}
-        else:
-            data["user"] = self._user(user_id)
-        self._interaction_channels[f"itoken{interaction_id}"] = channel_id
-        self._interaction_types[interaction_id] = 2
-        self.dispatch("INTERACTION_CREATE", data)
-        return interaction_id
+        return self._interaction(2, channel_id, user_id, {
+            "id": "1", "name": "ask", "type": 1, "options": [{"name": "question", "type": 3, "value": question}]})
 
     def dispatch(self, event: str, data: dict) -> None:
         """Send a gateway event: from a test's thread, or (without blocking) from a REST handler."""
@@ -218,10 +193,6 @@ class FakeDiscord:
             task.add_done_callback(self._pending.discard)
         else:
             self.server.run(send())
-
-    @property
-    def connections(self) -> int:
-        return len(self._sockets)
 
     def channel_messages(self, channel_id: str) -> list[DiscordMessage]:
         return sorted((m for m in self.state.messages.values() if m.channel_id == channel_id), key=lambda m: int(m.id))
@@ -370,12 +341,9 @@ class FakeDiscord:
     def _send(self, channel_id: str, body: dict) -> web.Response:
         if channel_id not in self.state.channels:
             return self._error(404, "Unknown Channel", 10003)
-        problem = self._check(body)
-        if problem is not None:
-            return problem
-        limited = self._paced(channel_id)
-        if limited is not None:
-            return limited
+        refused = self._check(body) or self._paced(channel_id)
+        if refused is not None:
+            return refused
         reference = (body.get("message_reference") or {}).get("message_id")
         reference = str(reference) if reference is not None else None
         message = DiscordMessage(self.new_id(), channel_id, body.get("content") or "", BOT_ID, reference,
@@ -390,12 +358,9 @@ class FakeDiscord:
         message = self.state.messages.get(message_id)
         if message is None or message.channel_id != channel_id:
             return self._error(404, "Unknown Message", 10008)
-        problem = self._check(body)
-        if problem is not None:
-            return problem
-        limited = self._paced(channel_id)
-        if limited is not None:
-            return limited
+        refused = self._check(body) or self._paced(channel_id)
+        if refused is not None:
+            return refused
         if "content" in body:
             message.content = body["content"] or ""
         if "components" in body:

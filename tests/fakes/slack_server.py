@@ -8,7 +8,6 @@ per stream, answered with 429 and Retry-After otherwise.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -21,7 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.aio import ThreadedServer
+from tests.fakes.aio import FakePlatform
 
 BOT_TOKEN = "xoxb-test-not-secret"
 APP_TOKEN = "xapp-test-not-secret"
@@ -75,26 +74,15 @@ class SlackState:
     clock: float = 1_700_000_000.0
 
 
-class FakeSlack:
+class FakeSlack(FakePlatform):
     def __init__(self, team: str = "T1") -> None:
         self.team = team
         self.updates_per_minute = UPDATES_PER_MINUTE  # Tier 3; a test may lower it
         self.state = SlackState()
-        self._sockets: list[web.WebSocketResponse] = []
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/link", self._socket)
-        self.server = ThreadedServer(app)
-
-    def __enter__(self) -> FakeSlack:
-        self.server.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        for ws in list(self._sockets):
-            with contextlib.suppress(Exception):
-                self.server.run(ws.close())
-        self.server.stop()
+        super().__init__(app)
 
     @property
     def api_base(self) -> str:
@@ -157,10 +145,6 @@ class FakeSlack:
                 await ws.send_str(json.dumps(frame))
 
         self.server.run(send())
-
-    @property
-    def connections(self) -> int:
-        return len(self._sockets)
 
     def post_signed(self, url: str, envelope: dict, *, secret: str = SIGNING_SECRET, timestamp: str | None = None,
                     signature: str | None = None, retry_num: int | None = None) -> tuple[int, str]:

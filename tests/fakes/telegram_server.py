@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.aio import ThreadedServer
+from tests.fakes.aio import FakePlatform
 
 BOT_ID = 990001
 BOT_USERNAME = "kbot_test_bot"
@@ -98,7 +98,7 @@ class TelegramState:
     writes: dict[int, deque] = field(default_factory=lambda: defaultdict(deque))
 
 
-class FakeTelegram:
+class FakeTelegram(FakePlatform):
     """Start with `with FakeTelegram() as tg:`; `tg.api_base` is PTB's `base_url`."""
 
     window_s = 0.9  # at most one message or edit per chat in this window (Telegram: about 1/s)
@@ -110,15 +110,12 @@ class FakeTelegram:
         app.router.add_post("/bot{token}/{method}", self._method)
         app.router.add_get("/bot{token}/{method}", self._method)
         app.router.add_get("/file/bot{token}/{path:.*}", self._file)
-        self.server = ThreadedServer(app)
+        super().__init__(app)
 
     def __enter__(self) -> FakeTelegram:
-        self.server.start()
+        super().__enter__()
         self._new_update = self.server.run(self._make_event())
         return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.stop()
 
     async def _make_event(self) -> asyncio.Event:
         return asyncio.Event()
