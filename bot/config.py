@@ -155,6 +155,15 @@ class TelegramSettings(_Section):
         return self
 
 
+class JobsSettings(_Section):
+    """Background indexing of documents added from chat (`/kb upload`, `/kb add`)."""
+
+    concurrency: int = Field(1, ge=1, le=16)  # documents indexed at once; questions stay fast
+    uploads_per_hour: int = Field(30, ge=1)  # per person
+    keep_days: float = Field(7, gt=0)  # ended jobs (and their stored uploads) are forgotten after this
+    allow_private_urls: bool = False  # `/kb add` may fetch local and private-network addresses
+
+
 class ServerSettings(_Section):
     """`kbot run`'s own HTTP endpoints: /healthz, /readyz, /metrics."""
 
@@ -177,6 +186,7 @@ class Settings(_Section):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
     # `${VAR}` references by dotted key, so a missing secret can be named by its variable.
     env_refs: dict[str, str] = Field(default_factory=dict, exclude=True)
     # Where relative paths (data_dir, knowledge.paths) are anchored: the config file's folder.

@@ -205,6 +205,16 @@ class JobQueue:
             chunks = len(self.indexer.kb.chunk_metadata(source_filter(job.source, [job.scope])))
         return self._end(job.id, state="done", stage="done", chunks=chunks, pages=outcome.pages, error=None)
 
+    def forget_source(self, source: str, scope: str) -> int:
+        """Remove a deleted document's job rows and stored uploads."""
+        with Session(self.engine) as session, session.begin():
+            rows = session.scalars(select(JobRow).where(JobRow.source == source, JobRow.scope == scope)).all()
+            for row in rows:
+                if row.kind == "file":
+                    Path(row.location).unlink(missing_ok=True)
+            session.execute(delete(JobRow).where(JobRow.id.in_([r.id for r in rows])))
+        return len(rows)
+
     def take_notification(self, job_id: int) -> bool:
         """True for exactly one caller once the job has ended: that caller sends the completion message."""
         with Session(self.engine) as session, session.begin():
@@ -292,7 +302,8 @@ class JobRunner:
     async def stop(self, grace_s: float = 10.0) -> None:
         """No new jobs; running ones get `grace_s`, then are left to be resumed by the next start."""
         self._stopping = True
-        self._scheduler.shutdown(wait=False)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
         if self._running:
             await asyncio.wait(set(self._running.values()), timeout=grace_s)
         self._pool.shutdown(wait=False, cancel_futures=True)

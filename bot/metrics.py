@@ -29,6 +29,7 @@ class Metrics:
         self.llm_tokens = Counter("kbot_llm_tokens", "Streamed answer tokens", ["platform"], registry=self.registry)
         self.loop_lag = Histogram("kbot_event_loop_lag_seconds", "How late a 50 ms timer fires on kbot's event loop",
                                   buckets=_LAG_BUCKETS, registry=self.registry)
+        self.commands = Counter("kbot_commands", "/kb commands run", ["platform", "command"], registry=self.registry)
         self.feedback = Counter("kbot_feedback", "Feedback clicks", ["platform", "vote"], registry=self.registry)
 
     def answered(self, platform: str, answer: Answer, latency_s: float) -> None:

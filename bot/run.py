@@ -9,13 +9,17 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import text
 
+from bot.app import build_indexer
+from bot.commands.base import CommandEnv
 from bot.config import ConfigError, Settings, require_secret
 from bot.conversation import Conversation
 from bot.deliveries import DeliveryLog
 from bot.feedback import FeedbackLog
+from bot.jobs import JobQueue, JobRunner, JobView
 from bot.metrics import Metrics
 from bot.ops import OpsServer
 from bot.service import Channel, QuestionService
@@ -57,7 +61,8 @@ def build_channels(settings: Settings, service: QuestionService) -> list[Channel
     if settings.telegram.enabled:
         from bot.adapters.telegram import TelegramAdapter
 
-        channels.append(TelegramAdapter(settings.telegram, require_secret(settings, "telegram.token", ""), service))
+        channels.append(TelegramAdapter(settings.telegram, require_secret(settings, "telegram.token", ""), service,
+                                        max_file_bytes=int(settings.knowledge.max_file_mb * 1_000_000)))
     return channels
 
 
@@ -69,6 +74,7 @@ class Running:
     channels: list[Channel]
     ops: OpsServer
     metrics: Metrics
+    jobs: JobRunner
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -96,7 +102,19 @@ async def serve(
     for channel in channels:
         checks[channel.name] = lambda channel=channel: channel.connected  # type: ignore[misc]
     ops = OpsServer(settings.server.host, settings.server.port, metrics, checks)
-    running = Running(service, channels, ops, metrics)
+    queue = JobQueue(engine, build_indexer(settings, kb), settings.data_path / "uploads")
+    service.commands = CommandEnv(kb, queue, allow_private_urls=settings.jobs.allow_private_urls,
+                                  uploads_per_hour=settings.jobs.uploads_per_hour)
+    by_name = {channel.name: channel for channel in channels}
+
+    async def show_job(view: JobView) -> None:
+        channel = by_name.get(str(view.target.get("platform")))
+        if channel is not None and hasattr(channel, "show_job"):
+            await channel.show_job(view)
+
+    jobs = JobRunner(queue, show_job, concurrency=settings.jobs.concurrency,
+                     keep_ended=timedelta(days=settings.jobs.keep_days))
+    running = Running(service, channels, ops, metrics, jobs)
     loop = asyncio.get_running_loop()
     if install_signals:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -113,6 +131,7 @@ async def serve(
         for channel in channels:
             started.append(channel)  # closed below even when its start fails half-way
             await channel.start()
+        await jobs.start()  # after the channels: a job resumed from a crash reports to its chat
         log.info("kbot is running on %s", ", ".join(c.name for c in channels))
         lag_watch = asyncio.create_task(watch_loop_lag(metrics))  # from here on, lag is what askers feel
         if on_ready is not None:
@@ -124,6 +143,7 @@ async def serve(
         for channel in started:
             await _quietly(channel.stop_receiving(), f"{channel.name}: stop receiving")
         await service.shutdown(settings.server.shutdown_grace_s)
+        await jobs.stop(settings.server.shutdown_grace_s)  # an unfinished job resumes at the next start
         for channel in started:
             await _quietly(channel.close(), f"{channel.name}: close")
         if lag_watch is not None:

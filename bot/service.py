@@ -13,6 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from bot import commands
+from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
 from bot.conversation import Conversation
 from bot.deliveries import DeliveryLog
 from bot.feedback import FeedbackLog
@@ -55,6 +57,7 @@ class QuestionService:
         self.log_message_text = log_message_text
         self.accepting = True
         self._tasks: set[asyncio.Task[Answer | None]] = set()
+        self.commands: CommandEnv | None = None  # set by `kbot run` once the job queue exists
 
     @property
     def in_flight(self) -> int:
@@ -113,6 +116,19 @@ class QuestionService:
         if self.log_message_text:
             line["question"] = incoming.text
         log.info(json.dumps(line, ensure_ascii=False))
+
+    async def command(self, name: str, request: CommandRequest, post: PostProgress) -> Reply:
+        """Run one `/kb` command; any failure becomes a short reply, never silence."""
+        platform = request.incoming.key.platform
+        self.metrics.commands.labels(platform, name if name in commands.COMMANDS else "unknown").inc()
+        if self.commands is None:
+            return Reply("Knowledge commands are not available in this process.", private=True)
+        try:
+            return await commands.run(name, request, self.commands, post)
+        except Exception:
+            logging.getLogger("kbot.commands").exception("/kb %s failed", name)
+            self.metrics.errors.labels(platform, "command").inc()
+            return Reply(f"Something went wrong running /kb {name}; please try again.", private=True)
 
     async def vote(self, platform: str, reply_id: str, user: str, value: int) -> str:
         """Store a 👍/👎 click and return the acknowledgement to show the person."""

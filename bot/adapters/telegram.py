@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from itertools import count
 from urllib.parse import urlsplit
 
@@ -28,11 +28,14 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot import commands
 from bot.adapters.formatting import defuse_mentions, to_telegram_html
+from bot.commands import CommandRequest, Upload
 from bot.config import TelegramSettings
 from bot.feedback import parse_vote
+from bot.jobs import JobView
 from bot.messages import Answer, Incoming, PortLimits, ThreadKey
-from bot.scopes import visible_scopes
+from bot.scopes import visible_scopes, workspace_scope
 from bot.service import QuestionService
 from bot.streaming import EditBudget, EditBudgets
 
@@ -40,14 +43,17 @@ log = logging.getLogger("kbot.telegram")
 
 PLATFORM = "telegram"
 MAX_LENGTH = 4096
+BOT_API_DOWNLOAD_CAP = 20 * 1024 * 1024  # getFile refuses bigger files on the public Bot API
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 HELP = (
     "Ask me anything about the team's documents and I'll answer with sources.\n"
     "In a private chat just write your question. In a group, mention me, reply to one of my answers, "
-    "or use /ask <question>, e.g. /ask how many vacation days do we get?"
+    "or use /ask <question>, e.g. /ask how many vacation days do we get?\n"
+    "Add documents by sending them with the caption /kb upload; /kb help lists the knowledge commands."
 )
 EMPTY_ASK = "Ask me a question after /ask, e.g. /ask how many vacation days do we get?"
-COMMANDS = [BotCommand("ask", "Ask the knowledge base a question"), BotCommand("help", "How to ask kbot")]
+COMMANDS = [BotCommand("ask", "Ask the knowledge base a question"), BotCommand("kb", "Add, list and manage "
+            "documents: /kb help"), BotCommand("help", "How to ask kbot")]
 
 
 def feedback_keyboard(reply_id: str) -> InlineKeyboardMarkup:
@@ -158,8 +164,10 @@ class TelegramPort:
 class TelegramAdapter:
     name = PLATFORM
 
-    def __init__(self, settings: TelegramSettings, token: str, service: QuestionService) -> None:
+    def __init__(self, settings: TelegramSettings, token: str, service: QuestionService,
+                 max_file_bytes: int = 25_000_000) -> None:
         self.settings = settings
+        self.max_file_bytes = max_file_bytes
         self.service = service
         builder = ApplicationBuilder().token(token).concurrent_updates(True)
         if settings.base_url:
@@ -258,11 +266,16 @@ class TelegramAdapter:
         message = update.message
         if message is None or message.from_user is None or message.from_user.is_bot:
             return
+        parsed = commands.parse(message.text or message.caption or "")
+        if parsed is not None:
+            if await self.service.claim(PLATFORM, f"{message.chat_id}:{message.message_id}"):
+                await self._command(message, *parsed)
+            return
         text = message.text or ""
         command = text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
         if command in ("/start", "/help"):
             if await self.service.claim(PLATFORM, f"{message.chat_id}:{message.message_id}"):
-                await message.reply_text(HELP, link_preview_options=NO_PREVIEW)
+                await self._say(message, HELP)
             return
         question = self._question_text(message)
         if question is None:
@@ -270,7 +283,7 @@ class TelegramAdapter:
         if not await self.service.claim(PLATFORM, f"{message.chat_id}:{message.message_id}"):
             return
         if not question:
-            await message.reply_text(EMPTY_ASK, link_preview_options=NO_PREVIEW)
+            await self._say(message, EMPTY_ASK)
             return
         key = self.thread_key(message)
         user = str(message.from_user.id)
@@ -282,6 +295,83 @@ class TelegramAdapter:
         budget = self.budgets[str(message.chat_id)]
         self.service.submit(incoming, lambda: TelegramPort(
             self.app, message, budget, self._remember_root(message.chat_id, root), self._draft_ids))
+
+    # -- /kb commands ----------------------------------------------------------------------------------
+
+    async def _is_admin(self, message: Message) -> bool:
+        """Configured admins, anyone in their own private chat, and the chat's administrators."""
+        user = message.from_user
+        assert user is not None
+        if str(user.id) in self.settings.admins or message.chat.type == ChatType.PRIVATE:
+            return True
+        try:
+            member = await self.app.bot.get_chat_member(message.chat_id, user.id)
+        except TelegramError:
+            return False
+        return member.status in ("administrator", "creator")
+
+    def _upload(self, message: Message) -> Upload | None:
+        """The document on the command's own message, or on the message it replies to."""
+        for candidate in (message, message.reply_to_message):
+            document = candidate.document if candidate is not None else None
+            if document is not None:
+                def fetch(file_id: str = document.file_id) -> Awaitable[bytes]:
+                    return self._download(file_id)
+
+                return Upload(document.file_name or "document", document.file_size or 0, fetch)
+        return None
+
+    async def _download(self, file_id: str) -> bytes:
+        file = await self.app.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+
+    async def _command(self, message: Message, name: str, args: str) -> None:
+        user = str(message.from_user.id) if message.from_user else "unknown"
+        chat = str(message.chat_id)
+        key = self.thread_key(message)
+        incoming = Incoming(key=key, author=user, text=message.text or message.caption or "",
+                            scopes=visible_scopes(PLATFORM, chat), is_admin=await self._is_admin(message), raw=message)
+        # The Bot API downloads at most 20 MB; a local Bot API server (telegram.base_url) has no such cap.
+        cap = self.max_file_bytes if self.settings.base_url else min(self.max_file_bytes, BOT_API_DOWNLOAD_CAP)
+        request = CommandRequest(incoming, args, upload_scope=workspace_scope(PLATFORM, chat),
+                                 upload=self._upload(message), max_upload_bytes=cap)
+        topic = message.message_thread_id if message.is_topic_message else None
+
+        async def post(text: str) -> dict:
+            sent = await self._say(message, text)
+            return {"platform": PLATFORM, "chat": message.chat_id, "message": sent.message_id, "topic": topic}
+
+        reply = await self.service.command(name, request, post)
+        if reply.text:
+            await self._say(message, reply.text)
+
+    async def _say(self, message: Message, text: str) -> Message:
+        """A plain reply, drawing on the chat's budget like answers do."""
+        budget = self.budgets[str(message.chat_id)]
+        await budget.take()
+        try:
+            return await message.reply_text(defuse_mentions(text), link_preview_options=NO_PREVIEW)
+        finally:
+            budget.settle()
+
+    async def show_job(self, view: JobView) -> None:
+        """Edit the job's progress message, within the chat's pacing (the end always gets through)."""
+        chat, message_id = view.target.get("chat"), view.target.get("message")
+        if chat is None or message_id is None:
+            return
+        budget = self.budgets[str(chat)]
+        if view.state in ("done", "failed"):
+            await budget.take()
+        elif not budget.try_take():
+            return  # the next progress event will carry newer numbers anyway
+        try:
+            await self.app.bot.edit_message_text(view.describe(), chat, message_id, link_preview_options=NO_PREVIEW)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                log.warning("telegram: could not show job progress: %s", exc)
+        except RetryAfter:
+            log.info("telegram: progress edit skipped (rate limited)")
+        budget.settle()
 
     async def _on_click(self, update: Update) -> None:
         query = update.callback_query

@@ -32,7 +32,7 @@ def test_private_chat_streams_drafts_then_a_cited_final_with_feedback(make_setti
 
         async def scenario() -> None:
             async with running_bot(settings, conversation) as running:
-                assert [c["command"] for c in tg.state.commands] == ["ask", "help"]
+                assert [c["command"] for c in tg.state.commands] == ["ask", "kb", "help"]
                 tg.user_message(PRIVATE, "How many vacation days do we get?")
                 final = await eventually(lambda: _final(tg, PRIVATE), what="the final answer")
                 assert len(tg.state.drafts) >= 2  # streamed as drafts before the final message

@@ -90,6 +90,7 @@ class TelegramState:
     callback_answers: list[dict] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     webhook: dict | None = None  # setWebhook's parameters while a webhook is set
+    chat_admins: set[int] = field(default_factory=set)  # user ids getChatMember calls administrators
     commands: list[Any] = field(default_factory=list)
     too_many_requests: int = 0
     rejected: list[str] = field(default_factory=list)  # 400s other than "not modified"
@@ -196,6 +197,29 @@ class FakeTelegram(FakePlatform):
             "message_id": self.state.next_message_id, "date": int(time.time()), "text": text,
             "chat": {"id": chat_id, "type": "private", "first_name": "Ann"},
             "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}}}
+
+    def user_document(self, chat_id: int, filename: str, data: bytes, *, caption: str | None = None,
+                      user_id: int = 1, chat_type: str = "supergroup") -> dict:
+        """A person sends a file (kept for getFile and download), optionally with a caption."""
+        file_id = f"file{len(self.state.files) + 1}"
+        self.state.files[file_id] = data
+        self.state.next_message_id += 1
+        self.state.next_update_id += 1
+        message: dict[str, Any] = {
+            "message_id": self.state.next_message_id, "date": int(time.time()),
+            "chat": {"id": chat_id, "type": chat_type, "title": f"chat {chat_id}"},
+            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
+            "document": {"file_id": file_id, "file_unique_id": file_id, "file_name": filename,
+                         "mime_type": "application/octet-stream", "file_size": len(data)},
+        }
+        if caption:
+            message["caption"] = caption
+            command = caption.split()[0]
+            if command.startswith("/"):
+                message["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        update = {"update_id": self.state.next_update_id, "message": message}
+        self._push(update)
+        return update
 
     def replay(self, update: dict) -> None:
         """Deliver an update again, as Telegram does when it was not confirmed (same update_id)."""
@@ -371,6 +395,17 @@ class FakeTelegram(FakePlatform):
             return problem
         self.state.drafts.append(p)
         return self._ok(True)
+
+    async def _api_getChatMember(self, p: dict) -> web.Response:  # noqa: N802
+        user_id = int(p["user_id"])
+        status = "administrator" if user_id in self.state.chat_admins else "member"
+        member: dict[str, Any] = {"status": status, "user": {"id": user_id, "is_bot": False, "first_name": "u"}}
+        if status == "administrator":
+            member.update({"can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+                           "can_delete_messages": True, "can_manage_video_chats": True, "can_restrict_members": True,
+                           "can_promote_members": False, "can_change_info": True, "can_invite_users": True,
+                           "can_post_stories": False, "can_edit_stories": False, "can_delete_stories": False})
+        return self._ok(member)
 
     async def _api_answerCallbackQuery(self, p: dict) -> web.Response:  # noqa: N802
         self.state.callback_answers.append(p)

@@ -1,0 +1,27 @@
+"""`/kb delete <document>`: removes its chunks, its job rows and its stored upload (admins only)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.commands.base import REFUSED_ADMIN, CommandEnv, CommandRequest, PostProgress, Reply
+
+
+async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:
+    if not request.incoming.is_admin:
+        return Reply(REFUSED_ADMIN, private=True)
+    name = request.args.strip()
+    if not name:
+        return Reply("Which document? e.g. /kb delete handbook.pdf (see /kb list).", private=True)
+    own = sorted(request.own_scopes)
+    sources = await asyncio.to_thread(env.knowledge_base.sources, own)
+    matches = [s for s in sources if name in (s.source, Path(s.source).name)]
+    if not matches:
+        return Reply(f"No document called {name} was uploaded here (see /kb list). The shared knowledge/ "
+                     "folder is managed with `kbot delete` on the server.", private=True)
+    removed = 0
+    for info in matches:
+        removed += await asyncio.to_thread(env.knowledge_base.delete_source, info.source, [info.scope])
+        await asyncio.to_thread(env.jobs.forget_source, info.source, info.scope)
+    return Reply(f"Deleted {name}: {removed} chunks, its job records and its stored file.")

@@ -1,0 +1,19 @@
+"""`/kb help`: what each command does, with examples."""
+
+from __future__ import annotations
+
+from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
+
+HELP = """kbot answers questions from your team's documents. Knowledge commands:
+/kb upload — index a file: send the document with the caption "/kb upload" (or reply "/kb upload" to it)
+/kb add <url> — fetch a web page and index it, e.g. /kb add https://example.com/handbook.html
+/kb status [job] — running and recent indexing jobs with their progress
+/kb list — documents answerable here, with chunks, uploader and when indexed
+/kb delete <document> — remove a document (admins), e.g. /kb delete handbook.pdf
+/kb scope — which knowledge this place answers from
+/kb help — this text
+To ask, mention me or reply to one of my answers; answers cite their sources."""
+
+
+async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:
+    return Reply(HELP, private=True)

@@ -1,0 +1,46 @@
+"""`/kb upload`: check the attached file, keep it, and queue it for indexing with live progress."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
+from bot.rag.parsing import ParseError, kind_for
+from bot.rag.parsing.url import too_large
+
+HOW = ("Attach the file to the command: send the document with the caption /kb upload, or reply /kb upload "
+       "to a document already in the chat.")
+
+
+def rate_limited(env: CommandEnv, author: str) -> bool:
+    """At most `uploads_per_hour` uploads and URLs per person; True when this one is over."""
+    now = time.monotonic()
+    recent = [t for t in env.recent_uploads.get(author, []) if now - t < 3600]
+    if len(recent) >= env.uploads_per_hour:
+        env.recent_uploads[author] = recent
+        return True
+    env.recent_uploads[author] = [*recent, now]
+    return False
+
+
+async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:
+    upload = request.upload
+    if upload is None:
+        return Reply(HOW, private=True)
+    try:
+        kind_for(upload.filename)
+    except ParseError as exc:
+        return Reply(f"{upload.filename}: {exc.reason}.", private=True)
+    if upload.size == 0:
+        return Reply(f"{upload.filename} is empty.", private=True)
+    if upload.size > request.max_upload_bytes:
+        return Reply(f"{upload.filename}: {too_large(upload.size, request.max_upload_bytes)}.", private=True)
+    if rate_limited(env, request.incoming.author):
+        return Reply(f"You have added {env.uploads_per_hour} documents in the last hour; please wait a while.",
+                     private=True)
+    target = await post(f"{upload.filename} — queued")
+    data = await upload.fetch()
+    await asyncio.to_thread(env.jobs.enqueue_file, data, upload.filename, request.upload_scope,
+                            request.incoming.author, target)
+    return Reply("")

@@ -1,0 +1,105 @@
+"""`/kb` on Telegram end to end: upload with live progress, answers citing the page, scopes, refusals, delete."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.rag.knowledge_base import source_filter
+from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.fakes.telegram_server import BOT_USERNAME, TOKEN, FakeTelegram
+from tests.samples import make_encrypted_pdf, make_pdf
+
+GROUP = -100777
+OTHER_GROUP = -100888
+ADMIN = 99
+MEMBER = 5
+
+
+def _replies_to(tg: FakeTelegram, chat: int, message_id: int) -> list:
+    return [m for m in tg.bot_messages(chat) if m.reply_to == message_id]
+
+
+def test_upload_progress_answer_scope_refusal_and_delete(make_settings, llm, tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "falcon.pdf", [
+        "Project Falcon overview. The team ships the new launcher in spring.",
+        "Falcon security. The Falcon launch code word is ORCHID; only the Falcon team may use it.",
+        "Falcon budget. Travel is booked through the usual portal."])
+    with FakeTelegram() as tg:
+        tg.state.chat_admins.add(ADMIN)
+        settings = platform_settings(make_settings, llm, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        conversation = knowledge_conversation(settings, {})
+        llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                upload = tg.user_document(GROUP, "falcon.pdf", pdf.read_bytes(), caption="/kb upload",
+                                          user_id=MEMBER)
+                command_id = upload["message"]["message_id"]
+                progress = await eventually(lambda: [m for m in _replies_to(tg, GROUP, command_id)
+                                                     if m.text.startswith("✓")], timeout=60, what="the job's end")
+                assert progress[0].text.startswith("✓ falcon.pdf indexed: ") and progress[0].edits >= 1
+                assert len(_replies_to(tg, GROUP, command_id)) == 1  # one message, edited as the job moved
+
+                question = tg.user_message(GROUP, f"@{BOT_USERNAME} what is the Falcon launch code word?",
+                                           chat_type="supergroup", user_id=MEMBER)
+                answer = await eventually(lambda: [m for m in _replies_to(tg, GROUP, question["message"]["message_id"])
+                                                   if m.reply_markup], what="the answer")
+                assert "falcon.pdf" in answer[0].text and "p. 2" in answer[0].text
+
+                # Another group neither lists nor retrieves it.
+                listing = tg.user_message(OTHER_GROUP, "/kb list", chat_type="supergroup")
+                shown = await eventually(lambda: _replies_to(tg, OTHER_GROUP, listing["message"]["message_id"]),
+                                         what="the other group's list")
+                assert "falcon.pdf" not in shown[0].text
+
+                # Members may not delete; the chat's administrators may.
+                refused = tg.user_message(GROUP, "/kb delete falcon.pdf", chat_type="supergroup", user_id=MEMBER)
+                no = await eventually(lambda: _replies_to(tg, GROUP, refused["message"]["message_id"]),
+                                      what="the refusal")
+                assert "Only admins" in no[0].text
+                kb = running.service.conversation.knowledge_base
+                assert kb.chunk_metadata(source_filter("falcon.pdf", [f"telegram:{GROUP}"]))
+                uploads = settings.data_path / "uploads"
+                assert len(list(uploads.iterdir())) == 1
+                deleted = tg.user_message(GROUP, "/kb delete falcon.pdf", chat_type="supergroup", user_id=ADMIN)
+                yes = await eventually(lambda: _replies_to(tg, GROUP, deleted["message"]["message_id"]),
+                                       what="the deletion")
+                assert yes[0].text.startswith("Deleted falcon.pdf")
+                assert kb.chunk_metadata(source_filter("falcon.pdf", [f"telegram:{GROUP}"])) == []
+                assert list(uploads.iterdir()) == [] and running.jobs.queue.recent({f"telegram:{GROUP}"}) == []
+            assert tg.state.too_many_requests == 0 and tg.state.rejected == []
+
+        asyncio.run(scenario())
+
+
+def test_bad_files_get_their_reasons_and_nothing_is_indexed(make_settings, llm, tmp_path: Path) -> None:
+    with FakeTelegram() as tg:
+        settings = platform_settings(make_settings, llm, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                locked = tg.user_document(GROUP, "locked.pdf", make_encrypted_pdf(tmp_path / "l.pdf").read_bytes(),
+                                          caption="/kb upload")
+                failed = await eventually(lambda: [m for m in _replies_to(tg, GROUP, locked["message"]["message_id"])
+                                                   if m.text.startswith("✗")], timeout=60, what="the failure")
+                assert "password-protected" in failed[0].text
+                binary = tg.user_document(GROUP, "tool.exe", b"MZ\x90\x00", caption="/kb upload")
+                refused = await eventually(lambda: _replies_to(tg, GROUP, binary["message"]["message_id"]),
+                                           what="the refusal")
+                assert "unsupported file type .exe" in refused[0].text
+                empty = tg.user_message(GROUP, "/kb upload", chat_type="supergroup")
+                how = await eventually(lambda: _replies_to(tg, GROUP, empty["message"]["message_id"]),
+                                       what="the explanation")
+                assert "caption /kb upload" in how[0].text
+                local = tg.user_message(GROUP, "/kb add http://127.0.0.1:9/secret", chat_type="supergroup")
+                blocked = await eventually(lambda: _replies_to(tg, GROUP, local["message"]["message_id"]),
+                                           what="the private-address refusal")
+                assert "private or local network" in blocked[0].text
+                kb = running.service.conversation.knowledge_base
+                assert {s.source for s in kb.sources([f"telegram:{GROUP}"])} == set()
+
+        asyncio.run(scenario())
