@@ -53,7 +53,8 @@ def build_channels(settings: Settings, service: QuestionService) -> list[Channel
         from bot.adapters.slack import SlackAdapter
 
         channels.append(SlackAdapter(settings.slack, require_secret(settings, "slack.bot_token", "slack is enabled"),
-                                     service, settings.slack.app_token, settings.slack.signing_secret))
+                                     service, settings.slack.app_token, settings.slack.signing_secret,
+                                     max_file_bytes=int(settings.knowledge.max_file_mb * 1_000_000)))
     if settings.discord.enabled:
         from bot.adapters.discord import DiscordAdapter
 

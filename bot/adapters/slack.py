@@ -23,8 +23,10 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.formatting import defuse_mentions, slack_escape, to_slack_mrkdwn
+from bot.adapters.slack_commands import SlackCommands
 from bot.config import SlackSettings
 from bot.feedback import parse_vote
+from bot.jobs import JobView
 from bot.messages import Answer, Incoming, PortLimits, ThreadKey
 from bot.scopes import visible_scopes
 from bot.service import QuestionService
@@ -199,7 +201,8 @@ class SlackAdapter:
     name = PLATFORM
 
     def __init__(self, settings: SlackSettings, bot_token: str, service: QuestionService,
-                 app_token: SecretStr | None, signing_secret: SecretStr | None) -> None:
+                 app_token: SecretStr | None, signing_secret: SecretStr | None,
+                 max_file_bytes: int = 25_000_000) -> None:
         self.settings = settings
         self.service = service
         self._bot_token = bot_token
@@ -214,6 +217,7 @@ class SlackAdapter:
         self.app.event("message")(self._on_message)
         self.app.action(_FEEDBACK)(self._on_feedback)
         self.app.command("/ask")(self._on_ask)
+        self.app.command("/kb")(self._on_kb)
         self._app_token = app_token.get_secret_value() if app_token else None
         self._socket: AsyncSocketModeHandler | None = None
         self._http: web.AppRunner | None = None
@@ -221,6 +225,7 @@ class SlackAdapter:
         self.budgets = EditBudgets(settings.edits_per_minute, 60.0)  # chat.update is Tier 3 per workspace
         self._private: dict[str, bool] = {}
         self._session: aiohttp.ClientSession | None = None
+        self.commands = SlackCommands(self.client, service, self.budgets, settings.admins, bot_token, max_file_bytes)
         self.bot_user: str | None = None
         self._receiving = False
 
@@ -305,17 +310,32 @@ class SlackAdapter:
         await self._question(body, event)
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("subtype") or event.get("bot_id") or event.get("user") in (None, self.bot_user):
+        subtype = event.get("subtype")
+        if (subtype and subtype != "file_share") or event.get("bot_id") or event.get("user") in (None, self.bot_user):
             return
-        if event.get("channel_type") == "im":
-            await self._question(body, event)
-            return
+        team, channel = str(body.get("team_id")), str(event["channel"])
         thread_ts = event.get("thread_ts")
-        if thread_ts is None:
-            return  # a channel message is a question only when it mentions kbot (app_mention)
-        key = ThreadKey(PLATFORM, str(body.get("team_id")), str(event["channel"]), str(thread_ts))
-        if await asyncio.to_thread(self.service.conversation.memory.knows, key):
-            await self._question(body, event)
+        known = thread_ts is not None and await asyncio.to_thread(
+            self.service.conversation.memory.knows, ThreadKey(PLATFORM, team, channel, str(thread_ts)))
+        if event.get("channel_type") != "im" and not known:
+            return  # in channels: only threads kbot answers in (mentions come as app_mention)
+        if subtype == "file_share":
+            if await self.service.claim(PLATFORM, f"{team}:{channel}:{event['ts']}"):
+                private = await self._is_private(channel)
+                await self.commands.files(team, event, visible_scopes(PLATFORM, team, channel, private), private)
+            return
+        await self._question(body, event)
+
+    async def _on_kb(self, ack: Any, command: dict[str, Any]) -> None:
+        await ack()
+        if not await self.service.claim(PLATFORM, f"command:{command.get('trigger_id')}"):
+            return
+        team, channel = str(command.get("team_id")), str(command.get("channel_id"))
+        private = await self._is_private(channel)
+        await self.commands.slash(command, visible_scopes(PLATFORM, team, channel, private), private)
+
+    async def show_job(self, view: JobView) -> None:
+        await self.commands.show_job(view)
 
     async def _question(self, body: dict[str, Any], event: dict[str, Any], claimed: bool = False) -> None:
         team = str(body.get("team_id") or event.get("team"))

@@ -68,6 +68,8 @@ class SlackState:
     rejected: list[str] = field(default_factory=list)
     streaming_supported: bool = True
     private_channels: set[str] = field(default_factory=set)
+    workspace_admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
+    files: dict[str, bytes] = field(default_factory=dict)
     acks: list[str] = field(default_factory=list)
     update_stamps: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
     last_append: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -81,7 +83,9 @@ class FakeSlack(FakePlatform):
         self.state = SlackState()
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk reads some methods (users.info) with GET
         app.router.add_get("/link", self._socket)
+        app.router.add_get("/files/{file_id}", self._file)
         super().__init__(app)
 
     @property
@@ -119,6 +123,23 @@ class FakeSlack(FakePlatform):
         if thread_ts:
             event["thread_ts"] = thread_ts
         return self.event(event, team=team)
+
+    def share_file(self, channel: str, name: str, data: bytes, *, user: str = "U1", thread_ts: str | None = None,
+                   channel_type: str = "im") -> dict:
+        """A `file_share` message: a person shares a file with kbot (downloadable with the bot token)."""
+        file_id = f"F{len(self.state.files) + 1}"
+        self.state.files[file_id] = data
+        envelope = self.message(channel, "", user=user, thread_ts=thread_ts, channel_type=channel_type)
+        envelope["event"].update({"subtype": "file_share", "files": [{
+            "id": file_id, "name": name, "size": len(data), "mimetype": "application/octet-stream",
+            "url_private_download": f"{self.server.url}/files/{file_id}"}]})
+        return envelope
+
+    async def _file(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            return web.Response(status=302, headers={"Location": "https://slack.com/signin"})
+        data = self.state.files.get(request.match_info["file_id"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     def click(self, message: SlackMessage, action_id: str, value: str, *, user: str = "U1") -> dict:
         return {"type": "block_actions", "team": {"id": self.team}, "user": {"id": user, "team_id": self.team},
@@ -191,6 +212,8 @@ class FakeSlack(FakePlatform):
     # -- Web API ----------------------------------------------------------------------------------
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.method == "GET":
+            return dict(request.query)
         if request.content_type == "application/json":
             return await request.json()
         form = await request.post()
@@ -236,6 +259,12 @@ class FakeSlack(FakePlatform):
         return web.json_response({"ok": True, "channel": {
             "id": channel, "is_private": private, "is_im": channel.startswith("D"), "is_mpim": False,
             "is_channel": not private and not channel.startswith("D"), "is_group": private}})
+
+    async def _users_info(self, p: dict) -> web.Response:
+        user = p["user"]
+        return web.json_response({"ok": True, "user": {"id": user, "team_id": self.team,
+                                                       "is_admin": user in self.state.workspace_admins,
+                                                       "is_owner": False}})
 
     async def _assistant_threads_setStatus(self, p: dict) -> web.Response:  # noqa: N802 (Slack's name)
         self.state.statuses.append(p)

@@ -1,0 +1,58 @@
+"""`/kb` on Slack end to end: files shared in a DM are indexed with live progress and stay in that DM."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.adapters.conftest import eventually, knowledge_conversation, running_bot
+from tests.adapters.test_slack import _final, _settings
+from tests.fakes.slack_server import FakeSlack
+from tests.samples import make_pdf
+
+
+def test_shared_file_progress_private_answer_and_admin_delete(make_settings, llm, tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "falcon.pdf", [
+        "Project Falcon overview. The team ships the new launcher in spring.",
+        "Falcon security. The Falcon launch code word is ORCHID; only the Falcon team may use it."])
+    with FakeSlack() as slack:
+        slack.state.workspace_admins.add("UADMIN")
+        settings = _settings(make_settings, llm, slack)
+        conversation = knowledge_conversation(settings, {})
+        llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
+                slack.deliver(slack.slash("C1", "upload", command="/kb"), kind="slash_commands")
+                how = await eventually(lambda: slack.state.ephemeral, what="how to upload")
+                assert "Share the file with me" in how[0]["text"]
+
+                shared = slack.share_file("D1", "falcon.pdf", pdf.read_bytes())
+                slack.deliver(shared)
+                progress = await eventually(lambda: [m for m in slack.state.messages.values()
+                                                     if m.channel == "D1" and m.text.startswith("✓")],
+                                            timeout=60, what="the job's end")
+                assert progress[0].text.startswith("✓ falcon.pdf indexed: ") and progress[0].updates >= 1
+
+                dm = slack.message("D1", "What is the Falcon launch code word?", channel_type="im")
+                slack.deliver(dm)
+                answer = await eventually(lambda: _final(slack, "D1", dm["event"]["ts"]), what="the DM answer")
+                assert "falcon.pdf" in answer.visible() and "p. 2" in answer.visible()
+
+                public = slack.mention("C1", "What is the Falcon launch code word?")
+                slack.deliver(public)
+                elsewhere = await eventually(lambda: _final(slack, "C1", public["event"]["ts"]), what="C1's answer")
+                assert "falcon.pdf" not in elsewhere.visible()  # a DM's upload stays in the DM
+
+                slack.deliver(slack.slash("D1", "delete falcon.pdf", user="U1", command="/kb"), kind="slash_commands")
+                await eventually(lambda: len(slack.state.ephemeral) >= 2, what="the refusal")
+                assert "Only admins" in slack.state.ephemeral[-1]["text"]
+                slack.deliver(slack.slash("D1", "delete falcon.pdf", user="UADMIN", command="/kb"), kind="slash_commands")
+                await eventually(lambda: len(slack.state.ephemeral) >= 3 or any(
+                    m.text.startswith("Deleted") for m in slack.state.messages.values()), what="the deletion")
+                kb = running.service.conversation.knowledge_base
+                assert not [s for s in kb.sources(["slack:T1:D1"]) if s.source == "falcon.pdf"]
+            assert slack.state.too_many_requests == 0 and slack.state.rejected == []
+
+        asyncio.run(scenario())
