@@ -58,7 +58,8 @@ def build_channels(settings: Settings, service: QuestionService) -> list[Channel
     if settings.discord.enabled:
         from bot.adapters.discord import DiscordAdapter
 
-        channels.append(DiscordAdapter(settings.discord, require_secret(settings, "discord.token", ""), service))
+        channels.append(DiscordAdapter(settings.discord, require_secret(settings, "discord.token", ""), service,
+                                       max_file_bytes=int(settings.knowledge.max_file_mb * 1_000_000)))
     if settings.telegram.enabled:
         from bot.adapters.telegram import TelegramAdapter
 

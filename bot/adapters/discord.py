@@ -19,9 +19,11 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from bot.adapters.discord_commands import DiscordCommands, is_private
 from bot.adapters.formatting import defuse_mentions, to_discord_markdown
 from bot.config import DiscordSettings
 from bot.feedback import parse_vote
+from bot.jobs import JobView
 from bot.messages import Answer, Incoming, PortLimits, ThreadKey
 from bot.scopes import visible_scopes
 from bot.service import QuestionService
@@ -143,19 +145,11 @@ class InteractionPort(DiscordPort):
         self.texts[index] = content
 
 
-def _is_private(channel: Any) -> bool:
-    """A channel @everyone may not view (from the gateway's own channel data, never the message text)."""
-    parent = getattr(channel, "parent", None) if isinstance(channel, discord.Thread) else channel
-    guild = getattr(parent, "guild", None)
-    if parent is None or guild is None or not hasattr(parent, "overwrites_for"):
-        return False
-    return parent.overwrites_for(guild.default_role).view_channel is False
-
-
 class DiscordAdapter:
     name = PLATFORM
 
-    def __init__(self, settings: DiscordSettings, token: str, service: QuestionService) -> None:
+    def __init__(self, settings: DiscordSettings, token: str, service: QuestionService,
+                 max_file_bytes: int = 25_000_000) -> None:
         self.settings = settings
         self.service = service
         self._token = token
@@ -176,6 +170,8 @@ class DiscordAdapter:
 
         self.tree.add_command(app_commands.Command(
             name="ask", description="Ask the knowledge base a question", callback=ask))
+        self.commands = DiscordCommands(self.client, service, self.budgets, settings.admins, max_file_bytes)
+        self.tree.add_command(self.commands.group())
 
     @property
     def connected(self) -> bool:
@@ -241,7 +237,7 @@ class DiscordAdapter:
         if message.guild is None:
             return visible_scopes(PLATFORM, f"dm:{message.author.id}")
         parent = channel.parent if isinstance(channel, discord.Thread) and channel.parent else channel
-        return visible_scopes(PLATFORM, str(message.guild.id), str(parent.id), _is_private(channel))
+        return visible_scopes(PLATFORM, str(message.guild.id), str(parent.id), is_private(channel))
 
     def _remember(self, root: int) -> Any:
         def remember(message_id: int) -> None:
@@ -281,7 +277,7 @@ class DiscordAdapter:
         await interaction.response.defer(thinking=True)
         channel: Any = interaction.channel
         guild = str(interaction.guild_id) if interaction.guild_id else f"dm:{interaction.user.id}"
-        private = _is_private(channel) if interaction.guild_id else False
+        private = is_private(channel) if interaction.guild_id else False
         parent = channel.parent if isinstance(channel, discord.Thread) and channel.parent else channel
         thread = str(channel.id) if isinstance(channel, discord.Thread) else f"ask:{interaction.id}"
         author = str(interaction.user.id)
@@ -292,6 +288,9 @@ class DiscordAdapter:
         )
         budget = self.budgets[str(channel.id) if channel else author]
         self.service.submit(incoming, lambda: InteractionPort(interaction, budget))
+
+    async def show_job(self, view: JobView) -> None:
+        await self.commands.show_job(view)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type != discord.InteractionType.component:

@@ -48,7 +48,8 @@ def test_shared_file_progress_private_answer_and_admin_delete(make_settings, llm
                 slack.deliver(slack.slash("D1", "delete falcon.pdf", user="U1", command="/kb"), kind="slash_commands")
                 await eventually(lambda: len(slack.state.ephemeral) >= 2, what="the refusal")
                 assert "Only admins" in slack.state.ephemeral[-1]["text"]
-                slack.deliver(slack.slash("D1", "delete falcon.pdf", user="UADMIN", command="/kb"), kind="slash_commands")
+                admin_delete = slack.slash("D1", "delete falcon.pdf", user="UADMIN", command="/kb")
+                slack.deliver(admin_delete, kind="slash_commands")
                 await eventually(lambda: len(slack.state.ephemeral) >= 3 or any(
                     m.text.startswith("Deleted") for m in slack.state.messages.values()), what="the deletion")
                 kb = running.service.conversation.knowledge_base

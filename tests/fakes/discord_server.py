@@ -71,8 +71,10 @@ class FakeDiscord(FakePlatform):
         self.original_responses: dict[str, str] = {}  # interaction token -> message id
         self._pending: set = set()
         self._interaction_types: dict[str, int] = {}
+        self.attachments: dict[str, bytes] = {}
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{attachment_id}/{name}", self._attachment)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
         super().__init__(app)
 
@@ -152,7 +154,8 @@ class FakeDiscord(FakePlatform):
                                            "last_message_id": None}
         return channel_id
 
-    def _interaction(self, kind: int, channel_id: str, user_id: str, data: dict, **extra: Any) -> str:
+    def _interaction(self, kind: int, channel_id: str, user_id: str, data: dict, permissions: int = 0,
+                     **extra: Any) -> str:
         """Dispatch an INTERACTION_CREATE of `kind` (2 a command, 3 a button) by `user_id` in a channel."""
         interaction_id = self.new_id()
         channel = self.state.channels[channel_id]
@@ -164,8 +167,8 @@ class FakeDiscord(FakePlatform):
         }
         if channel.get("guild_id"):
             payload["guild_id"] = channel["guild_id"]
-            payload["member"] = {"user": self._user(user_id), "roles": [], "permissions": "0", "joined_at": _now(),
-                                 "deaf": False, "mute": False, "flags": 0}
+            payload["member"] = {"user": self._user(user_id), "roles": [], "permissions": str(permissions),
+                                 "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}
         else:
             payload["user"] = self._user(user_id)
         self._interaction_channels[f"itoken{interaction_id}"] = channel_id
@@ -181,6 +184,27 @@ class FakeDiscord(FakePlatform):
         """A person runs `/ask question:<question>`; returns the interaction id."""
         return self._interaction(2, channel_id, user_id, {
             "id": "1", "name": "ask", "type": 1, "options": [{"name": "question", "type": 3, "value": question}]})
+
+    def kb(self, channel_id: str, sub: str, *, user_id: str = "700000000000000001", manage_server: bool = False,
+           attachment: tuple[str, bytes] | None = None, **options: Any) -> str:
+        """A person runs `/kb <sub>` with options; `attachment` (name, bytes) fills the `file` option."""
+        values = [{"name": k, "type": 4 if isinstance(v, int) else 3, "value": v} for k, v in options.items()]
+        data: dict[str, Any] = {"id": "2", "name": "kb", "type": 1,
+                                "options": [{"name": sub, "type": 1, "options": values}]}
+        if attachment is not None:
+            attachment_id = self.new_id()
+            name, content = attachment
+            self.attachments[attachment_id] = content
+            url = f"{self.server.url}/attachments/{attachment_id}/{name}"
+            values.append({"name": "file", "type": 11, "value": attachment_id})
+            data["resolved"] = {"attachments": {attachment_id: {
+                "id": attachment_id, "filename": name, "size": len(content), "url": url, "proxy_url": url,
+                "content_type": "application/octet-stream"}}}
+        return self._interaction(2, channel_id, user_id, data, permissions=(1 << 5) if manage_server else 0)
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        content = self.attachments.get(request.match_info["attachment_id"])
+        return web.Response(body=content) if content is not None else web.Response(status=404)
 
     def dispatch(self, event: str, data: dict) -> None:
         """Send a gateway event: from a test's thread, or (without blocking) from a REST handler."""
@@ -326,8 +350,8 @@ class FakeDiscord(FakePlatform):
             return self._edit(channel_id, message_id, body)
         if method == "PATCH" and rest[:1] == ["messages"]:
             return self._edit(channel_id, rest[1], body)
-        if method == "POST" and not rest:
-            return self._send(channel_id, body)
+        if method == "POST" and not rest:  # follow-ups have the interaction's own limit, not the channel's
+            return self._send(channel_id, body, paced=False)
         return self._error(404, f"404: Not Found (webhook {method} {rest})")
 
     def _check(self, body: dict) -> web.Response | None:
@@ -338,10 +362,10 @@ class FakeDiscord(FakePlatform):
             return self._error(400, "mass mention sent without allowed_mentions suppressing it")
         return None
 
-    def _send(self, channel_id: str, body: dict) -> web.Response:
+    def _send(self, channel_id: str, body: dict, paced: bool = True) -> web.Response:
         if channel_id not in self.state.channels:
             return self._error(404, "Unknown Channel", 10003)
-        refused = self._check(body) or self._paced(channel_id)
+        refused = self._check(body) or (self._paced(channel_id) if paced else None)
         if refused is not None:
             return refused
         reference = (body.get("message_reference") or {}).get("message_id")

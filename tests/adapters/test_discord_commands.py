@@ -1,0 +1,55 @@
+"""`/kb` on Discord end to end: an attachment is indexed with live progress, in its channel's scope."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.adapters.conftest import eventually, knowledge_conversation, running_bot
+from tests.adapters.test_discord import ELSEWHERE, GENERAL, SECRET, _final, _settings, _world
+from tests.fakes.discord_server import FakeDiscord
+from tests.samples import make_pdf
+
+
+def test_attachment_upload_progress_private_scope_and_admin_delete(make_settings, llm, tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "falcon.pdf", [
+        "Project Falcon overview. The team ships the new launcher in spring.",
+        "Falcon security. The Falcon launch code word is ORCHID; only the Falcon team may use it."])
+    with FakeDiscord() as discord:
+        _world(discord)
+        settings = _settings(make_settings, llm, discord)
+        conversation = knowledge_conversation(settings, {})
+        llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                assert [c["name"] for c in discord.state.commands] == ["ask", "kb"]
+                discord.kb(SECRET, "upload", attachment=("falcon.pdf", pdf.read_bytes()))
+                done = await eventually(lambda: [m for m in discord.bot_messages(SECRET)
+                                                 if m.content.startswith("✓")], timeout=60, what="the job's end")
+                assert done[0].content.startswith("✓ falcon.pdf indexed: ") and done[0].edits >= 1
+
+                question = discord.user_message(SECRET, "What is the Falcon launch code word?", mention_bot=True)
+                answer = await eventually(lambda: _final(discord, SECRET, question["id"]), what="the answer")
+                assert "falcon.pdf" in answer.content and "p. 2" in answer.content
+                for channel in (GENERAL, ELSEWHERE):  # a private channel's upload stays there
+                    asked = discord.user_message(channel, "What is the Falcon launch code word?", mention_bot=True)
+                    other = await eventually(lambda c=channel, q=asked: _final(discord, c, q["id"]), what=channel)
+                    assert "falcon.pdf" not in other.content
+
+                before = len(discord.state.messages)
+                discord.kb(SECRET, "delete", document="falcon.pdf")
+                await eventually(lambda: len(discord.state.messages) > before, what="the refusal")
+                kb = running.service.conversation.knowledge_base
+                assert [s.source for s in kb.sources([f"discord:800000000000000001:{SECRET}"])] == ["falcon.pdf"]
+                discord.kb(SECRET, "delete", document="falcon.pdf", manage_server=True)
+                await eventually(lambda: not kb.sources([f"discord:800000000000000001:{SECRET}"]),
+                                 what="the deletion")
+                def replies() -> list[str]:
+                    return [m.content for m in discord.state.messages.values()]
+
+                await eventually(lambda: any(r.startswith("Deleted falcon.pdf") for r in replies()), what="the reply")
+                assert any("Only admins" in r for r in replies())
+            assert discord.state.too_many_requests == 0 and discord.state.rejected == []
+
+        asyncio.run(scenario())
