@@ -65,3 +65,72 @@ def english_sentences() -> list[str]:
             sentences.append(" ".join(current))
             current = []
     return [s for s in sentences if len(s.split()) >= 5]
+
+
+# -- a `kbot run` process for the chat benchmarks ----------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_cpu_s(pid: int) -> float:
+    """User plus system CPU seconds of a running process (Linux /proc)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def histogram_quantile(metrics: str, name: str, q: float) -> float:
+    """The upper bound of the bucket holding quantile q of a Prometheus histogram."""
+    buckets = []
+    for line in metrics.splitlines():
+        if line.startswith(f"{name}_bucket"):
+            bound = line.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.rsplit(" ", 1)[1])))
+    total = buckets[-1][1] if buckets else 0
+    for bound, cumulative in buckets:
+        if total and cumulative >= q * total:
+            return bound
+    return float("nan")
+
+
+def start_kbot(folder: Path, config: dict, docs: dict[str, str]) -> tuple[object, str]:
+    """Write config and docs, `kbot ingest`, start `kbot run`, wait for /readyz; returns (process, base URL)."""
+    import json
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    (folder / "docs").mkdir(exist_ok=True)
+    for name, text in docs.items():
+        (folder / "docs" / name).write_text(text)
+    (folder / "config.yaml").write_text(json.dumps({"knowledge": {"paths": ["docs"]}, **config}))  # JSON is YAML
+    kbot = [sys.executable, "-m", "bot", "--config", str(folder / "config.yaml")]
+    subprocess.run([*kbot, "ingest"], check=True, capture_output=True)
+    log = (folder / "kbot.log").open("w")
+    process = subprocess.Popen([*kbot, "run"], stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{config['server']['port']}"
+    deadline = time.perf_counter() + 120
+    while time.perf_counter() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:  # noqa: S310 (local)
+                if response.status == 200:
+                    return process, base
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"kbot run did not become ready; see {folder / 'kbot.log'}")

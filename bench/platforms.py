@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,45 +25,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import percentile  # noqa: E402
+from bench.common import (  # noqa: E402
+    free_port,
+    histogram_quantile,
+    percentile,
+    process_cpu_s,
+    process_peak_rss_mb,
+    start_kbot,
+)
 from tests.fakes import discord_server, slack_server, telegram_server  # noqa: E402
 from tests.fakes.openai_server import serve_openai  # noqa: E402
 
 HANDBOOK = ("# Time off\n\n## Vacation\n\nEvery employee gets 25 vacation days a year. Part-time staff get "
             "vacation days in proportion to their hours.\n")
 GUILD = "800000000000000001"
-
-
-def _histogram_quantile(metrics: str, name: str, q: float) -> float:
-    """The upper bound of the bucket holding quantile q (Prometheus histograms are bucketed)."""
-    buckets = []
-    for line in metrics.splitlines():
-        if line.startswith(f"{name}_bucket"):
-            bound = line.split('le="')[1].split('"')[0]
-            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.rsplit(" ", 1)[1])))
-    total = buckets[-1][1] if buckets else 0
-    for bound, cumulative in buckets:
-        if total and cumulative >= q * total:
-            return bound
-    return float("nan")
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _calls(slack: slack_server.FakeSlack, discord: discord_server.FakeDiscord,
@@ -88,44 +61,26 @@ async def run(questions: int, tokens: int) -> None:
         llm.token_delay_s = 1 / 50
         channels = [f"81000000000000{i:04d}" for i in range(questions)]  # one channel per question
         discord.add_guild(GUILD, dict.fromkeys(channels, False))
-        port = _free_port()
         config = {
-            "data_dir": str(tmp / "data"), "knowledge": {"paths": ["docs"]}, "embedder": {"kind": "none"},
+            "data_dir": str(tmp / "data"), "embedder": {"kind": "none"},
             "llm": {"kind": "openai", "base_url": llm.base_url, "api_key": "bench", "model": "fake",
                     "timeout_s": 120},
-            "server": {"port": port},
+            "server": {"port": free_port()},
             "slack": {"enabled": True, "bot_token": slack_server.BOT_TOKEN, "app_token": slack_server.APP_TOKEN,
                       "base_url": slack.api_base},
             "discord": {"enabled": True, "token": discord_server.TOKEN, "base_url": discord.api_base},
             "telegram": {"enabled": True, "token": telegram_server.TOKEN, "base_url": tg.api_base,
                          "base_file_url": tg.file_base},
         }
-        (tmp / "docs").mkdir()
-        (tmp / "docs" / "handbook.md").write_text(HANDBOOK)
-        (tmp / "config.yaml").write_text(json.dumps(config))  # JSON is YAML
-        kbot = [sys.executable, "-m", "bot", "--config", str(tmp / "config.yaml")]
-        subprocess.run([*kbot, "ingest"], check=True, capture_output=True, env={**os.environ})
-        log = open(tmp / "kbot.log", "w")  # noqa: SIM115 (closed with the process)
-        bot = subprocess.Popen([*kbot, "run"], stdout=subprocess.DEVNULL, stderr=log)
+        bot, base = await asyncio.to_thread(start_kbot, tmp, config, {"handbook.md": HANDBOOK})
         print(f"kbot log: {tmp / 'kbot.log'}")
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.perf_counter() + 90
-        while time.perf_counter() < deadline:
-            try:
-                with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                await asyncio.sleep(0.2)
-        else:
-            raise SystemExit("kbot run did not become ready")
 
         if os.environ.get("KBOT_BENCH_PROFILE"):  # py-spy on kbot while the questions are answered
             subprocess.Popen(["py-spy", "record", "-p", str(bot.pid), "-d", "8", "-f", "raw",
                                          "-o", os.environ["KBOT_BENCH_PROFILE"]], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
             await asyncio.sleep(1)
-        cpu_before, bench_cpu_before = _cpu_s(bot.pid), time.process_time()
+        cpu_before, bench_cpu_before = process_cpu_s(bot.pid), time.process_time()
         asked: dict[str, float] = {}
         done: dict[str, float] = {}
         checks = {}
@@ -157,11 +112,11 @@ async def run(questions: int, tokens: int) -> None:
                     done[key] = time.perf_counter()
             await asyncio.sleep(0.02)
         total = time.perf_counter() - started
-        kbot_cpu, bench_cpu = _cpu_s(bot.pid) - cpu_before, time.process_time() - bench_cpu_before
+        kbot_cpu, bench_cpu = process_cpu_s(bot.pid) - cpu_before, time.process_time() - bench_cpu_before
         calls = _calls(slack, discord, tg)
         with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:  # noqa: S310
             metrics = response.read().decode()
-        rss = _peak_rss_mb(bot.pid)
+        rss = process_peak_rss_mb(bot.pid)
         bot.send_signal(signal.SIGTERM)
         exit_code = bot.wait(60)
 
@@ -182,8 +137,8 @@ async def run(questions: int, tokens: int) -> None:
           f"{len(slack.state.rejected) + len(discord.state.rejected) + len(tg.state.rejected)}")
     lag = "kbot_event_loop_lag_seconds"
     print(f"kbot's event-loop lag (from its /metrics histogram, bucket upper bounds): "
-          f"p50 <= {_histogram_quantile(metrics, lag, 0.5) * 1000:.0f} ms, "
-          f"p99 <= {_histogram_quantile(metrics, lag, 0.99) * 1000:.0f} ms")
+          f"p50 <= {histogram_quantile(metrics, lag, 0.5) * 1000:.0f} ms, "
+          f"p99 <= {histogram_quantile(metrics, lag, 0.99) * 1000:.0f} ms")
     print(f"CPU while answering ({total:.1f} s, 2 cores here): kbot {kbot_cpu:.1f} s, "
           f"the fakes and this script {bench_cpu:.1f} s")
     print(f"kbot process peak RSS {rss:.0f} MB; exit code after SIGTERM {exit_code}")
