@@ -162,6 +162,9 @@ class JobsSettings(_Section):
     uploads_per_hour: int = Field(30, ge=1)  # per person
     keep_days: float = Field(7, gt=0)  # ended jobs (and their stored uploads) are forgotten after this
     allow_private_urls: bool = False  # `/kb add` may fetch local and private-network addresses
+    # Where an upload in a public Slack or Discord channel lands: the whole workspace (server), or only
+    # that channel. Private channels and DMs always keep their uploads to themselves.
+    public_uploads: Literal["workspace", "channel"] = "workspace"
 
 
 class ServerSettings(_Section):

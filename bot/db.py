@@ -109,6 +109,22 @@ class JobRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class ChannelScopeRow(Base):
+    """An admin's choice of which shared knowledge one channel answers from (absent: all of it)."""
+
+    __tablename__ = "channel_scopes"
+    __table_args__ = (UniqueConstraint("platform", "workspace", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(128))
+    use_global: Mapped[bool] = mapped_column(default=True)
+    use_workspace: Mapped[bool] = mapped_column(default=True)
+    changed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 def _add_missing_columns(engine: Engine) -> None:
     """Databases made by an older kbot lack newer nullable columns; add them in place."""
     columns = {c["name"] for c in inspect(engine).get_columns("turns")}

@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from bot.app import build_indexer
+from bot.channel_scopes import ChannelScopes
 from bot.commands.base import CommandEnv
 from bot.config import ConfigError, Settings, require_secret
 from bot.conversation import Conversation
@@ -54,12 +55,14 @@ def build_channels(settings: Settings, service: QuestionService) -> list[Channel
 
         channels.append(SlackAdapter(settings.slack, require_secret(settings, "slack.bot_token", "slack is enabled"),
                                      service, settings.slack.app_token, settings.slack.signing_secret,
-                                     max_file_bytes=int(settings.knowledge.max_file_mb * 1_000_000)))
+                                     max_file_bytes=int(settings.knowledge.max_file_mb * 1_000_000),
+                                     public_uploads=settings.jobs.public_uploads))
     if settings.discord.enabled:
         from bot.adapters.discord import DiscordAdapter
 
         channels.append(DiscordAdapter(settings.discord, require_secret(settings, "discord.token", ""), service,
-                                       max_file_bytes=int(settings.knowledge.max_file_mb * 1_000_000)))
+                                       max_file_bytes=int(settings.knowledge.max_file_mb * 1_000_000),
+                                       public_uploads=settings.jobs.public_uploads))
     if settings.telegram.enabled:
         from bot.adapters.telegram import TelegramAdapter
 
@@ -105,7 +108,9 @@ async def serve(
         checks[channel.name] = lambda channel=channel: channel.connected  # type: ignore[misc]
     ops = OpsServer(settings.server.host, settings.server.port, metrics, checks)
     queue = JobQueue(engine, build_indexer(settings, kb), settings.data_path / "uploads")
-    service.commands = CommandEnv(kb, queue, allow_private_urls=settings.jobs.allow_private_urls,
+    service.channel_scopes = ChannelScopes(engine)
+    service.commands = CommandEnv(kb, queue, channel_scopes=service.channel_scopes,
+                                  allow_private_urls=settings.jobs.allow_private_urls,
                                   uploads_per_hour=settings.jobs.uploads_per_hour)
     by_name = {channel.name: channel for channel in channels}
 

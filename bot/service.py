@@ -11,9 +11,11 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Protocol
 
 from bot import commands
+from bot.channel_scopes import ChannelScopes
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
 from bot.conversation import Conversation
 from bot.deliveries import DeliveryLog
@@ -58,6 +60,7 @@ class QuestionService:
         self.accepting = True
         self._tasks: set[asyncio.Task[Answer | None]] = set()
         self.commands: CommandEnv | None = None  # set by `kbot run` once the job queue exists
+        self.channel_scopes: ChannelScopes | None = None  # admins' `/kb scope` choices narrow the event's scopes
 
     @property
     def in_flight(self) -> int:
@@ -85,6 +88,8 @@ class QuestionService:
             return None
         self.metrics.questions.labels(platform).inc()
         started = time.monotonic()
+        if self.channel_scopes is not None:
+            incoming = await asyncio.to_thread(self.channel_scopes.narrow, incoming)
         try:
             answer = await self.conversation.answer(incoming, port)
         except asyncio.CancelledError:
@@ -123,6 +128,8 @@ class QuestionService:
         self.metrics.commands.labels(platform, name if name in commands.COMMANDS else "unknown").inc()
         if self.commands is None:
             return Reply("Knowledge commands are not available in this process.", private=True)
+        if self.channel_scopes is not None:
+            request = replace(request, incoming=await asyncio.to_thread(self.channel_scopes.narrow, request.incoming))
         try:
             return await commands.run(name, request, self.commands, post)
         except Exception:

@@ -149,7 +149,7 @@ class DiscordAdapter:
     name = PLATFORM
 
     def __init__(self, settings: DiscordSettings, token: str, service: QuestionService,
-                 max_file_bytes: int = 25_000_000) -> None:
+                 max_file_bytes: int = 25_000_000, public_uploads: str = "workspace") -> None:
         self.settings = settings
         self.service = service
         self._token = token
@@ -170,7 +170,8 @@ class DiscordAdapter:
 
         self.tree.add_command(app_commands.Command(
             name="ask", description="Ask the knowledge base a question", callback=ask))
-        self.commands = DiscordCommands(self.client, service, self.budgets, settings.admins, max_file_bytes)
+        self.commands = DiscordCommands(self.client, service, self.budgets, settings.admins, max_file_bytes,
+                                        public_uploads)
         self.tree.add_command(self.commands.group())
 
     @property

@@ -34,12 +34,13 @@ def is_private(channel: Any) -> bool:
 
 class DiscordCommands:
     def __init__(self, client: discord.Client, service: QuestionService, budgets: EditBudgets, admins: list[str],
-                 max_file_bytes: int) -> None:
+                 max_file_bytes: int, public_uploads: str = "workspace") -> None:
         self.client = client
         self.service = service
         self.budgets = budgets
         self.admins = admins
         self.max_file_bytes = max_file_bytes
+        self.public_uploads = public_uploads
 
     def group(self) -> app_commands.Group:
         """`/kb upload|add|status|list|delete|scope|help`, each a subcommand with typed options."""
@@ -87,7 +88,8 @@ class DiscordCommands:
         private = interaction.guild_id is not None and is_private(channel)
         parent = channel.parent if isinstance(channel, discord.Thread) and channel.parent else channel
         scopes = visible_scopes(PLATFORM, guild, str(parent.id), private)
-        where = channel_scope(PLATFORM, guild, str(parent.id)) if private else workspace_scope(PLATFORM, guild)
+        own = private or (self.public_uploads == "channel" and interaction.guild_id is not None)
+        where = channel_scope(PLATFORM, guild, str(parent.id)) if own else workspace_scope(PLATFORM, guild)
         upload = None
         if attachment is not None:
             upload = Upload(attachment.filename, attachment.size, attachment.read)

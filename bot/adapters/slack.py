@@ -202,7 +202,7 @@ class SlackAdapter:
 
     def __init__(self, settings: SlackSettings, bot_token: str, service: QuestionService,
                  app_token: SecretStr | None, signing_secret: SecretStr | None,
-                 max_file_bytes: int = 25_000_000) -> None:
+                 max_file_bytes: int = 25_000_000, public_uploads: str = "workspace") -> None:
         self.settings = settings
         self.service = service
         self._bot_token = bot_token
@@ -225,7 +225,8 @@ class SlackAdapter:
         self.budgets = EditBudgets(settings.edits_per_minute, 60.0)  # chat.update is Tier 3 per workspace
         self._private: dict[str, bool] = {}
         self._session: aiohttp.ClientSession | None = None
-        self.commands = SlackCommands(self.client, service, self.budgets, settings.admins, bot_token, max_file_bytes)
+        self.commands = SlackCommands(self.client, service, self.budgets, settings.admins, bot_token, max_file_bytes,
+                                      public_uploads)
         self.bot_user: str | None = None
         self._receiving = False
 

@@ -27,13 +27,14 @@ UPLOAD_HOW = ("Slash commands can't carry files. Share the file with me in a dir
 
 class SlackCommands:
     def __init__(self, client: AsyncWebClient, service: QuestionService, budgets: EditBudgets, admins: list[str],
-                 bot_token: str, max_file_bytes: int) -> None:
+                 bot_token: str, max_file_bytes: int, public_uploads: str = "workspace") -> None:
         self.client = client
         self.service = service
         self.budgets = budgets
         self.admins = admins
         self.bot_token = bot_token
         self.max_file_bytes = max_file_bytes
+        self.public_uploads = public_uploads
         self._workspace_admins: dict[str, bool] = {}
 
     async def is_admin(self, user: str) -> bool:
@@ -52,7 +53,8 @@ class SlackCommands:
                        private: bool, upload: Upload | None = None) -> CommandRequest:
         incoming = Incoming(ThreadKey(PLATFORM, team, channel, thread), user, args, scopes,
                             is_admin=await self.is_admin(user))
-        where = channel_scope(PLATFORM, team, channel) if private else workspace_scope(PLATFORM, team)
+        own = private or self.public_uploads == "channel"
+        where = channel_scope(PLATFORM, team, channel) if own else workspace_scope(PLATFORM, team)
         return CommandRequest(incoming, args, upload_scope=where, upload=upload, max_upload_bytes=self.max_file_bytes)
 
     async def slash(self, command: dict[str, Any], scopes: frozenset[str], private: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.channel_scopes import ChannelScopes
 from bot.jobs import JobQueue
 from bot.messages import Incoming
 from bot.rag.knowledge_base import KnowledgeBase
@@ -48,6 +49,7 @@ PostProgress = Callable[[str], Awaitable[dict]]
 class CommandEnv:
     knowledge_base: KnowledgeBase
     jobs: JobQueue
+    channel_scopes: ChannelScopes | None = None  # admins' `/kb scope` choices; None: every channel uses all
     allow_private_urls: bool = False  # only for tests and closed networks: `/kb add` may fetch local addresses
     uploads_per_hour: int = 30  # per person
     recent_uploads: dict[str, list[float]] = field(default_factory=dict)

@@ -1,21 +1,40 @@
-"""`/kb scope`: which knowledge this place answers from."""
+"""`/kb scope`: which knowledge this place answers from; admins can switch the shared parts off and on."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
-from bot.scopes import GLOBAL
+from bot.commands.base import REFUSED_ADMIN, CommandEnv, CommandRequest, PostProgress, Reply
+from bot.scopes import GLOBAL, workspace_scope
+
+USAGE = "Use /kb scope, or (admins) /kb scope global on|off and /kb scope workspace on|off."
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:
-    sources = await asyncio.to_thread(env.knowledge_base.sources, sorted(request.incoming.scopes))
+    words = request.args.lower().split()
+    key = request.incoming.key
+    scopes = set(request.incoming.scopes)
+    if words:
+        if len(words) != 2 or words[0] not in ("global", "workspace") or words[1] not in ("on", "off"):
+            return Reply(USAGE, private=True)
+        if not request.incoming.is_admin:
+            return Reply(REFUSED_ADMIN, private=True)
+        if env.channel_scopes is None:
+            return Reply("Scope choices are not available here.", private=True)
+        on = words[1] == "on"
+        choice = await asyncio.to_thread(env.channel_scopes.choose, key, request.incoming.author,
+                                         **{f"use_{words[0]}": on})
+        # The request's scopes were narrowed by the old choice; the event always grants these two.
+        workspace = workspace_scope(key.platform, key.workspace)
+        scopes = {s for s in scopes | {GLOBAL, workspace}
+                  if (s != GLOBAL or choice.use_global) and (s != workspace or choice.use_workspace)}
+    sources = await asyncio.to_thread(env.knowledge_base.sources, sorted(scopes))
     counts: dict[str, int] = {}
     for info in sources:
         counts[info.scope] = counts.get(info.scope, 0) + 1
-    lines = ["Answers here come from:"]
-    for scope in sorted(request.incoming.scopes, key=lambda s: (s == GLOBAL, s)):
+    lines = ["Answers here come from:" if scopes else "Answers here use no knowledge at all (see /kb scope)."]
+    for scope in sorted(scopes, key=lambda s: (s == GLOBAL, s)):
         what = "the shared knowledge/ folder" if scope == GLOBAL else f"documents uploaded to {scope}"
         lines.append(f"• {what} ({counts.get(scope, 0)} documents)")
-    lines.append(f"Uploads here land in {request.upload_scope}.")
-    return Reply("\n".join(lines), private=True)
+    lines.append(f"Uploads here land in {request.upload_scope}. {USAGE}")
+    return Reply("\n".join(lines), private=not words)

@@ -40,7 +40,7 @@ def test_mention_streams_edits_cites_remembers_replies_and_takes_feedback(make_s
 
         async def scenario() -> None:
             async with running_bot(settings, conversation) as running:
-                assert [c["name"] for c in discord.state.commands] == ["ask"]
+                assert [c["name"] for c in discord.state.commands] == ["ask", "kb"]
                 assert discord.state.identified_intents[0] & (1 << 15)  # message content intent
                 question = discord.user_message(GENERAL, "How many vacation days do we get?", mention_bot=True)
                 discord.dispatch("MESSAGE_CREATE", question)  # a replayed gateway event

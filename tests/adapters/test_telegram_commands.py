@@ -103,3 +103,35 @@ def test_bad_files_get_their_reasons_and_nothing_is_indexed(make_settings, llm, 
                 assert {s.source for s in kb.sources([f"telegram:{GROUP}"])} == set()
 
         asyncio.run(scenario())
+
+
+def test_admins_switch_the_shared_knowledge_off_and_on(make_settings, llm) -> None:
+    with FakeTelegram() as tg:
+        tg.state.chat_admins.add(ADMIN)
+        settings = platform_settings(make_settings, llm, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        conversation = knowledge_conversation(settings, {})
+
+        async def ask() -> str:
+            question = tg.user_message(GROUP, "/ask How many vacation days do we get?", chat_type="supergroup")
+            replies = await eventually(lambda: [m for m in _replies_to(tg, GROUP, question["message"]["message_id"])
+                                                if m.reply_markup], what="the answer")
+            return replies[0].text
+
+        async def command(text: str, user: int) -> str:
+            sent = tg.user_message(GROUP, text, chat_type="supergroup", user_id=user)
+            replies = await eventually(lambda: _replies_to(tg, GROUP, sent["message"]["message_id"]), what=text)
+            return replies[0].text
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                assert "25 vacation days" in await ask()
+                assert "Only admins" in await command("/kb scope global off", MEMBER)
+                shown = await command("/kb scope global off", ADMIN)
+                assert "knowledge/ folder" not in shown and f"telegram:{GROUP}" in shown
+                assert "couldn't find" in await ask()
+                assert "knowledge/ folder" in await command("/kb scope global on", ADMIN)
+                assert "25 vacation days" in await ask()
+                assert "There is no /kb nonsense" in await command("/kb nonsense", MEMBER)
+
+        asyncio.run(scenario())

@@ -1,0 +1,75 @@
+"""Which shared knowledge each channel answers from, as its admins chose with `/kb scope`.
+
+The scopes an asker may see still come from the verified event; this can only narrow them (drop
+the global knowledge or the workspace's uploads), never add one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.db import ChannelScopeRow
+from bot.messages import Incoming, ThreadKey
+from bot.scopes import GLOBAL, workspace_scope
+
+
+@dataclass(frozen=True)
+class ChannelChoice:
+    use_global: bool = True
+    use_workspace: bool = True
+
+
+class ChannelScopes:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._cache: dict[tuple[str, str, str], ChannelChoice] = {}
+
+    def choice(self, key: ThreadKey) -> ChannelChoice:
+        where = (key.platform, key.workspace, key.channel)
+        if where not in self._cache:
+            with Session(self.engine) as session:
+                row = session.scalar(select(ChannelScopeRow).where(
+                    ChannelScopeRow.platform == key.platform, ChannelScopeRow.workspace == key.workspace,
+                    ChannelScopeRow.channel == key.channel))
+            self._cache[where] = ChannelChoice(row.use_global, row.use_workspace) if row else ChannelChoice()
+        return self._cache[where]
+
+    def choose(self, key: ThreadKey, who: str, *, use_global: bool | None = None,
+               use_workspace: bool | None = None) -> ChannelChoice:
+        with Session(self.engine) as session, session.begin():
+            row = session.scalar(select(ChannelScopeRow).where(
+                ChannelScopeRow.platform == key.platform, ChannelScopeRow.workspace == key.workspace,
+                ChannelScopeRow.channel == key.channel))
+            if row is None:
+                row = ChannelScopeRow(platform=key.platform, workspace=key.workspace, channel=key.channel)
+                try:
+                    with session.begin_nested():
+                        session.add(row)
+                except IntegrityError:  # another process made it first
+                    row = session.scalar(select(ChannelScopeRow).where(
+                        ChannelScopeRow.platform == key.platform, ChannelScopeRow.workspace == key.workspace,
+                        ChannelScopeRow.channel == key.channel))
+                    assert row is not None
+            if use_global is not None:
+                row.use_global = use_global
+            if use_workspace is not None:
+                row.use_workspace = use_workspace
+            row.changed_by = who
+            chosen = ChannelChoice(row.use_global, row.use_workspace)
+        self._cache[(key.platform, key.workspace, key.channel)] = chosen
+        return chosen
+
+    def narrow(self, incoming: Incoming) -> Incoming:
+        """The incoming message with the scopes this channel's admins switched off removed."""
+        choice = self.choice(incoming.key)
+        dropped = set()
+        if not choice.use_global:
+            dropped.add(GLOBAL)
+        if not choice.use_workspace:
+            dropped.add(workspace_scope(incoming.key.platform, incoming.key.workspace))
+        return replace(incoming, scopes=incoming.scopes - dropped) if dropped else incoming
