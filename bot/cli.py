@@ -254,12 +254,16 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
     import uuid
 
+    from bot import commands
     from bot.adapters.console import ConsolePort
+    from bot.adapters.console_commands import ConsoleCommands
     from bot.app import build_conversation, describe_answer_mode
 
     conversation = build_conversation(settings)
+    console_commands = ConsoleCommands(conversation, settings)
     thread = args.thread or uuid.uuid4().hex[:12]
-    print(f"kbot chat — thread {thread}, {describe_answer_mode(settings)}. Empty line or Ctrl-D to leave.")
+    print(f"kbot chat — thread {thread}, {describe_answer_mode(settings)}. /kb help for knowledge commands; "
+          "empty line or Ctrl-D to leave.")
 
     async def loop() -> None:
         while True:
@@ -269,6 +273,9 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
                 break
             if not question.strip():
                 break
+            if commands.parse(question) is not None:
+                await console_commands.run(question, thread, frozenset(args.scopes or ["global"]))
+                continue
             print("kbot> ", end="", flush=True)
             await conversation.answer(_incoming(question, thread, args.scopes), ConsolePort())
         await conversation.aclose()

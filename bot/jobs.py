@@ -127,11 +127,13 @@ class JobQueue:
                 query = query.where(JobRow.scope.in_(scopes))
             return [JobView.of(row) for row in session.scalars(query)]
 
-    def claim(self) -> JobView | None:
-        """The oldest queued job, or a running one whose process stopped beating; None if there is none."""
+    def claim(self, job_id: int | None = None) -> JobView | None:
+        """The oldest queued job (or `job_id`), or a running one whose process stopped beating; None if none."""
         stale = _now() - timedelta(seconds=self.stale_after_s)
         runnable = or_(JobRow.state == "queued",
                        and_(JobRow.state == "running", JobRow.heartbeat_at < stale))
+        if job_id is not None:
+            runnable = and_(runnable, JobRow.id == job_id)
         with Session(self.engine) as session:
             candidates = session.scalars(select(JobRow.id).where(runnable).order_by(JobRow.id).limit(5)).all()
         for job_id in candidates:

@@ -138,3 +138,19 @@ def test_chat_keeps_one_thread_and_status_names_the_answer_mode(project: Path, c
     assert run.stdout.startswith("kbot chat — thread C7, extractive")
     assert run.stdout.count("kbot> From the knowledge base:") == 2
     assert "alpha team owns billing" in run.stdout and "beta team owns search and ranking" in run.stdout
+
+
+def test_chat_runs_knowledge_commands(project: Path) -> None:
+    import subprocess
+    import sys
+
+    session = "/kb upload docs/a.md\n/kb list\nWhich team owns billing?\n/kb delete a.md\n/kb list\n/kb nope\n\n"
+    run = subprocess.run([sys.executable, "-m", "bot", "chat", "--scope", "team:x"], cwd=project, text=True,
+                         input=session, capture_output=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    assert "✓ a.md indexed: 1 chunks" in run.stdout
+    assert "• a.md — 1 chunks" in run.stdout and "(uploaded here)" in run.stdout
+    assert "alpha team owns billing" in run.stdout
+    assert "Deleted a.md: 1 chunks" in run.stdout
+    assert "No documents are answerable here yet" in run.stdout
+    assert "There is no /kb nope" in run.stdout
