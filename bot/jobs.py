@@ -245,13 +245,16 @@ class JobRunner:
     """Runs claimed jobs on their own threads (`concurrency` at a time), so questions stay fast."""
 
     def __init__(self, queue: JobQueue, on_event: JobListener, *, concurrency: int = 1, poll_s: float = 1.0,
-                 heartbeat_s: float = 5.0, keep_ended: timedelta = timedelta(days=7)) -> None:
+                 heartbeat_s: float = 5.0, keep_ended: timedelta = timedelta(days=7),
+                 resync: Callable[[], object] | None = None, resync_s: float = 0) -> None:
         self.queue = queue
         self.on_event = on_event
         self.concurrency = concurrency
         self.poll_s = poll_s
         self.heartbeat_s = heartbeat_s
         self.keep_ended = keep_ended
+        self.resync = resync
+        self.resync_s = resync_s
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kbot-index")
         self._running: dict[int, asyncio.Task[None]] = {}
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -261,6 +264,8 @@ class JobRunner:
         self._scheduler.add_job(self.dispatch, "interval", seconds=self.poll_s, max_instances=1, coalesce=True)
         self._scheduler.add_job(self._beat, "interval", seconds=self.heartbeat_s, max_instances=1, coalesce=True)
         self._scheduler.add_job(self._cleanup, "interval", hours=1, max_instances=1, coalesce=True)
+        if self.resync is not None and self.resync_s > 0:
+            self._scheduler.add_job(self._resync, "interval", seconds=self.resync_s, max_instances=1, coalesce=True)
         self._scheduler.start()
         await self.dispatch()
 
@@ -295,6 +300,14 @@ class JobRunner:
     async def _beat(self) -> None:
         for job_id in list(self._running):
             await asyncio.to_thread(self.queue.heartbeat, job_id)
+
+    async def _resync(self) -> None:
+        """On the indexing threads, so it shares the concurrency limit with uploads."""
+        if self.resync is not None and not self._stopping:
+            try:
+                await asyncio.get_running_loop().run_in_executor(self._pool, self.resync)
+            except Exception:
+                log.exception("re-sync failed")
 
     async def _cleanup(self) -> None:
         removed = await asyncio.to_thread(self.queue.cleanup, self.keep_ended)

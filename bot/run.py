@@ -23,6 +23,7 @@ from bot.feedback import FeedbackLog
 from bot.jobs import JobQueue, JobRunner, JobView
 from bot.metrics import Metrics
 from bot.ops import OpsServer
+from bot.resync import Resync
 from bot.service import Channel, QuestionService
 
 log = logging.getLogger("kbot.run")
@@ -119,8 +120,10 @@ async def serve(
         if channel is not None and hasattr(channel, "show_job"):
             await channel.show_job(view)
 
+    resync = Resync(queue.indexer, queue, settings.knowledge_paths, settings.root)
     jobs = JobRunner(queue, show_job, concurrency=settings.jobs.concurrency,
-                     keep_ended=timedelta(days=settings.jobs.keep_days))
+                     keep_ended=timedelta(days=settings.jobs.keep_days), resync=resync,
+                     resync_s=settings.jobs.resync_minutes * 60)
     running = Running(service, channels, ops, metrics, jobs)
     loop = asyncio.get_running_loop()
     if install_signals:

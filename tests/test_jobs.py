@@ -124,3 +124,45 @@ def test_a_job_whose_process_was_killed_is_finished_once_by_the_next(make_settin
         assert all(meta.get("embedded", True) for _, meta in stored)
         assert [e.state for e in events].count("done") == 1
         assert "✓ travel.md" not in (child.stdout.read() if child.stdout else "")  # the killed one never finished
+
+
+def test_resync_picks_up_new_files_and_changed_pages(make_settings, tmp_path: Path) -> None:
+    from bot.resync import Resync
+    from tests.fakes.http_site import serve as serve_site
+
+    settings = make_settings(knowledge={"paths": ["kdocs"]})
+    (tmp_path / "kdocs").mkdir()
+    (tmp_path / "kdocs" / "a.md").write_text("# A\n\nThe alpha team owns billing.")
+    pages = {"/page.html": (200, "text/html", b"<html><body><h1>Old</h1><p>Lunch is at noon.</p></body></html>")}
+    with serve_site(pages) as site:
+        queue = _queue(settings)
+        queue.enqueue_url(f"{site}/page.html", "slack:T1", "U1", {})
+        events: list[JobView] = []
+
+        async def report(view: JobView) -> None:
+            events.append(view)
+
+        resync = Resync(queue.indexer, queue, settings.knowledge_paths, settings.root)
+        runner = JobRunner(queue, report, poll_s=0.1, resync=resync, resync_s=0.3)
+        kb = queue.indexer.kb
+
+        def texts(scope: str) -> str:
+            return " ".join(d.content or "" for d in kb.search("lunch billing finance", [scope], top_k=10))
+
+        async def scenario() -> None:
+            await runner.start()
+            try:
+                await asyncio.sleep(0.1)
+                pages["/page.html"] = (200, "text/html",
+                                       b"<html><body><h1>New</h1><p>Lunch is at one o'clock.</p></body></html>")
+                (tmp_path / "kdocs" / "b.md").write_text("# B\n\nThe finance team owns invoices.")
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline and not (
+                        "one o'clock" in texts("slack:T1") and "finance team" in texts("global")):
+                    await asyncio.sleep(0.1)
+            finally:
+                await runner.stop()
+
+        asyncio.run(scenario())
+        assert "one o'clock" in texts("slack:T1") and "noon" not in texts("slack:T1")
+        assert "finance team" in texts("global") and "alpha team" in texts("global")
