@@ -95,17 +95,20 @@ def test_a_job_whose_process_was_killed_is_finished_once_by_the_next(make_settin
                                            "batch_size": 4})
         queue = _queue(settings, stale_after_s=1)
         job = queue.enqueue_file(DOC.encode(), "travel.md", "global", "U1", {"chat": 1})
+        log = (tmp_path / "child.log").open("w")
         child = subprocess.Popen([sys.executable, "-m", "tests.jobs_child", str(tmp_path), fake.base_url],
-                                 stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+                                 stdout=subprocess.PIPE, stderr=log, text=True, cwd=Path(__file__).parent.parent)
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 view = queue.get(job)
-                if view is not None and view.stage == "embedding" and view.done > 0:
+                # Mid-embedding: the first of the three slow embedding requests has been answered.
+                if view is not None and view.stage == "embedding" and fake.embedding_batches:
                     break
                 time.sleep(0.05)
             else:
-                raise AssertionError("the worker never reached embedding")
+                raise AssertionError(f"the worker never reached embedding: {queue.get(job)}; "
+                                     f"{(tmp_path / 'child.log').read_text()[-3000:]}")
         finally:
             child.send_signal(signal.SIGKILL)
             child.wait(10)
