@@ -161,6 +161,7 @@ class JobsSettings(_Section):
     concurrency: int = Field(1, ge=1, le=16)  # documents indexed at once; questions stay fast
     uploads_per_hour: int = Field(30, ge=1)  # per person
     keep_days: float = Field(7, gt=0)  # ended jobs (and their stored uploads) are forgotten after this
+    stale_after_s: float = Field(60, gt=0)  # a running job whose heartbeat is this old is taken over
     resync_minutes: float = Field(60, ge=0)  # re-read knowledge.paths and URLs added from chat; 0 turns it off
     allow_private_urls: bool = False  # `/kb add` may fetch local and private-network addresses
     # Where an upload in a public Slack or Discord channel lands: the whole workspace (server), or only

@@ -108,7 +108,8 @@ async def serve(
     for channel in channels:
         checks[channel.name] = lambda channel=channel: channel.connected  # type: ignore[misc]
     ops = OpsServer(settings.server.host, settings.server.port, metrics, checks)
-    queue = JobQueue(engine, build_indexer(settings, kb), settings.data_path / "uploads")
+    queue = JobQueue(engine, build_indexer(settings, kb), settings.data_path / "uploads",
+                     stale_after_s=settings.jobs.stale_after_s)
     service.channel_scopes = ChannelScopes(engine)
     service.commands = CommandEnv(kb, queue, channel_scopes=service.channel_scopes,
                                   allow_private_urls=settings.jobs.allow_private_urls,

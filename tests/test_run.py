@@ -161,3 +161,75 @@ def test_enabled_platforms_need_their_tokens(tmp_path: Path, monkeypatch, capsys
     monkeypatch.chdir(tmp_path)
     assert main(["run"]) == 2
     assert f"{platform}." in capsys.readouterr().err
+
+
+def test_a_killed_kbot_run_finishes_the_upload_once_after_restart(tmp_path: Path) -> None:
+    """kbot run is killed mid-job; the next kbot run takes the job over and reports it done once."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from bot.db import JobRow, make_engine
+
+    text = "# Travel\n\n" + " ".join(f"Rule {i}: book trains before planes for short trips." for i in range(150))
+    port = _free_port()
+    with serve_openai() as embeddings, FakeTelegram() as tg:
+        embeddings.before_embedding = lambda: time.sleep(0.5)
+        (tmp_path / "config.yaml").write_text(
+            "data_dir: state\nknowledge: {paths: []}\nllm: {kind: extractive}\n"
+            f"embedder: {{kind: openai, base_url: '{embeddings.base_url}', api_key: test, batch_size: 4}}\n"
+            f"server: {{port: {port}}}\njobs: {{stale_after_s: 2}}\n"
+            f"telegram: {{enabled: true, token: '{TOKEN}', base_url: '{tg.api_base}', base_file_url: '{tg.file_base}'}}\n")
+
+        def start() -> subprocess.Popen:
+            process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if _get(f"http://127.0.0.1:{port}/readyz")[0] == 200:
+                        return process
+                except OSError:
+                    pass
+                time.sleep(0.2)
+            process.kill()
+            raise AssertionError("kbot run did not start")
+
+        first = start()
+        upload = tg.user_document(-100, "travel.md", text.encode(), caption="/kb upload")
+        engine = make_engine(None, tmp_path / "state")
+
+        def job() -> JobRow | None:
+            with Session(engine) as session:
+                return session.scalar(select(JobRow))
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            row = job()
+            if row is not None and row.stage == "embedding" and embeddings.embedding_batches:
+                break
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)  # mid-embedding, no chance to clean up
+        first.wait(10)
+        embeddings.before_embedding = None
+        second = start()
+        try:
+            def replies() -> list:
+                return [m for m in tg.bot_messages(-100) if m.reply_to == upload["message"]["message_id"]]
+
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not any(m.text.startswith("✓") for m in replies()):
+                time.sleep(0.1)
+            assert [m.text[:20] for m in replies() if m.text.startswith("✓")] == ["✓ travel.md indexed:"]
+            assert len(replies()) == 1  # the same progress message, taken over by the second process
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(30) == 0
+        row = job()
+        assert row is not None and row.state == "done" and row.attempts == 2 and row.notified
+        from bot.app import build_knowledge_base
+        from bot.config import load_settings
+        from bot.rag.knowledge_base import source_filter
+
+        kb = build_knowledge_base(load_settings(tmp_path / "config.yaml"))
+        stored = kb.chunk_metadata(source_filter("travel.md", ["telegram:-100"]))
+        assert row.chunks == len(stored) == stored[0][1]["chunk_count"]
