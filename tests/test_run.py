@@ -178,7 +178,8 @@ def test_a_killed_kbot_run_finishes_the_upload_once_after_restart(tmp_path: Path
             "data_dir: state\nknowledge: {paths: []}\nllm: {kind: extractive}\n"
             f"embedder: {{kind: openai, base_url: '{embeddings.base_url}', api_key: test, batch_size: 4}}\n"
             f"server: {{port: {port}}}\njobs: {{stale_after_s: 2}}\n"
-            f"telegram: {{enabled: true, token: '{TOKEN}', base_url: '{tg.api_base}', base_file_url: '{tg.file_base}'}}\n")
+            f"telegram: {{enabled: true, token: '{TOKEN}', base_url: '{tg.api_base}', "
+            f"base_file_url: '{tg.file_base}'}}\n")
 
         def start() -> subprocess.Popen:
             process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, stdout=subprocess.DEVNULL,
