@@ -24,6 +24,12 @@ def test_attachment_upload_progress_private_scope_and_admin_delete(make_settings
         async def scenario() -> None:
             async with running_bot(settings, conversation) as running:
                 assert [c["name"] for c in discord.state.commands] == ["ask", "kb"]
+                discord.kb(SECRET, "upload", attachment=("tool.exe", b"MZ\x90\x00"))
+                await eventually(lambda: [m for m in discord.state.messages.values()
+                                          if "unsupported file type .exe" in m.content], what="the reason")
+                discord.kb(SECRET, "add", url="http://127.0.0.1:9/secret")
+                await eventually(lambda: [m for m in discord.state.messages.values()
+                                          if "private or local network" in m.content], what="the URL refusal")
                 discord.kb(SECRET, "upload", attachment=("falcon.pdf", pdf.read_bytes()))
                 done = await eventually(lambda: [m for m in discord.bot_messages(SECRET)
                                                  if m.content.startswith("✓")], timeout=60, what="the job's end")

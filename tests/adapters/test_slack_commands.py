@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.adapters.conftest import eventually, knowledge_conversation, running_bot
 from tests.adapters.test_slack import _final, _settings
 from tests.fakes.slack_server import FakeSlack
-from tests.samples import make_pdf
+from tests.samples import make_encrypted_pdf, make_pdf
 
 
 def test_shared_file_progress_private_answer_and_admin_delete(make_settings, llm, tmp_path: Path) -> None:
@@ -27,6 +27,17 @@ def test_shared_file_progress_private_answer_and_admin_delete(make_settings, llm
                 slack.deliver(slack.slash("C1", "upload", command="/kb"), kind="slash_commands")
                 how = await eventually(lambda: slack.state.ephemeral, what="how to upload")
                 assert "Share the file with me" in how[0]["text"]
+
+                bad = slack.share_file("D1", "tool.exe", b"MZ\x90\x00")
+                slack.deliver(bad)
+                reason = await eventually(lambda: [m for m in slack.state.messages.values()
+                                                   if "unsupported file type .exe" in m.text], what="the reason")
+                assert reason[0].thread_ts == bad["event"]["ts"]
+                locked = slack.share_file("D1", "locked.pdf", make_encrypted_pdf(tmp_path / "l.pdf").read_bytes())
+                slack.deliver(locked)
+                await eventually(lambda: [m for m in slack.state.messages.values()
+                                          if m.text.startswith("✗ locked.pdf") and "password-protected" in m.text],
+                                 timeout=60, what="the failed job")
 
                 shared = slack.share_file("D1", "falcon.pdf", pdf.read_bytes())
                 slack.deliver(shared)
