@@ -124,7 +124,13 @@ def test_metrics_count_questions_errors_and_latency(make_settings) -> None:
                 failed = await eventually(lambda: tg.bot_messages(2), what="the error message")
                 assert failed[0].text.startswith("⚠️") and "Traceback" not in failed[0].text
                 url = f"http://127.0.0.1:{running.ops.port}/metrics"
-                return (await asyncio.to_thread(_get, url))[1]
+                # An answer is counted once it is also remembered, a moment after its message is final.
+                for _ in range(100):
+                    body = (await asyncio.to_thread(_get, url))[1]
+                    if 'kbot_answer_latency_seconds_count{platform="telegram"}' in body:
+                        break
+                    await asyncio.sleep(0.1)
+                return body
 
         metrics = asyncio.run(scenario())
         assert 'kbot_questions_total{platform="telegram"} 2.0' in metrics
