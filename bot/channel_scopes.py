@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,6 +16,12 @@ from sqlalchemy.orm import Session
 from bot.db import ChannelScopeRow
 from bot.messages import Incoming, ThreadKey
 from bot.scopes import GLOBAL, workspace_scope
+
+
+def _row_of(key: ThreadKey) -> Select[tuple[ChannelScopeRow]]:
+    return select(ChannelScopeRow).where(ChannelScopeRow.platform == key.platform,
+                                         ChannelScopeRow.workspace == key.workspace,
+                                         ChannelScopeRow.channel == key.channel)
 
 
 @dataclass(frozen=True)
@@ -33,27 +39,21 @@ class ChannelScopes:
         where = (key.platform, key.workspace, key.channel)
         if where not in self._cache:
             with Session(self.engine) as session:
-                row = session.scalar(select(ChannelScopeRow).where(
-                    ChannelScopeRow.platform == key.platform, ChannelScopeRow.workspace == key.workspace,
-                    ChannelScopeRow.channel == key.channel))
+                row = session.scalar(_row_of(key))
             self._cache[where] = ChannelChoice(row.use_global, row.use_workspace) if row else ChannelChoice()
         return self._cache[where]
 
     def choose(self, key: ThreadKey, who: str, *, use_global: bool | None = None,
                use_workspace: bool | None = None) -> ChannelChoice:
         with Session(self.engine) as session, session.begin():
-            row = session.scalar(select(ChannelScopeRow).where(
-                ChannelScopeRow.platform == key.platform, ChannelScopeRow.workspace == key.workspace,
-                ChannelScopeRow.channel == key.channel))
+            row = session.scalar(_row_of(key))
             if row is None:
                 row = ChannelScopeRow(platform=key.platform, workspace=key.workspace, channel=key.channel)
                 try:
                     with session.begin_nested():
                         session.add(row)
                 except IntegrityError:  # another process made it first
-                    row = session.scalar(select(ChannelScopeRow).where(
-                        ChannelScopeRow.platform == key.platform, ChannelScopeRow.workspace == key.workspace,
-                        ChannelScopeRow.channel == key.channel))
+                    row = session.scalar(_row_of(key))
                     assert row is not None
             if use_global is not None:
                 row.use_global = use_global

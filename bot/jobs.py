@@ -14,9 +14,10 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import and_, delete, or_, select, update
@@ -67,6 +68,10 @@ class JobView:
         return cls(row.id, row.source, row.scope, row.state, row.stage, row.done, row.total, row.chunks, row.pages,
                    row.attempts, row.error, dict(row.target or {}), _aware(row.created_at) or _now(),
                    _aware(row.started_at), _aware(row.finished_at))
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ("done", "failed")
 
     @property
     def name(self) -> str:
@@ -179,9 +184,7 @@ class JobQueue:
         def progress(stage: str, done: int, total: int) -> None:
             self.progress(job.id, stage, done, total)
             if on_progress is not None:
-                current = self.get(job.id)
-                if current is not None:
-                    on_progress(current)
+                on_progress(replace(job, state="running", stage=stage, done=done, total=total))
 
         with Session(self.engine) as session:
             row = session.get(JobRow, job.id)
@@ -207,15 +210,19 @@ class JobQueue:
             chunks = len(self.indexer.kb.chunk_metadata(source_filter(job.source, [job.scope])))
         return self._end(job.id, state="done", stage="done", chunks=chunks, pages=outcome.pages, error=None)
 
-    def forget_source(self, source: str, scope: str) -> int:
-        """Remove a deleted document's job rows and stored uploads."""
+    def _forget(self, *conditions: Any) -> int:
+        """Delete the matching job rows and their stored uploads."""
         with Session(self.engine) as session, session.begin():
-            rows = session.scalars(select(JobRow).where(JobRow.source == source, JobRow.scope == scope)).all()
+            rows = session.scalars(select(JobRow).where(*conditions)).all()
             for row in rows:
                 if row.kind == "file":
                     Path(row.location).unlink(missing_ok=True)
             session.execute(delete(JobRow).where(JobRow.id.in_([r.id for r in rows])))
         return len(rows)
+
+    def forget_source(self, source: str, scope: str) -> int:
+        """Remove a deleted document's job rows and stored uploads."""
+        return self._forget(JobRow.source == source, JobRow.scope == scope)
 
     def take_notification(self, job_id: int) -> bool:
         """True for exactly one caller once the job has ended: that caller sends the completion message."""
@@ -227,15 +234,7 @@ class JobQueue:
 
     def cleanup(self, older_than: timedelta) -> int:
         """Forget ended jobs older than `older_than` and delete their stored uploads."""
-        cutoff = _now() - older_than
-        with Session(self.engine) as session, session.begin():
-            rows = session.scalars(select(JobRow).where(JobRow.state.in_(("done", "failed")),
-                                                        JobRow.finished_at < cutoff)).all()
-            for row in rows:
-                if row.kind == "file":
-                    Path(row.location).unlink(missing_ok=True)
-            session.execute(delete(JobRow).where(JobRow.id.in_([r.id for r in rows])))
-        return len(rows)
+        return self._forget(JobRow.state.in_(("done", "failed")), JobRow.finished_at < _now() - older_than)
 
 
 JobListener = Callable[[JobView], Awaitable[None]]

@@ -82,6 +82,13 @@ class EditBudget:
             return True
         return False
 
+    async def acquire(self, must: bool, keep: int = 0) -> bool:
+        """A call for a write that must land (waits for one), or may be skipped (False when none is free)."""
+        if must:
+            await self.take()
+            return True
+        return self.try_take(keep)
+
     async def take(self) -> None:
         while not self.try_take():
             await asyncio.sleep(max(self._stamps[0] + self.window_s - self.clock(), 0.01))

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections import OrderedDict
 from typing import Any
 
 import discord
@@ -21,6 +20,7 @@ from discord.http import Route
 
 from bot.adapters.discord_commands import DiscordCommands, is_private
 from bot.adapters.formatting import defuse_mentions, to_discord_markdown
+from bot.adapters.reply_roots import ReplyRoots
 from bot.config import DiscordSettings
 from bot.feedback import parse_vote
 from bot.jobs import JobView
@@ -158,7 +158,7 @@ class DiscordAdapter:
         self.client = discord.Client(intents=intents, allowed_mentions=NO_MENTIONS)
         self.tree = app_commands.CommandTree(self.client)
         self.budgets = EditBudgets(1, 1.0)  # about one message or edit per second per channel
-        self._roots: OrderedDict[int, int] = OrderedDict()  # kbot's message -> the question it answers
+        self._roots = ReplyRoots()  # kbot's message -> the question it answers
         self._task: asyncio.Task[None] | None = None
         self._receiving = False
         self._saved_endpoints = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
@@ -231,7 +231,7 @@ class DiscordAdapter:
         if isinstance(channel, discord.Thread):
             return ThreadKey(PLATFORM, guild, str(channel.id), str(channel.id))
         reference = message.reference.message_id if message.reference else None
-        root = self._roots.get(reference, message.id) if reference is not None else message.id
+        root = (self._roots.get(reference) or message.id) if reference is not None else message.id
         return ThreadKey(PLATFORM, guild, str(channel.id), str(root))
 
     def _scopes(self, message: discord.Message, channel: Any) -> frozenset[str]:
@@ -239,14 +239,6 @@ class DiscordAdapter:
             return visible_scopes(PLATFORM, f"dm:{message.author.id}")
         parent = channel.parent if isinstance(channel, discord.Thread) and channel.parent else channel
         return visible_scopes(PLATFORM, str(message.guild.id), str(parent.id), is_private(channel))
-
-    def _remember(self, root: int) -> Any:
-        def remember(message_id: int) -> None:
-            self._roots[message_id] = root
-            while len(self._roots) > 50_000:
-                self._roots.popitem(last=False)
-
-        return remember
 
     async def on_message(self, message: discord.Message) -> None:
         if not self._receiving or message.author.bot or not self._addressed(message):
@@ -270,7 +262,7 @@ class DiscordAdapter:
         root = int(key.thread) if key.thread.isdigit() else message.id
         question = message if channel is message.channel else None
         budget = self.budgets[str(channel.id)]
-        self.service.submit(incoming, lambda: DiscordPort(channel, question, budget, self._remember(root)))
+        self.service.submit(incoming, lambda: DiscordPort(channel, question, budget, self._roots.recorder(root)))
 
     async def _on_ask(self, interaction: discord.Interaction, question: str) -> None:
         if not self._receiving or not await self.service.claim(PLATFORM, f"interaction:{interaction.id}"):

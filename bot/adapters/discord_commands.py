@@ -115,9 +115,7 @@ class DiscordCommands:
         if channel_id is None or message_id is None:
             return
         budget = self.budgets[str(channel_id)]
-        if view.state in ("done", "failed"):
-            await budget.take()
-        elif not budget.try_take():
+        if not await budget.acquire(must=view.ended):
             return
         channel = self.client.get_channel(int(channel_id)) or await self.client.fetch_channel(int(channel_id))
         try:

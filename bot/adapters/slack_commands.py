@@ -112,9 +112,7 @@ class SlackCommands:
         if channel is None or ts is None:
             return
         budget = self.budgets[str(view.target.get("team"))]
-        if view.state in ("done", "failed"):
-            await budget.take()
-        elif not budget.try_take(keep=budget.calls // 2):
+        if not await budget.acquire(must=view.ended, keep=budget.calls // 2):
             return
         try:
             await self.client.chat_update(channel=str(channel), ts=str(ts), text=slack_escape(view.describe()))

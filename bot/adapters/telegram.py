@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from itertools import count
 from urllib.parse import urlsplit
@@ -30,6 +29,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot import commands
 from bot.adapters.formatting import defuse_mentions, to_telegram_html
+from bot.adapters.reply_roots import ReplyRoots
 from bot.commands import CommandRequest, Upload
 from bot.config import TelegramSettings
 from bot.feedback import parse_vote
@@ -178,7 +178,7 @@ class TelegramAdapter:
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self.budgets = EditBudgets(1, 1.0)  # about one message or edit per second per chat
-        self._roots: OrderedDict[tuple[int, int], int] = OrderedDict()  # bot message -> its thread's root
+        self._roots = ReplyRoots()  # (chat, kbot's message) -> its thread's root
         self._draft_ids = count(1, 16)
         self._started = False
 
@@ -251,14 +251,6 @@ class TelegramAdapter:
             thread = str(root or message.message_id)
         return ThreadKey(PLATFORM, chat, chat, thread)
 
-    def _remember_root(self, chat_id: int, root: int) -> Callable[[int], None]:
-        def remember(message_id: int) -> None:
-            self._roots[(chat_id, message_id)] = root
-            while len(self._roots) > 50_000:
-                self._roots.popitem(last=False)
-
-        return remember
-
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
             await self._on_click(update)
@@ -293,8 +285,8 @@ class TelegramAdapter:
         )
         root = int(key.thread) if key.thread.isdigit() else message.message_id
         budget = self.budgets[str(message.chat_id)]
-        self.service.submit(incoming, lambda: TelegramPort(
-            self.app, message, budget, self._remember_root(message.chat_id, root), self._draft_ids))
+        remember = self._roots.recorder(root, lambda sent: (message.chat_id, sent))
+        self.service.submit(incoming, lambda: TelegramPort(self.app, message, budget, remember, self._draft_ids))
 
     # -- /kb commands ----------------------------------------------------------------------------------
 
@@ -360,9 +352,7 @@ class TelegramAdapter:
         if chat is None or message_id is None:
             return
         budget = self.budgets[str(chat)]
-        if view.state in ("done", "failed"):
-            await budget.take()
-        elif not budget.try_take():
+        if not await budget.acquire(must=view.ended):
             return  # the next progress event will carry newer numbers anyway
         try:
             await self.app.bot.edit_message_text(view.describe(), chat, message_id, link_preview_options=NO_PREVIEW)
