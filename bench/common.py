@@ -19,6 +19,11 @@ WORDS = " ".join(
 ).split()
 
 
+# A benchmark asks everything as one person: per-person and per-channel question rates would refuse it.
+NO_RATE_LIMITS = {"questions_per_person_per_minute": 0, "questions_per_person_per_hour": 0,
+                  "questions_per_channel_per_minute": 0}
+
+
 def percentile(samples: list[float], pct: float) -> float:
     ordered = sorted(samples)
     if not ordered:

@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
+    NO_RATE_LIMITS,
     free_port,
     histogram_quantile,
     percentile,
@@ -67,10 +68,12 @@ async def run(questions: int, tokens: int) -> None:
                     "timeout_s": 120},
             "server": {"port": free_port()},
             "slack": {"enabled": True, "bot_token": slack_server.BOT_TOKEN, "app_token": slack_server.APP_TOKEN,
-                      "base_url": slack.api_base},
-            "discord": {"enabled": True, "token": discord_server.TOKEN, "base_url": discord.api_base},
+                      "base_url": slack.api_base, "access": "open"},
+            "discord": {"enabled": True, "token": discord_server.TOKEN, "base_url": discord.api_base,
+                        "access": "open"},
             "telegram": {"enabled": True, "token": telegram_server.TOKEN, "base_url": tg.api_base,
-                         "base_file_url": tg.file_base},
+                         "base_file_url": tg.file_base, "access": "open"},
+            "limits": NO_RATE_LIMITS,  # one bench user asks everything: the per-person rate would refuse it
         }
         bot, base = await asyncio.to_thread(start_kbot, tmp, config, {"handbook.md": HANDBOOK})
         print(f"kbot log: {tmp / 'kbot.log'}")

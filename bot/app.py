@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy.engine import Engine
+
+from bot.access import AccessControl, PlatformAccess
 from bot.config import Settings
 from bot.rag.embedders import LOCAL_MODEL_DIM, LOCAL_MODEL_NAME, EmbedderFingerprint, build_embedder
 from bot.rag.indexing import Indexer
 from bot.rag.knowledge_base import NO_EMBEDDER, KnowledgeBase
+from bot.rag.parsing import UrlFetcher
+from bot.rag.parsing.addresses import AddressPolicy
 from bot.rag.stores.base import StoreBackend
 
 if TYPE_CHECKING:
@@ -37,8 +42,31 @@ def build_knowledge_base(settings: Settings) -> KnowledgeBase:
     )
 
 
-def build_indexer(settings: Settings, knowledge_base: KnowledgeBase) -> Indexer:
-    return Indexer(knowledge_base, settings.knowledge)
+def url_policy(settings: Settings) -> AddressPolicy:
+    """Where a URL a chat user gave may lead: public addresses, plus what the admins allowed."""
+    return AddressPolicy.from_allowlist(settings.jobs.private_url_allowlist,
+                                        allow_private=settings.jobs.allow_private_urls)
+
+
+def access_rules(settings: Settings) -> dict[str, PlatformAccess]:
+    """Each platform's rule from config; the admins' own DMs and private chats are always allowed."""
+    discord, telegram = settings.discord, settings.telegram
+    return {
+        "slack": PlatformAccess(settings.slack.access, frozenset(settings.slack.allowed_workspaces)),
+        "discord": PlatformAccess(discord.access, frozenset(discord.allowed_servers)
+                                  | {f"dm:{user}" for user in [*discord.allowed_users, *discord.admins]}),
+        "telegram": PlatformAccess(telegram.access, frozenset([*telegram.allowed_chats, *telegram.admins])),
+    }
+
+
+def build_access(settings: Settings, engine: Engine) -> AccessControl:
+    return AccessControl(engine, access_rules(settings))
+
+
+def build_indexer(settings: Settings, knowledge_base: KnowledgeBase, *, for_chat: bool = False) -> Indexer:
+    """`for_chat`: every URL is fetched through the guarded fetcher (jobs and re-syncs of `kbot run`)."""
+    fetcher = UrlFetcher(url_policy(settings)) if for_chat else UrlFetcher()
+    return Indexer(knowledge_base, settings.knowledge, fetcher)
 
 
 def build_conversation(settings: Settings, knowledge_base: KnowledgeBase | None = None) -> Conversation:
@@ -50,7 +78,8 @@ def build_conversation(settings: Settings, knowledge_base: KnowledgeBase | None 
     kb = knowledge_base or build_knowledge_base(settings)
     engine = make_engine(settings.database.url, settings.data_path)
     llm = LLMGenerator(settings.llm) if settings.llm.effective_kind == "openai" else None
-    return Conversation(kb, ThreadMemory(engine, settings.answer.history_chars), llm, settings.answer)
+    return Conversation(kb, ThreadMemory(engine, settings.answer.history_chars), llm, settings.answer,
+                        max_question_chars=settings.limits.max_question_chars)
 
 
 def describe_answer_mode(settings: Settings) -> str:
@@ -74,6 +103,6 @@ def describe_embedder(settings: Settings) -> str:
 
 
 __all__ = [
-    "EmbedderFingerprint", "build_backend", "build_conversation", "build_indexer", "build_knowledge_base",
-    "describe_answer_mode", "describe_embedder",
+    "EmbedderFingerprint", "access_rules", "build_access", "build_backend", "build_conversation", "build_indexer",
+    "build_knowledge_base", "describe_answer_mode", "describe_embedder", "url_policy",
 ]

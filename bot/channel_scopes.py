@@ -31,17 +31,15 @@ class ChannelChoice:
 
 
 class ChannelScopes:
+    """Read through on every message (one indexed row): a choice made in any process holds at once."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._cache: dict[tuple[str, str, str], ChannelChoice] = {}
 
     def choice(self, key: ThreadKey) -> ChannelChoice:
-        where = (key.platform, key.workspace, key.channel)
-        if where not in self._cache:
-            with Session(self.engine) as session:
-                row = session.scalar(_row_of(key))
-            self._cache[where] = ChannelChoice(row.use_global, row.use_workspace) if row else ChannelChoice()
-        return self._cache[where]
+        with Session(self.engine) as session:
+            row = session.scalar(_row_of(key))
+        return ChannelChoice(row.use_global, row.use_workspace) if row else ChannelChoice()
 
     def choose(self, key: ThreadKey, who: str, *, use_global: bool | None = None,
                use_workspace: bool | None = None) -> ChannelChoice:
@@ -60,9 +58,7 @@ class ChannelScopes:
             if use_workspace is not None:
                 row.use_workspace = use_workspace
             row.changed_by = who
-            chosen = ChannelChoice(row.use_global, row.use_workspace)
-        self._cache[(key.platform, key.workspace, key.channel)] = chosen
-        return chosen
+            return ChannelChoice(row.use_global, row.use_workspace)
 
     def narrow(self, incoming: Incoming) -> Incoming:
         """The incoming message with the scopes this channel's admins switched off removed."""

@@ -66,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=None, metavar="N",
                      help="port for /healthz, /readyz and /metrics (default: server.port)")
 
+    approve = commands.add_parser("approve", help="let a new chat, server or workspace use kbot (its pairing code)")
+    approve.add_argument("code", metavar="CODE|PLACE",
+                         help="the code the place was shown, or a place such as telegram:-100123 or discord:GUILD_ID")
+
+    commands.add_parser("access", help="who may use kbot: each platform's rule, approved places, waiting codes")
+
+    revoke = commands.add_parser("revoke", help="withdraw an approval")
+    revoke.add_argument("place", help="as `kbot access` shows it, e.g. telegram:-100123")
+
     chat = commands.add_parser("chat", help="an interactive conversation in one thread")
     chat.add_argument("--thread", default=None, help="continue this thread (default: a new one)")
     chat.add_argument("--scope", action="append", dest="scopes", metavar="S", help="repeatable (default: global)")
@@ -180,16 +189,24 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_knowledge_base
+    from bot.app import build_indexer, build_knowledge_base
+    from bot.db import make_engine
+    from bot.jobs import JobQueue
+    from bot.memory import ThreadMemory
     from bot.rag.ingest import source_name
     from bot.rag.parsing import is_url
+    from bot.removal import DocumentRemover
 
     kb = build_knowledge_base(settings)
+    engine = make_engine(settings.database.url, settings.data_path)
+    remover = DocumentRemover(kb, ThreadMemory(engine),
+                              JobQueue(engine, build_indexer(settings, kb), settings.data_path / "uploads"))
     names = [args.source]
     if not is_url(args.source):
         names.append(source_name(Path(args.source), settings.root))
     for name in dict.fromkeys(names):
-        removed = kb.delete_source(name, args.scopes)
+        scopes = sorted({s.scope for s in kb.sources(args.scopes) if s.source == name})
+        removed = sum(remover.remove(name, scope).chunks for scope in scopes)
         if removed:
             print(f"deleted {name}: {removed} chunks")
             return EXIT_OK
@@ -303,6 +320,62 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(serve(settings, conversation, on_ready=_freeze_startup_objects))
 
 
+def _access(settings: Settings) -> Any:
+    from bot.app import build_access
+    from bot.db import make_engine
+
+    return build_access(settings, make_engine(settings.database.url, settings.data_path))
+
+
+def _place(text: str) -> tuple[str, str]:
+    platform, _, workspace = text.partition(":")
+    if platform not in ("slack", "discord", "telegram") or not workspace:
+        raise CliError(f"{text!r} is not a place: write it as platform:id, e.g. telegram:-100123 (see `kbot access`)")
+    return platform, workspace
+
+
+def cmd_approve(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    access = _access(settings)
+    who = f"cli:{getpass.getuser()}"
+    if ":" in args.code:
+        platform, workspace = _place(args.code)
+        access.grant(platform, workspace, who)
+        print(f"approved {platform}:{workspace}")
+        return EXIT_OK
+    place = access.approve(args.code, who)
+    if place is None:
+        raise CliError(f"no place is waiting with the code {args.code} (see `kbot access`)")
+    name = f" ({place.name})" if place.name and place.name != place.workspace else ""
+    print(f"approved {place.platform}:{place.workspace}{name}")
+    return EXIT_OK
+
+
+def cmd_access(settings: Settings, args: argparse.Namespace) -> int:
+    access = _access(settings)
+    for platform in ("slack", "discord", "telegram"):
+        enabled = " (enabled)" if getattr(settings, platform).enabled else ""
+        print(f"{access.describe(platform)}{enabled}")
+    approved, pending = access.approved(), access.pending()
+    print(f"\napproved ({len(approved)}):")
+    for place in approved:
+        print(f"  {place.platform}:{place.workspace}  {place.name}  by {place.who}, {place.at:%Y-%m-%d %H:%M} UTC")
+    print(f"\nwaiting for approval ({len(pending)}): approve with `kbot approve CODE`")
+    for place in pending:
+        print(f"  {place.code}  {place.platform}:{place.workspace}  {place.name}  asked by {place.who}, "
+              f"{place.at:%Y-%m-%d %H:%M} UTC")
+    return EXIT_OK
+
+
+def cmd_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    platform, workspace = _place(args.place)
+    if not _access(settings).revoke(platform, workspace):
+        raise CliError(f"{args.place} was not approved in the database (places listed in config.yaml stay allowed)")
+    print(f"revoked {args.place}: kbot no longer answers there")
+    return EXIT_OK
+
+
 def _freeze_startup_objects(_running: object) -> None:
     """Everything built before serving lives as long as the process: keep it out of the cyclic GC's
     full collections, which otherwise stall the event loop for a few hundred ms under load."""
@@ -331,6 +404,9 @@ COMMANDS = {
     "ask": cmd_ask,
     "chat": cmd_chat,
     "run": cmd_run,
+    "approve": cmd_approve,
+    "access": cmd_access,
+    "revoke": cmd_revoke,
 }
 
 

@@ -5,14 +5,24 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "KBOT_CONFIG"
 
+_HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)+")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -22,6 +32,17 @@ class ConfigError(Exception):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _as_ids(value: Any) -> Any:
+    """Platform ids may be written as numbers (Telegram chat ids are); they are compared as text."""
+    if isinstance(value, list):
+        return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+    return value
+
+
+IdList = Annotated[list[str], BeforeValidator(_as_ids)]
+Access = Literal["pairing", "open", "allowlist"]
 
 
 class KnowledgeSettings(_Section):
@@ -109,6 +130,15 @@ class AnswerSettings(_Section):
     history_chars: int = Field(6000, ge=0)  # thread memory budget given to each answer
 
 
+class LimitsSettings(_Section):
+    """What one person or channel may ask of the bot (and of the team's LLM bill); 0 turns a rate off."""
+
+    max_question_chars: int = Field(4000, ge=100)  # longer questions are refused, nothing reaches the model
+    questions_per_person_per_minute: int = Field(6, ge=0)
+    questions_per_person_per_hour: int = Field(60, ge=0)
+    questions_per_channel_per_minute: int = Field(30, ge=0)
+
+
 class DatabaseSettings(_Section):
     url: str | None = None
 
@@ -125,7 +155,11 @@ class SlackSettings(_Section):
     http_path: str = "/slack/events"
     native_streaming: bool = True  # chat.startStream where Slack offers it, else chat.update edits
     edits_per_minute: int = Field(45, ge=1)  # chat.update budget per workspace (Tier 3 is ~50/min)
-    admins: list[str] = Field(default_factory=list)  # user ids
+    admins: IdList = Field(default_factory=list)  # user ids; they may also approve new places
+    # Who may use kbot: the workspace that installed the app, these team ids, and approved ones;
+    # pairing: others get a code an admin approves; allowlist: others are ignored; open: anyone.
+    access: Access = "pairing"
+    allowed_workspaces: IdList = Field(default_factory=list)
 
 
 class DiscordSettings(_Section):
@@ -133,7 +167,10 @@ class DiscordSettings(_Section):
     token: SecretStr | None = None
     base_url: str | None = None  # REST base (e.g. a local server); the gateway URL is asked from it
     thread_per_question: bool = False  # open a thread under each question asked in a channel
-    admins: list[str] = Field(default_factory=list)
+    admins: IdList = Field(default_factory=list)  # user ids; their DMs are allowed, and they approve new places
+    access: Access = "pairing"  # as for slack: servers and DMs not listed or approved get a pairing code
+    allowed_servers: IdList = Field(default_factory=list)  # guild ids
+    allowed_users: IdList = Field(default_factory=list)  # user ids whose DMs kbot answers
 
 
 class TelegramSettings(_Section):
@@ -145,8 +182,11 @@ class TelegramSettings(_Section):
     webhook_url: str | None = None  # webhook mode: the public URL Telegram posts to
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(8443, ge=0, le=65535)
+    # webhook mode: Telegram repeats it on every request; unset, kbot derives one from the token
     webhook_secret: SecretStr | None = None
-    admins: list[str] = Field(default_factory=list)
+    admins: IdList = Field(default_factory=list)  # user ids; their private chats are allowed, they approve
+    access: Access = "pairing"  # as for slack: chats not listed or approved get a pairing code
+    allowed_chats: IdList = Field(default_factory=list)  # group ids (-100…) and private chats (user ids)
 
     @model_validator(mode="after")
     def _webhook_needs_url(self) -> TelegramSettings:
@@ -164,9 +204,24 @@ class JobsSettings(_Section):
     stale_after_s: float = Field(60, gt=0)  # a running job whose heartbeat is this old is taken over
     resync_minutes: float = Field(60, ge=0)  # re-read knowledge.paths and URLs added from chat; 0 turns it off
     allow_private_urls: bool = False  # `/kb add` may fetch local and private-network addresses
+    # Hosts or networks `/kb add` may fetch although they are private, e.g. ["wiki.internal", "10.20.0.0/16"].
+    private_url_allowlist: list[str] = Field(default_factory=list)
     # Where an upload in a public Slack or Discord channel lands: the whole workspace (server), or only
     # that channel. Private channels and DMs always keep their uploads to themselves.
     public_uploads: Literal["workspace", "channel"] = "workspace"
+
+    @field_validator("private_url_allowlist")
+    @classmethod
+    def _hosts_or_networks(cls, entries: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                if not _HOSTNAME.fullmatch(entry):
+                    raise ValueError(f"{entry!r} is neither a host name nor a network like 10.0.0.0/8") from None
+        return entries
 
 
 class ServerSettings(_Section):
@@ -176,6 +231,9 @@ class ServerSettings(_Section):
     port: int = Field(9464, ge=0, le=65535)  # 0 picks a free port
     shutdown_grace_s: float = Field(20, ge=0)  # in-flight answers get this long on SIGTERM
     log_message_text: bool = False  # include the question in the per-answer log line
+    # Platform events are remembered this long to drop retries and replays (Slack retries for
+    # about an hour, Telegram keeps updates for a day); older delivery rows are pruned hourly.
+    dedup_window_hours: float = Field(48, gt=0)
 
 
 class Settings(_Section):
@@ -192,6 +250,7 @@ class Settings(_Section):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
     # `${VAR}` references by dotted key, so a missing secret can be named by its variable.
     env_refs: dict[str, str] = Field(default_factory=dict, exclude=True)
     # Where relative paths (data_dir, knowledge.paths) are anchored: the config file's folder.

@@ -60,12 +60,21 @@ def to_sources(documents: list[Document]) -> list[Source]:
     ]
 
 
+def too_long(text: str, max_chars: int) -> str | None:
+    """The refusal for an over-long question, or None."""
+    if len(text) <= max_chars:
+        return None
+    return (f"That message is {len(text):,} characters; kbot answers questions of up to {max_chars:,}. "
+            "Please ask a shorter question (a file can be added with /kb upload).")
+
+
 @dataclass
 class Conversation:
     knowledge_base: KnowledgeBase
     memory: ThreadMemory
     llm: LLMGenerator | None
     settings: AnswerSettings
+    max_question_chars: int = 4000  # longer questions are refused before anything is read or asked
 
     @property
     def mode(self) -> str:
@@ -99,6 +108,10 @@ class Conversation:
         streamer = Streamer(port)
         started = time.monotonic()
         reply_id = uuid.uuid4().hex[:16]
+        refusal = too_long(incoming.text, self.max_question_chars)
+        if refusal is not None:
+            await streamer.fail(refusal)
+            return None
         try:
             await port.start()
             history = await asyncio.to_thread(self.memory.history, incoming.key)

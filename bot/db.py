@@ -14,11 +14,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
+    false,
     inspect,
+    make_url,
     text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -125,6 +129,48 @@ class ChannelScopeRow(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class RateCounterRow(Base):
+    """Events counted per key and fixed window; two neighbouring windows estimate a sliding one."""
+
+    __tablename__ = "rate_counters"
+    __table_args__ = (UniqueConstraint("key", "window_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    window_start: Mapped[int] = mapped_column(Integer, index=True)  # epoch seconds, a multiple of the window
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AccessGrantRow(Base):
+    """A place (Slack workspace, Discord server or DM, Telegram chat) an admin approved."""
+
+    __tablename__ = "access_grants"
+    __table_args__ = (UniqueConstraint("platform", "workspace"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    approved_by: Mapped[str] = mapped_column(String(128))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class PairingRequestRow(Base):
+    """An unapproved place asked for kbot; the code is what an admin approves."""
+
+    __tablename__ = "pairing_requests"
+    __table_args__ = (UniqueConstraint("platform", "workspace"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    requested_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 def _add_missing_columns(engine: Engine) -> None:
     """Databases made by an older kbot lack newer nullable columns; add them in place."""
     columns = {c["name"] for c in inspect(engine).get_columns("turns")}
@@ -133,12 +179,68 @@ def _add_missing_columns(engine: Engine) -> None:
             connection.execute(text("ALTER TABLE turns ADD COLUMN reply_id VARCHAR(32)"))
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened or written; one line that names it and says what to do."""
+
+
+def _url(engine_or_url: Engine | str) -> URL:
+    return engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+
+
+def where(engine_or_url: Engine | str) -> str:
+    """The database as people know it: the SQLite file's path, or the URL with its password hidden."""
+    parsed = _url(engine_or_url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or "(in-memory SQLite)"
+    return parsed.render_as_string(hide_password=True)
+
+
+def unavailable(engine_or_url: Engine | str, exc: BaseException) -> DatabaseUnavailable:
+    """The one-line explanation of a database failure (the driver's own words, shortened)."""
+    cause = getattr(exc, "orig", None) or exc
+    detail = " ".join(str(cause).split())[:160] or cause.__class__.__name__
+    if _url(engine_or_url).get_backend_name() == "sqlite":
+        hint = "check that the file and its folder exist and are writable by kbot, and that the disk is not full"
+    else:
+        hint = "check that the server is running and reachable, and database.url in config.yaml"
+    return DatabaseUnavailable(f"the database at {where(engine_or_url)} cannot be used ({detail}): {hint}")
+
+
+def flush_deleted(engine: Engine) -> None:
+    """After a deletion: SQLite's write-ahead log still holds the old pages until a checkpoint,
+    so fold it into the database and truncate it. (PostgreSQL's own VACUUM reclaims dead rows.)"""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def check_writable(engine: Engine) -> None:
+    """A write that changes nothing: a read-only file, disk or standby fails here, not mid-answer."""
+    with engine.connect() as connection:
+        connection.execute(delete(DeliveryRow).where(false()))
+        connection.rollback()
+
+
 def make_engine(url: str | None, data_dir: Path) -> Engine:
-    """The configured database, or SQLite in data_dir; tables are created if missing."""
+    """The configured database, or SQLite in data_dir; tables are created if missing.
+
+    Raises DatabaseUnavailable (one line, naming the file or URL) when it cannot be opened and written.
+    """
     if url is None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"cannot create the data folder {data_dir} ({exc.strerror or exc}): set data_dir to a writable "
+                "folder") from None
         url = f"sqlite:///{data_dir / 'kbot.db'}"
-    engine = create_engine(url, pool_pre_ping=True)
+    try:
+        # An unreachable server fails within seconds instead of hanging start-up or an answer.
+        connect_args = {"connect_timeout": 10} if make_url(url).get_backend_name() == "postgresql" else {}
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise DatabaseUnavailable(f"database.url is not a usable SQLAlchemy URL ({exc.__class__.__name__}): "
+                                  "e.g. postgresql+psycopg://user:password@host/kbot") from None
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -147,8 +249,14 @@ def make_engine(url: str | None, data_dir: Path) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")  # readers and one writer from several processes
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
             cursor.close()
 
-    Base.metadata.create_all(engine)
-    _add_missing_columns(engine)
+    try:
+        Base.metadata.create_all(engine)
+        _add_missing_columns(engine)
+        check_writable(engine)
+    except (DBAPIError, OSError) as exc:
+        engine.dispose()
+        raise unavailable(engine, exc) from None
     return engine

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 def one_line(exc: BaseException) -> str | None:
     """A one-line message for an expected failure; None for anything that is a bug in kbot."""
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.db import DatabaseUnavailable
     from bot.rag.knowledge_base import EmbedderMismatch
     from bot.rag.stores.base import StoreUnavailable
 
-    if isinstance(exc, EmbedderMismatch | StoreUnavailable):
+    if isinstance(exc, EmbedderMismatch | StoreUnavailable | DatabaseUnavailable):
         return str(exc)
+    if isinstance(exc, DBAPIError):  # the database failed after start-up (a disk filled, a server went away)
+        detail = " ".join(str(exc.orig or exc).split())[:160]
+        return f"the database failed ({detail}): check that it is reachable and writable (database.url, data_dir)"
     if exc.__class__.__name__ == "CliError" or isinstance(exc, RuntimeError | ValueError | OSError):
         return " ".join(str(exc).split()) or exc.__class__.__name__
     return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,7 @@ from bot.rag.parsing import kind_for
 log = logging.getLogger("kbot.jobs")
 
 _UNITS = {"reading": "pages", "embedding": "chunks", "writing": "chunks"}
+INTERRUPT_WAIT_S = 15.0  # after the grace period: how long a job may take to reach its next step
 
 
 def _now() -> datetime:
@@ -178,10 +180,18 @@ class JobQueue:
         assert view is not None
         return view
 
-    def run(self, job: JobView, on_progress: Callable[[JobView], None] | None = None) -> JobView:
-        """Index the job's document; returns the ended job. Any failure ends it with a reason."""
+    def run(self, job: JobView, on_progress: Callable[[JobView], None] | None = None,
+            interrupt: threading.Event | None = None) -> JobView | None:
+        """Index the job's document; returns the ended job. Any failure ends it with a reason.
+
+        With `interrupt` set (the process is stopping) the job stops at its next progress step and
+        None is returned: the row stays running, and the next process takes it over when its
+        heartbeat is stale. Chunks already written are kept; content ids make the re-run add none twice.
+        """
 
         def progress(stage: str, done: int, total: int) -> None:
+            if interrupt is not None and interrupt.is_set():
+                raise JobInterrupted
             self.progress(job.id, stage, done, total)
             if on_progress is not None:
                 on_progress(replace(job, state="running", stage=stage, done=done, total=total))
@@ -197,6 +207,9 @@ class JobQueue:
                 data = Path(location).read_bytes()
                 outcome = self.indexer.index_bytes(data, kind_for(job.source), job.source, job.scope, uploader,
                                                    progress)
+        except JobInterrupted:
+            log.info("job %s stopped for shutdown; the next start resumes it", job.id)
+            return None
         except Exception as exc:  # the job ends, the worker lives on
             log.exception("job %s failed", job.id)
             return self._end(job.id, state="failed", error=f"indexing failed ({exc.__class__.__name__})")
@@ -224,6 +237,14 @@ class JobQueue:
         """Remove a deleted document's job rows and stored uploads."""
         return self._forget(JobRow.source == source, JobRow.scope == scope)
 
+    def unnotified(self, settle_s: float = 5.0) -> list[int]:
+        """Ended jobs whose completion nobody sent (their process stopped first); after `settle_s`, so
+        the process that finished a job gets to tell it itself."""
+        cutoff = _now() - timedelta(seconds=settle_s)
+        with Session(self.engine) as session:
+            return list(session.scalars(select(JobRow.id).where(
+                JobRow.state.in_(("done", "failed")), JobRow.notified.is_(False), JobRow.finished_at < cutoff)))
+
     def take_notification(self, job_id: int) -> bool:
         """True for exactly one caller once the job has ended: that caller sends the completion message."""
         with Session(self.engine) as session, session.begin():
@@ -235,6 +256,11 @@ class JobQueue:
     def cleanup(self, older_than: timedelta) -> int:
         """Forget ended jobs older than `older_than` and delete their stored uploads."""
         return self._forget(JobRow.state.in_(("done", "failed")), JobRow.finished_at < _now() - older_than)
+
+
+class JobInterrupted(BaseException):
+    """Raised inside a job when the process stops. A BaseException, so that a step's own
+    `except Exception` (say, an embedding failure kept as a reason) cannot mistake it for a failure."""
 
 
 JobListener = Callable[[JobView], Awaitable[None]]
@@ -258,6 +284,7 @@ class JobRunner:
         self._running: dict[int, asyncio.Task[None]] = {}
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._stopping = False
+        self._interrupt = threading.Event()  # set when the grace period is over: jobs stop at their next step
 
     async def start(self) -> None:
         self._scheduler.add_job(self.dispatch, "interval", seconds=self.poll_s, max_instances=1, coalesce=True)
@@ -269,7 +296,12 @@ class JobRunner:
         await self.dispatch()
 
     async def dispatch(self) -> None:
-        """Start queued (or abandoned) jobs while there is room."""
+        """Start queued (or abandoned) jobs while there is room; send completions nobody sent."""
+        for job_id in await asyncio.to_thread(self.queue.unnotified):
+            if await asyncio.to_thread(self.queue.take_notification, job_id):
+                view = await asyncio.to_thread(self.queue.get, job_id)
+                if view is not None:
+                    await self._emit(view)
         while not self._stopping and len(self._running) < self.concurrency:
             job = await asyncio.to_thread(self.queue.claim)
             if job is None:
@@ -284,8 +316,8 @@ class JobRunner:
 
         try:
             await self._emit(job)
-            ended = await loop.run_in_executor(self._pool, self.queue.run, job, progress)
-            if await asyncio.to_thread(self.queue.take_notification, job.id):
+            ended = await loop.run_in_executor(self._pool, self.queue.run, job, progress, self._interrupt)
+            if ended is not None and await asyncio.to_thread(self.queue.take_notification, job.id):
                 await self._emit(ended)
         finally:
             self._running.pop(job.id, None)
@@ -314,10 +346,14 @@ class JobRunner:
             log.info("removed %d ended jobs and their uploads", removed)
 
     async def stop(self, grace_s: float = 10.0) -> None:
-        """No new jobs; running ones get `grace_s`, then are left to be resumed by the next start."""
+        """No new jobs; running ones get `grace_s` to finish (and tell their chat), then stop at their
+        next step and are left to be resumed by the next start."""
         self._stopping = True
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         if self._running:
             await asyncio.wait(set(self._running.values()), timeout=grace_s)
+        self._interrupt.set()
+        if self._running:
+            await asyncio.wait(set(self._running.values()), timeout=INTERRUPT_WAIT_S)
         self._pool.shutdown(wait=False, cancel_futures=True)

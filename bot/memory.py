@@ -4,19 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import ThreadRow, TurnRow
+from bot.db import FeedbackRow, ThreadRow, TurnRow
 from bot.messages import ThreadKey
+from bot.scopes import GLOBAL, parse_scope
 
 
 @dataclass(frozen=True)
 class Turn:
     question: str
     answer: str
+
+
+MIN_SHORTENED_TURN = 200  # characters: a turn cut shorter than this says nothing useful
+ELLIPSIS = " […]"
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - len(ELLIPSIS), 0)].rstrip() + ELLIPSIS
+
+
+def shorten(turn: Turn, budget: int) -> Turn:
+    """The turn in at most `budget` characters: the question keeps up to half, the answer the rest."""
+    question = _clip(turn.question, max(budget // 2, budget - len(turn.answer)))
+    return Turn(question, _clip(turn.answer, budget - len(question)))
 
 
 class ThreadMemory:
@@ -46,23 +63,50 @@ class ThreadMemory:
             return self._thread_id(session, key, create=False) is not None
 
     def history(self, key: ThreadKey) -> list[Turn]:
-        """The most recent turns that fit the budget, oldest first."""
+        """The most recent turns that fit the budget, oldest first.
+
+        The budget holds whatever the turns' sizes: a turn that does not fit whole is shortened to
+        what is left (if enough is left to be of use), and older turns are dropped.
+        """
         with Session(self.engine) as session:
             thread_id = self._thread_id(session, key, create=False)
             if thread_id is None:
                 return []
-            rows = session.scalars(
-                select(TurnRow).where(TurnRow.thread_id == thread_id).order_by(TurnRow.id.desc()).limit(50)
+            rows = session.execute(
+                select(TurnRow.question, TurnRow.answer).where(TurnRow.thread_id == thread_id)
+                .order_by(TurnRow.id.desc()).limit(50)
             ).all()
         kept: list[Turn] = []
-        used = 0
-        for row in rows:
-            size = len(row.question) + len(row.answer)
-            if kept and used + size > self.budget_chars:
+        left = self.budget_chars
+        for question, answer in rows:
+            size = len(question) + len(answer)
+            if size > left:
+                if left >= MIN_SHORTENED_TURN:
+                    kept.append(shorten(Turn(question, answer), left))
                 break
-            kept.append(Turn(row.question, row.answer))
-            used += size
+            kept.append(Turn(question, answer))
+            left -= size
         return list(reversed(kept))
+
+    def forget_source(self, source: str, scope: str) -> int:
+        """Drop the turns (and their votes) that cited `source` in the threads `scope` covers: a
+        deleted document must not live on in what kbot remembers saying about it."""
+        platform, workspace, channel = parse_scope(scope)
+        threads = select(ThreadRow.id)
+        if platform != GLOBAL:
+            threads = threads.where(ThreadRow.platform == platform, ThreadRow.workspace == workspace)
+            if channel is not None:
+                threads = threads.where(ThreadRow.channel == channel)
+        with Session(self.engine) as session, session.begin():
+            rows = session.execute(select(TurnRow.id, TurnRow.sources, TurnRow.reply_id)
+                                   .where(TurnRow.thread_id.in_(threads))).all()
+            doomed = [row for row in rows if any(isinstance(s, dict) and s.get("source") == source
+                                                 for s in row.sources or [])]
+            if doomed:
+                replies = [row.reply_id for row in doomed if row.reply_id]
+                session.execute(delete(FeedbackRow).where(FeedbackRow.reply_id.in_(replies)))
+                session.execute(delete(TurnRow).where(TurnRow.id.in_([row.id for row in doomed])))
+        return len(doomed)
 
     def remember(
         self, key: ThreadKey, *, question: str, query: str, answer: str, sources: list[dict], mode: str, author: str,

@@ -30,6 +30,8 @@ class Incoming:
     is_admin: bool = False
     attachments: tuple[Any, ...] = ()
     raw: Any = None
+    operator: bool = False  # listed in the platform's `admins`: may approve new places
+    place_name: str = ""  # the workspace, server or chat as people know it (shown to whoever approves it)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ class Metrics:
                                   buckets=_LAG_BUCKETS, registry=self.registry)
         self.commands = Counter("kbot_commands", "/kb commands run", ["platform", "command"], registry=self.registry)
         self.feedback = Counter("kbot_feedback", "Feedback clicks", ["platform", "vote"], registry=self.registry)
+        self.refused = Counter("kbot_refused", "Messages refused before answering (not_approved, too_long, "
+                               "rate_person, rate_channel)", ["platform", "reason"], registry=self.registry)
 
     def answered(self, platform: str, answer: Answer, latency_s: float) -> None:
         self.answers.labels(platform, str(answer.grounded).lower()).inc()

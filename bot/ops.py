@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -13,7 +13,7 @@ from bot.metrics import Metrics
 
 log = logging.getLogger("kbot.ops")
 
-Check = Callable[[], bool]  # blocking is fine: checks run in a worker thread with a deadline
+Check = Callable[[], Awaitable[bool]]  # each runs with a deadline; an exception counts as not ready
 
 
 class OpsServer:
@@ -52,7 +52,7 @@ class OpsServer:
 
     async def _run_check(self, check: Check) -> bool:
         try:
-            return bool(await asyncio.wait_for(asyncio.to_thread(check), self.timeout_s))
+            return bool(await asyncio.wait_for(check(), self.timeout_s))
         except Exception:
             return False
 

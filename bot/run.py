@@ -11,18 +11,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import text
-
-from bot.app import build_indexer
+from bot.app import build_access, build_indexer, url_policy
 from bot.channel_scopes import ChannelScopes
 from bot.commands.base import CommandEnv
 from bot.config import ConfigError, Settings, require_secret
 from bot.conversation import Conversation
+from bot.db import check_writable
 from bot.deliveries import DeliveryLog
 from bot.feedback import FeedbackLog
+from bot.gate import Gate
+from bot.housekeeping import Housekeeping
 from bot.jobs import JobQueue, JobRunner, JobView
 from bot.metrics import Metrics
-from bot.ops import OpsServer
+from bot.ops import Check, OpsServer
+from bot.rates import RateLimiter
+from bot.removal import DocumentRemover
 from bot.resync import Resync
 from bot.service import Channel, QuestionService
 
@@ -81,6 +84,7 @@ class Running:
     ops: OpsServer
     metrics: Metrics
     jobs: JobRunner
+    housekeeping: Housekeeping
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -93,27 +97,38 @@ async def serve(
     if not enabled_platforms(settings):
         raise ConfigError("no platform is enabled: set slack.enabled, discord.enabled or telegram.enabled to true")
     engine = conversation.memory.engine
+    kb = conversation.knowledge_base
     metrics = Metrics()
-    service = QuestionService(conversation, DeliveryLog(engine), FeedbackLog(engine), metrics,
+    channel_scopes = ChannelScopes(engine)
+    rates = RateLimiter(engine)
+    access = build_access(settings, engine)
+    deliveries = DeliveryLog(engine)
+    queue = JobQueue(engine, build_indexer(settings, kb, for_chat=True), settings.data_path / "uploads",
+                     stale_after_s=settings.jobs.stale_after_s)
+    commands = CommandEnv(kb, queue, rates, access, DocumentRemover(kb, conversation.memory, queue),
+                          channel_scopes=channel_scopes, url_policy=url_policy(settings),
+                          uploads_per_hour=settings.jobs.uploads_per_hour)
+    service = QuestionService(conversation, deliveries, FeedbackLog(engine), metrics,
+                              Gate(access, rates, settings.limits, channel_scopes), commands,
                               log_message_text=settings.server.log_message_text)
     channels = build_channels(settings, service)
-    kb = conversation.knowledge_base
+    housekeeping = Housekeeping({
+        "delivery records": lambda: deliveries.forget_older_than(timedelta(hours=settings.server.dedup_window_hours)),
+        "rate counters": lambda: rates.forget_older_than(2 * 3600),
+        "stale pairing requests": access.forget_stale_requests,
+    })
 
-    def database_ok() -> bool:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+    async def store_ok() -> bool:
+        return await asyncio.to_thread(kb.count_chunks) >= 0
+
+    async def database_ok() -> bool:  # a write that changes nothing: a read-only database is not ready
+        await asyncio.to_thread(check_writable, engine)
         return True
 
-    checks: dict[str, Callable[[], bool]] = {"store": lambda: kb.count_chunks() >= 0, "database": database_ok}
+    checks: dict[str, Check] = {"store": store_ok, "database": database_ok}
     for channel in channels:
-        checks[channel.name] = lambda channel=channel: channel.connected  # type: ignore[misc]
+        checks[channel.name] = channel.ready
     ops = OpsServer(settings.server.host, settings.server.port, metrics, checks)
-    queue = JobQueue(engine, build_indexer(settings, kb), settings.data_path / "uploads",
-                     stale_after_s=settings.jobs.stale_after_s)
-    service.channel_scopes = ChannelScopes(engine)
-    service.commands = CommandEnv(kb, queue, channel_scopes=service.channel_scopes,
-                                  allow_private_urls=settings.jobs.allow_private_urls,
-                                  uploads_per_hour=settings.jobs.uploads_per_hour)
     by_name = {channel.name: channel for channel in channels}
 
     async def show_job(view: JobView) -> None:
@@ -125,7 +140,7 @@ async def serve(
     jobs = JobRunner(queue, show_job, concurrency=settings.jobs.concurrency,
                      keep_ended=timedelta(days=settings.jobs.keep_days), resync=resync,
                      resync_s=settings.jobs.resync_minutes * 60)
-    running = Running(service, channels, ops, metrics, jobs)
+    running = Running(service, channels, ops, metrics, jobs, housekeeping)
     loop = asyncio.get_running_loop()
     if install_signals:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -143,7 +158,10 @@ async def serve(
             started.append(channel)  # closed below even when its start fails half-way
             await channel.start()
         await jobs.start()  # after the channels: a job resumed from a crash reports to its chat
+        housekeeping.start()
         log.info("kbot is running on %s", ", ".join(c.name for c in channels))
+        for channel in channels:
+            log.info("access: %s", access.describe(channel.name))
         lag_watch = asyncio.create_task(watch_loop_lag(metrics))  # from here on, lag is what askers feel
         if on_ready is not None:
             on_ready(running)
@@ -155,6 +173,7 @@ async def serve(
             await _quietly(channel.stop_receiving(), f"{channel.name}: stop receiving")
         await service.shutdown(settings.server.shutdown_grace_s)
         await jobs.stop(settings.server.shutdown_grace_s)  # an unfinished job resumes at the next start
+        housekeeping.stop()
         for channel in started:
             await _quietly(channel.close(), f"{channel.name}: close")
         if lag_watch is not None:

@@ -23,3 +23,18 @@ def visible_scopes(platform: str, workspace: str, channel: str | None = None, pr
     if private and channel is not None:
         scopes.add(channel_scope(platform, workspace, channel))
     return frozenset(scopes)
+
+
+def parse_scope(scope: str) -> tuple[str, str | None, str | None]:
+    """(platform, workspace, channel) of a scope; `global` is ("global", None, None).
+
+    A Discord DM's workspace is `dm:<user>` (its scope `discord:dm:<user>`), the one workspace
+    name with a colon in it.
+    """
+    if scope == GLOBAL:
+        return GLOBAL, None, None
+    platform, _, rest = scope.partition(":")
+    if rest.startswith("dm:"):
+        return platform, rest, None
+    workspace, _, channel = rest.partition(":")
+    return platform, workspace, channel or None

@@ -15,11 +15,11 @@ from dataclasses import replace
 from typing import Protocol
 
 from bot import commands
-from bot.channel_scopes import ChannelScopes
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
 from bot.conversation import Conversation
 from bot.deliveries import DeliveryLog
 from bot.feedback import FeedbackLog
+from bot.gate import Admission, Gate
 from bot.messages import Answer, Incoming, ReplyPort
 from bot.metrics import Metrics
 
@@ -37,6 +37,9 @@ class Channel(Protocol):
     @property
     def connected(self) -> bool: ...
 
+    async def ready(self) -> bool:
+        """For /readyz: connected, and the platform's API answering (may ask it)."""
+
     async def start(self) -> None:
         """Connect and begin receiving; returns once connected."""
 
@@ -50,17 +53,17 @@ class Channel(Protocol):
 class QuestionService:
     def __init__(
         self, conversation: Conversation, deliveries: DeliveryLog, feedback: FeedbackLog, metrics: Metrics,
-        *, log_message_text: bool = False,
+        gate: Gate, commands: CommandEnv | None = None, *, log_message_text: bool = False,
     ) -> None:
         self.conversation = conversation
         self.deliveries = deliveries
         self.feedback = feedback
         self.metrics = metrics
+        self.gate = gate  # access, length and rates first; then the channel's `/kb scope` choices narrow scopes
+        self.commands = commands
         self.log_message_text = log_message_text
         self.accepting = True
         self._tasks: set[asyncio.Task[Answer | None]] = set()
-        self.commands: CommandEnv | None = None  # set by `kbot run` once the job queue exists
-        self.channel_scopes: ChannelScopes | None = None  # admins' `/kb scope` choices narrow the event's scopes
 
     @property
     def in_flight(self) -> int:
@@ -73,23 +76,39 @@ class QuestionService:
             self.metrics.duplicates.labels(platform).inc()
         return first
 
-    def submit(self, incoming: Incoming, port_factory: Callable[[], ReplyPort]) -> asyncio.Task[Answer | None]:
+    async def admit(self, incoming: Incoming) -> Admission:
+        """The gate (place, length, rates, scope choices), counted. Adapters that must write something
+        before answering (Slack `/ask` posts the question, Discord may open a thread) call it first and
+        then `submit(..., admitted=True)`, so a refused message causes no write at all."""
+        self.metrics.questions.labels(incoming.key.platform).inc()
+        admission = await asyncio.to_thread(self.gate.admit_question, incoming)
+        if admission.incoming is None:
+            self.metrics.refused.labels(incoming.key.platform, admission.reason or "refused").inc()
+        return admission
+
+    def submit(self, incoming: Incoming, port_factory: Callable[[], ReplyPort], *,
+               admitted: bool = False) -> asyncio.Task[Answer | None]:
         """Answer in the background, so the platform's event handler returns at once."""
-        task = asyncio.create_task(self._answer(incoming, port_factory))
+        task = asyncio.create_task(self._answer(incoming, port_factory, admitted))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _answer(self, incoming: Incoming, port_factory: Callable[[], ReplyPort]) -> Answer | None:
+    async def _answer(self, incoming: Incoming, port_factory: Callable[[], ReplyPort],
+                      admitted: bool) -> Answer | None:
         platform = incoming.key.platform
-        port = port_factory()
         if not self.accepting:
-            await port.fail(NOT_ACCEPTING)
+            await port_factory().fail(NOT_ACCEPTING)
             return None
-        self.metrics.questions.labels(platform).inc()
         started = time.monotonic()
-        if self.channel_scopes is not None:
-            incoming = await asyncio.to_thread(self.channel_scopes.narrow, incoming)
+        if not admitted:
+            admission = await self.admit(incoming)
+            if admission.incoming is None:
+                if admission.reply:
+                    await port_factory().fail(admission.reply)
+                return None
+            incoming = admission.incoming
+        port = port_factory()
         try:
             answer = await self.conversation.answer(incoming, port)
         except asyncio.CancelledError:
@@ -128,8 +147,11 @@ class QuestionService:
         self.metrics.commands.labels(platform, name if name in commands.COMMANDS else "unknown").inc()
         if self.commands is None:
             return Reply("Knowledge commands are not available in this process.", private=True)
-        if self.channel_scopes is not None:
-            request = replace(request, incoming=await asyncio.to_thread(self.channel_scopes.narrow, request.incoming))
+        admission = await asyncio.to_thread(self.gate.admit_command, request.incoming)
+        if admission.incoming is None:
+            self.metrics.refused.labels(platform, admission.reason or "refused").inc()
+            return Reply(admission.reply or "", private=True)
+        request = replace(request, incoming=admission.incoming)
         try:
             return await commands.run(name, request, self.commands, post)
         except Exception:

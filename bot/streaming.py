@@ -132,7 +132,7 @@ class Streamer:
         if self.clock() - self._last_update >= self.port.limits.min_edit_interval_s:
             await self._flush()
 
-    async def _flush(self) -> None:
+    async def _flush(self, must: bool = False) -> None:
         parts = split_text(self.text, self._limit)
         for index, part in enumerate(parts):
             shown = part.rstrip() + " …" if index == len(parts) - 1 else part
@@ -140,7 +140,7 @@ class Streamer:
             if shown != already and part.strip():
                 # A port may pace new messages and edits differently (Slack: only chat.update is tiered).
                 budget = getattr(self.port, "edit_budget" if already is not None else "post_budget", None)
-                if budget is not None and not budget.try_take(keep=budget.calls // 2):
+                if budget is not None and not await budget.acquire(must, keep=budget.calls // 2):
                     break  # the shared budget is spent: this edit waits for the next flush
                 await self.port.update(index, shown)
                 if budget is not None:
@@ -159,5 +159,9 @@ class Streamer:
         return parts
 
     async def fail(self, message: str) -> None:
+        """End with a short message; text that arrived but was not shown yet is shown first (a cut-off
+        answer is marked after all of what came)."""
+        if self.text.strip():
+            await self._flush(must=True)
         await self.port.fail(message)
 

@@ -73,6 +73,25 @@ def _raw_pdf(content_streams: list[bytes], stream_refs: list[int]) -> bytes:
     return out.getvalue()
 
 
+def make_cyclic_pdf(path: Path) -> Path:
+    """A page tree that contains itself: a naive walker never ends."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    path.write_bytes(out.getvalue())
+    return path
+
+
 def make_bomb_pdf(path: Path, stream_mb: int = 60, copies: int = 30) -> Path:
     """One small compressed stream that inflates to `stream_mb` MB, referenced `copies` times."""
     inflated = b" " * (stream_mb * 1024 * 1024)

@@ -10,24 +10,29 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import commands
+from bot.access import AccessControl
 from bot.channel_scopes import ChannelScopes
 from bot.commands import CommandEnv, CommandRequest, Upload
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.jobs import JobQueue, JobView
 from bot.messages import Incoming, ThreadKey
+from bot.rates import RateLimiter
+from bot.removal import DocumentRemover
 from bot.scopes import GLOBAL
 
 
 class ConsoleCommands:
     def __init__(self, conversation: Conversation, settings: Settings, out: TextIO = sys.stdout) -> None:
-        from bot.app import build_indexer
+        from bot.app import build_indexer, url_policy
 
         engine = conversation.memory.engine
-        self.queue = JobQueue(engine, build_indexer(settings, conversation.knowledge_base),
+        self.queue = JobQueue(engine, build_indexer(settings, conversation.knowledge_base, for_chat=True),
                               settings.data_path / "uploads")
-        self.env = CommandEnv(conversation.knowledge_base, self.queue, channel_scopes=ChannelScopes(engine),
-                              allow_private_urls=settings.jobs.allow_private_urls)
+        self.env = CommandEnv(conversation.knowledge_base, self.queue, RateLimiter(engine), AccessControl(engine),
+                              DocumentRemover(conversation.knowledge_base, conversation.memory, self.queue),
+                              channel_scopes=ChannelScopes(engine),
+                              url_policy=url_policy(settings), uploads_per_hour=settings.jobs.uploads_per_hour)
         self.out = out
 
     async def run(self, text: str, thread: str, scopes: frozenset[str]) -> None:
@@ -42,7 +47,8 @@ class ConsoleCommands:
                 return
             upload = Upload(path.name, path.stat().st_size, lambda: asyncio.to_thread(path.read_bytes))
         where = next((s for s in sorted(scopes) if s != GLOBAL), GLOBAL)
-        incoming = Incoming(ThreadKey("cli", "local", "cli", thread), getpass.getuser(), text, scopes, is_admin=True)
+        incoming = Incoming(ThreadKey("cli", "local", "cli", thread), getpass.getuser(), text, scopes, is_admin=True,
+                            operator=True)
         refs: list[str] = []
 
         async def post(line: str) -> dict:
@@ -69,5 +75,6 @@ class ConsoleCommands:
             self.out.flush()
 
         ended = self.queue.run(job, show)
+        assert ended is not None  # only an interrupt (a stopping `kbot run`) leaves a job unended
         self.queue.take_notification(job_id)
         self.out.write(f"\r{ended.describe()}\x1b[K\n")

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -34,6 +35,8 @@ log = logging.getLogger("kbot.discord")
 PLATFORM = "discord"
 MAX_LENGTH = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
+THINKING = "kbot is thinking…"
+EMPTY_MENTION = "Ask me a question after the mention, e.g. @kbot how many vacation days do we get?"
 _FEEDBACK_PREFIX = "kbot:fb:"
 
 
@@ -122,7 +125,8 @@ class InteractionPort(DiscordPort):
 
     async def start(self) -> None:
         if not self.interaction.response.is_done():
-            await self.interaction.response.defer(thinking=True)
+            await self.interaction.response.send_message(THINKING, suppress_embeds=True,
+                                                         allowed_mentions=NO_MENTIONS)
 
     async def _send(self, content: str, view: discord.ui.View | None = None) -> None:
         kwargs: dict[str, Any] = {"view": view} if view is not None else {}
@@ -177,6 +181,9 @@ class DiscordAdapter:
     @property
     def connected(self) -> bool:
         return self._receiving and self.client.is_ready() and not self.client.is_closed()
+
+    async def ready(self) -> bool:
+        return self.connected
 
     async def start(self) -> None:
         if self.settings.base_url:  # a local or proxy API: discord.py reads these class attributes
@@ -240,6 +247,9 @@ class DiscordAdapter:
         parent = channel.parent if isinstance(channel, discord.Thread) and channel.parent else channel
         return visible_scopes(PLATFORM, str(message.guild.id), str(parent.id), is_private(channel))
 
+    def _place_name(self, guild: discord.Guild | None, user: Any) -> str:
+        return guild.name if guild is not None else f"DMs with {user}"
+
     async def on_message(self, message: discord.Message) -> None:
         if not self._receiving or message.author.bot or not self._addressed(message):
             return
@@ -248,26 +258,32 @@ class DiscordAdapter:
         me = self.client.user
         text = re.sub(rf"<@!?{me.id}>", "", message.content).strip() if me else message.content.strip()
         channel: Any = message.channel
-        if not text:
-            port = DiscordPort(channel, message, self.budgets[str(channel.id)], lambda _id: None)
-            await port.fail("Ask me a question after the mention, e.g. @kbot how many vacation days do we get?")
-            return
-        if (self.settings.thread_per_question and message.guild is not None
-                and isinstance(channel, discord.TextChannel)):
-            channel = await message.create_thread(name=text[:90] or "question")
-        key = self._thread_key(message, channel)
         author = str(message.author.id)
-        incoming = Incoming(key=key, author=author, text=text, scopes=self._scopes(message, channel),
-                            is_admin=author in self.settings.admins, raw=message)
+        incoming = Incoming(key=self._thread_key(message, channel), author=author, text=text,
+                            scopes=self._scopes(message, channel), is_admin=author in self.settings.admins,
+                            raw=message, operator=author in self.settings.admins,
+                            place_name=self._place_name(message.guild, message.author))
+        opens_thread = (self.settings.thread_per_question and message.guild is not None
+                        and isinstance(channel, discord.TextChannel))
+        if not text or opens_thread:  # something is written before the answer: pass the gate first
+            admission = await self.service.admit(incoming)
+            if admission.incoming is None or not text:
+                if admission.reply or admission.incoming is not None:
+                    port = DiscordPort(channel, message, self.budgets[str(channel.id)], lambda _id: None)
+                    await port.fail(admission.reply or EMPTY_MENTION)
+                return
+            channel = await message.create_thread(name=text[:90] or "question")
+            incoming = replace(admission.incoming, key=self._thread_key(message, channel))
+        key = incoming.key
         root = int(key.thread) if key.thread.isdigit() else message.id
         question = message if channel is message.channel else None
         budget = self.budgets[str(channel.id)]
-        self.service.submit(incoming, lambda: DiscordPort(channel, question, budget, self._roots.recorder(root)))
+        self.service.submit(incoming, lambda: DiscordPort(channel, question, budget, self._roots.recorder(root)),
+                            admitted=opens_thread)
 
     async def _on_ask(self, interaction: discord.Interaction, question: str) -> None:
         if not self._receiving or not await self.service.claim(PLATFORM, f"interaction:{interaction.id}"):
             return
-        await interaction.response.defer(thinking=True)
         channel: Any = interaction.channel
         guild = str(interaction.guild_id) if interaction.guild_id else f"dm:{interaction.user.id}"
         private = is_private(channel) if interaction.guild_id else False
@@ -277,10 +293,20 @@ class DiscordAdapter:
         incoming = Incoming(
             key=ThreadKey(PLATFORM, guild, str(channel.id) if channel else "dm", thread), author=author,
             text=question.strip(), scopes=visible_scopes(PLATFORM, guild, str(parent.id) if parent else None, private),
-            is_admin=author in self.settings.admins, raw=interaction,
+            is_admin=author in self.settings.admins, raw=interaction, operator=author in self.settings.admins,
+            place_name=self._place_name(interaction.guild, interaction.user),
         )
+        admission = await self.service.admit(incoming)  # fast (one database round trip): within the 3 s to respond
+        if admission.incoming is None:  # an interaction must be answered: the refusal goes to the asker alone
+            await interaction.response.send_message(
+                defuse_mentions(admission.reply or "Not answered: too many questions at once; please wait."),
+                ephemeral=True, suppress_embeds=True, allowed_mentions=NO_MENTIONS)
+            return
+        # A first message rather than a deferral: its flags (embeds suppressed) carry over to every edit,
+        # while an edit of a deferred response cannot set them.
+        await interaction.response.send_message(THINKING, suppress_embeds=True, allowed_mentions=NO_MENTIONS)
         budget = self.budgets[str(channel.id) if channel else author]
-        self.service.submit(incoming, lambda: InteractionPort(interaction, budget))
+        self.service.submit(admission.incoming, lambda: InteractionPort(interaction, budget), admitted=True)
 
     async def show_job(self, view: JobView) -> None:
         await self.commands.show_job(view)
@@ -297,4 +323,5 @@ class DiscordAdapter:
             return
         thanks = await self.service.vote(PLATFORM, reply_id, str(interaction.user.id), vote)
         with contextlib.suppress(discord.HTTPException):
-            await interaction.response.send_message(thanks, ephemeral=True)
+            await interaction.response.send_message(thanks, ephemeral=True, suppress_embeds=True,
+                                                    allowed_mentions=NO_MENTIONS)

@@ -58,12 +58,17 @@ class DiscordCommands:
         async def delete(interaction: discord.Interaction, document: str) -> None:
             await self.run(interaction, "delete", document)
 
+        async def approve(interaction: discord.Interaction, code: str) -> None:
+            await self.run(interaction, "approve", code)
+
         async def simple(interaction: discord.Interaction) -> None:
             await self.run(interaction, interaction.command.name if interaction.command else "help", "")
 
         described = {"upload": "Index an attached file", "add": "Fetch a web page and index it",
-                     "status": "Running and recent indexing jobs", "delete": "Remove a document (admins)"}
-        for name, callback in (("upload", upload), ("add", add), ("status", status), ("delete", delete)):
+                     "status": "Running and recent indexing jobs", "delete": "Remove a document (admins)",
+                     "approve": "Let a new server or DM use kbot (kbot's own admins)"}
+        for name, callback in (("upload", upload), ("add", add), ("status", status), ("delete", delete),
+                               ("approve", approve)):
             kb.add_command(app_commands.Command(name=name, description=described[name], callback=callback))
         for name, what in (("list", "Documents answerable here"), ("scope", "Which knowledge this channel uses"),
                            ("help", "What each command does")):
@@ -94,7 +99,8 @@ class DiscordCommands:
         if attachment is not None:
             upload = Upload(attachment.filename, attachment.size, attachment.read)
         incoming = Incoming(ThreadKey(PLATFORM, guild, str(channel.id), "command"), user, args, scopes,
-                            is_admin=self._is_admin(interaction))
+                            is_admin=self._is_admin(interaction), operator=user in self.admins,
+                            place_name=interaction.guild.name if interaction.guild else f"DMs with {interaction.user}")
         request = CommandRequest(incoming, args, upload_scope=where, upload=upload,
                                  max_upload_bytes=self.max_file_bytes)
 
@@ -107,7 +113,7 @@ class DiscordCommands:
 
         reply = await self.service.command(name, request, post)
         await interaction.followup.send(defuse_mentions(reply.text or "Queued: progress is shown in the channel."),
-                                        ephemeral=True, allowed_mentions=NO_MENTIONS)
+                                        ephemeral=True, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
 
     async def show_job(self, view: JobView) -> None:
         """Edit the job's message about once a second per channel (the end always gets through)."""
@@ -119,7 +125,8 @@ class DiscordCommands:
             return
         channel = self.client.get_channel(int(channel_id)) or await self.client.fetch_channel(int(channel_id))
         try:
-            await channel.get_partial_message(int(message_id)).edit(content=defuse_mentions(view.describe()))  # type: ignore[union-attr]
+            await channel.get_partial_message(int(message_id)).edit(  # type: ignore[union-attr]
+                content=defuse_mentions(view.describe()), allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             log.warning("discord: could not show job progress: %s", exc)
         budget.settle()

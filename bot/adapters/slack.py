@@ -7,17 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import json
 import logging
 import re
+import time
+from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -41,6 +48,21 @@ THINKING = "is thinking…"
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 _SOURCES = "\n\nSources:\n"
 _FEEDBACK = re.compile(r"^kbot_feedback_(up|down)$")
+PUBLIC_CACHE_S = 60.0  # how long a channel's "public" answer from conversations.info is reused
+_PRIVATE_TYPES = {"channel": False, "group": True, "im": True, "mpim": True}  # an event's channel_type
+
+
+def _readable_body(raw: bytes, content_type: str) -> str | None:
+    """The body as text when it is what Slack sends (a JSON object, or a form with an optional JSON
+    `payload` object); None for anything else."""
+    try:
+        text = raw.decode("utf-8")
+        if content_type == "application/json" or text.lstrip().startswith(("{", "[")):
+            return text if isinstance(json.loads(text), dict) else None
+        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        return text if payload is None or isinstance(json.loads(payload), dict) else None
+    except ValueError:  # bad UTF-8 or bad JSON
+        return None
 
 
 def _plain(text: str) -> str:
@@ -219,11 +241,12 @@ class SlackAdapter:
         self.app.command("/ask")(self._on_ask)
         self.app.command("/kb")(self._on_kb)
         self._app_token = app_token.get_secret_value() if app_token else None
+        self._signing_secret = signing_secret.get_secret_value().encode() if signing_secret else None
         self._socket: AsyncSocketModeHandler | None = None
         self._http: web.AppRunner | None = None
         self.http_port: int | None = None
         self.budgets = EditBudgets(settings.edits_per_minute, 60.0)  # chat.update is Tier 3 per workspace
-        self._private: dict[str, bool] = {}
+        self._public_until: dict[str, float] = {}  # channel -> until when its "public" answer is reused
         self._session: aiohttp.ClientSession | None = None
         self.commands = SlackCommands(self.client, service, self.budgets, settings.admins, bot_token, max_file_bytes,
                                       public_uploads)
@@ -238,6 +261,9 @@ class SlackAdapter:
             session = self._socket.client.current_session
             return session is not None and not session.closed
         return self._http is not None
+
+    async def ready(self) -> bool:
+        return self.connected
 
     def _authorizer(self) -> Any:
         """One auth.test at start-up serves every event (bolt's default asks again while its cache is cold)."""
@@ -256,6 +282,8 @@ class SlackAdapter:
         self.client.session = self._session
         identity = self._identity = await self.client.auth_test()
         self.bot_user = identity.get("user_id")
+        if identity.get("team_id"):  # the workspace that installed the app may use it
+            self.service.gate.access.trust(PLATFORM, str(identity["team_id"]))
         if self.settings.mode == "socket":
             self._socket = AsyncSocketModeHandler(self.app, self._app_token)
             await self._socket.connect_async()
@@ -271,13 +299,28 @@ class SlackAdapter:
         log.info("slack: connected as %s (%s mode)", identity.get("user"), self.settings.mode)
 
     async def _on_http(self, request: web.Request) -> web.Response:
+        """Signed requests only (401 otherwise); a signed body that is not an event or a payload is a 400."""
         if not self._receiving:
             return web.Response(status=503, text="kbot is restarting")
-        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if not stamp.isdigit():  # slack_sdk would raise on int(); a bad header is the sender's fault
+        raw = await request.read()
+        if not self._signed(raw, request.headers.get("X-Slack-Request-Timestamp", ""),
+                            request.headers.get("X-Slack-Signature", "")):
             return web.Response(status=401, text="invalid request")
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        text = _readable_body(raw, request.content_type)
+        if text is None:
+            return web.Response(status=400, text="the body is not a Slack event or payload")
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
+                                        headers=request.headers)  # type: ignore[arg-type]
+        response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
+
+    def _signed(self, raw: bytes, stamp: str, signature: str) -> bool:
+        """Slack's v0 signature over the raw bytes, compared in constant time; at most 5 minutes old."""
+        if self._signing_secret is None or not stamp.isdigit() or abs(time.time() - int(stamp)) > 300:
+            return False
+        expected = "v0=" + hmac.new(self._signing_secret, b"v0:" + stamp.encode() + b":" + raw,
+                                    hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected.encode(), signature.encode())
 
     async def stop_receiving(self) -> None:
         self._receiving = False
@@ -297,15 +340,26 @@ class SlackAdapter:
 
     # -- translation in -------------------------------------------------------------------------------
 
-    async def _is_private(self, channel: str) -> bool:
-        """From Slack itself (conversations.info), cached: private channels, DMs and group DMs."""
-        if channel not in self._private:
-            try:
-                info = (await self.client.conversations_info(channel=channel))["channel"]
-                self._private[channel] = bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
-            except SlackApiError:
-                self._private[channel] = True  # unknown: the narrower scope is the safe one
-        return self._private[channel]
+    async def _is_private(self, channel: str, channel_type: str | None = None, fresh: bool = False) -> bool:
+        """Private channels, DMs and group DMs, from Slack itself: the event's own `channel_type` when
+        it has one, else conversations.info. Only a "public" answer is reused, for a minute: a stale one
+        can only narrow what is read, and uploads (`fresh`) always ask again, so a channel made private
+        never has an upload land in the whole workspace."""
+        if channel_type in _PRIVATE_TYPES:
+            return _PRIVATE_TYPES[channel_type]
+        now = time.monotonic()
+        if not fresh and self._public_until.get(channel, 0.0) > now:
+            return False
+        try:
+            info = (await self.client.conversations_info(channel=channel))["channel"]
+            private = bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
+        except SlackApiError:
+            private = True  # unknown: uploads stay in the channel, the narrower place
+        if private:
+            self._public_until.pop(channel, None)
+        else:
+            self._public_until[channel] = now + PUBLIC_CACHE_S
+        return private
 
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         await self._question(body, event)
@@ -322,7 +376,7 @@ class SlackAdapter:
             return  # in channels: only threads kbot answers in (mentions come as app_mention)
         if subtype == "file_share":
             if await self.service.claim(PLATFORM, f"{team}:{channel}:{event['ts']}"):
-                private = await self._is_private(channel)
+                private = await self._is_private(channel, event.get("channel_type"), fresh=True)
                 await self.commands.files(team, event, visible_scopes(PLATFORM, team, channel, private), private)
             return
         await self._question(body, event)
@@ -332,31 +386,39 @@ class SlackAdapter:
         if not await self.service.claim(PLATFORM, f"command:{command.get('trigger_id')}"):
             return
         team, channel = str(command.get("team_id")), str(command.get("channel_id"))
-        private = await self._is_private(channel)
+        private = await self._is_private(channel, fresh=True)  # a command may upload: never a stale answer
         await self.commands.slash(command, visible_scopes(PLATFORM, team, channel, private), private)
 
     async def show_job(self, view: JobView) -> None:
         await self.commands.show_job(view)
 
-    async def _question(self, body: dict[str, Any], event: dict[str, Any], claimed: bool = False) -> None:
+    async def _incoming(self, team: str, channel: str, thread_ts: str, user: str, text: str, body: dict[str, Any],
+                        channel_type: str | None = None) -> Incoming:
+        private = await self._is_private(channel, channel_type)
+        return Incoming(
+            key=ThreadKey(PLATFORM, team, channel, thread_ts), author=user, text=text,
+            scopes=visible_scopes(PLATFORM, team, channel, private), is_admin=user in self.settings.admins, raw=body,
+            operator=user in self.settings.admins, place_name=str(body.get("team_domain") or team),
+        )
+
+    async def _question(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         team = str(body.get("team_id") or event.get("team"))
         channel = str(event["channel"])
         ts = str(event["ts"])
-        if not claimed and not await self.service.claim(PLATFORM, f"{team}:{channel}:{ts}"):
+        if not await self.service.claim(PLATFORM, f"{team}:{channel}:{ts}"):
             return  # a retry, or the `message` twin of an `app_mention`
         text = _MENTION.sub("", event.get("text") or "").strip()
         thread_ts = str(event.get("thread_ts") or ts)
         user = str(event.get("user"))
         port_args = (self.client, team, channel, thread_ts, user, self.budgets[team], self.settings.native_streaming)
+        incoming = await self._incoming(team, channel, thread_ts, user, text, body, event.get("channel_type"))
         if not text:
-            port = SlackPort(*port_args)
-            await port.fail("Ask me a question after the mention, e.g. @kbot how many vacation days do we get?")
+            admission = await self.service.admit(incoming)  # even the hint is only for places kbot serves
+            if admission.incoming is not None or admission.reply:
+                await SlackPort(*port_args).fail(admission.reply or
+                                                 "Ask me a question after the mention, e.g. @kbot how many vacation "
+                                                 "days do we get?")
             return
-        private = await self._is_private(channel)
-        incoming = Incoming(
-            key=ThreadKey(PLATFORM, team, channel, thread_ts), author=user, text=text,
-            scopes=visible_scopes(PLATFORM, team, channel, private), is_admin=user in self.settings.admins, raw=body,
-        )
         self.service.submit(incoming, lambda: SlackPort(*port_args))
 
     async def _on_ask(self, ack: Any, command: dict[str, Any]) -> None:
@@ -369,6 +431,12 @@ class SlackAdapter:
         team, channel, user = str(command.get("team_id")), str(command.get("channel_id")), str(command.get("user_id"))
         if not await self.service.claim(PLATFORM, f"command:{command.get('trigger_id')}"):
             return
+        # The question is echoed into the channel only once the gate has let it through.
+        admission = await self.service.admit(await self._incoming(team, channel, "ask", user, question, command))
+        if admission.incoming is None:
+            if admission.reply:
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=_plain(admission.reply))
+            return
         try:
             posted = await self.client.chat_postMessage(
                 channel=channel, text=f"<@{user}> asked: {_plain(question)}", unfurl_links=False, unfurl_media=False)
@@ -377,8 +445,10 @@ class SlackAdapter:
             await self.client.chat_postEphemeral(channel=channel, user=user, text=(
                 "I can't post in this channel. Invite me with /invite @kbot, or mention me instead."))
             return
-        event = {"channel": channel, "ts": str(posted["ts"]), "user": user, "text": question}
-        await self._question({"team_id": team}, event, claimed=True)
+        thread_ts = str(posted["ts"])
+        incoming = replace(admission.incoming, key=ThreadKey(PLATFORM, team, channel, thread_ts))
+        port_args = (self.client, team, channel, thread_ts, user, self.budgets[team], self.settings.native_streaming)
+        self.service.submit(incoming, lambda: SlackPort(*port_args), admitted=True)
 
     async def _on_feedback(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()

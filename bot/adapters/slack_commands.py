@@ -35,24 +35,22 @@ class SlackCommands:
         self.bot_token = bot_token
         self.max_file_bytes = max_file_bytes
         self.public_uploads = public_uploads
-        self._workspace_admins: dict[str, bool] = {}
 
     async def is_admin(self, user: str) -> bool:
-        """Configured admins, and Slack workspace admins and owners (asked of users.info, cached)."""
+        """Configured admins, and Slack workspace admins and owners, asked of users.info every time
+        (never cached: a person who stops being an admin stops at once)."""
         if user in self.admins:
             return True
-        if user not in self._workspace_admins:
-            try:
-                info = (await self.client.users_info(user=user))["user"]
-                self._workspace_admins[user] = bool(info.get("is_admin") or info.get("is_owner"))
-            except SlackApiError:
-                self._workspace_admins[user] = False
-        return self._workspace_admins[user]
+        try:
+            info = (await self.client.users_info(user=user))["user"]
+        except SlackApiError:
+            return False
+        return bool(info.get("is_admin") or info.get("is_owner"))
 
     async def _request(self, team: str, channel: str, thread: str, user: str, args: str, scopes: frozenset[str],
                        private: bool, upload: Upload | None = None) -> CommandRequest:
         incoming = Incoming(ThreadKey(PLATFORM, team, channel, thread), user, args, scopes,
-                            is_admin=await self.is_admin(user))
+                            is_admin=await self.is_admin(user), operator=user in self.admins, place_name=team)
         own = private or self.public_uploads == "channel"
         where = channel_scope(PLATFORM, team, channel) if own else workspace_scope(PLATFORM, team)
         return CommandRequest(incoming, args, upload_scope=where, upload=upload, max_upload_bytes=self.max_file_bytes)

@@ -30,6 +30,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from bot import commands
 from bot.adapters.formatting import defuse_mentions, to_telegram_html
 from bot.adapters.reply_roots import ReplyRoots
+from bot.adapters.telegram_webhook import WebhookReceiver, derived_secret
 from bot.commands import CommandRequest, Upload
 from bot.config import TelegramSettings
 from bot.feedback import parse_vote
@@ -43,7 +44,9 @@ log = logging.getLogger("kbot.telegram")
 
 PLATFORM = "telegram"
 MAX_LENGTH = 4096
-BOT_API_DOWNLOAD_CAP = 20 * 1024 * 1024  # getFile refuses bigger files on the public Bot API
+BOT_API_DOWNLOAD_CAP = 20 * 1024 * 1024
+API_PROBE_S = 5.0  # /readyz asks the Bot API at most this often
+API_PROBE_TIMEOUT_S = 3.0  # getFile refuses bigger files on the public Bot API
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 HELP = (
     "Ask me anything about the team's documents and I'll answer with sources.\n"
@@ -54,6 +57,13 @@ HELP = (
 EMPTY_ASK = "Ask me a question after /ask, e.g. /ask how many vacation days do we get?"
 COMMANDS = [BotCommand("ask", "Ask the knowledge base a question"), BotCommand("kb", "Add, list and manage "
             "documents: /kb help"), BotCommand("help", "How to ask kbot")]
+
+
+def _place_name(message: Message) -> str:
+    if message.chat.type == ChatType.PRIVATE:
+        user = message.from_user
+        return f"private chat with {user.full_name if user else message.chat_id}"
+    return message.chat.title or str(message.chat_id)
 
 
 def feedback_keyboard(reply_id: str) -> InlineKeyboardMarkup:
@@ -181,34 +191,59 @@ class TelegramAdapter:
         self._roots = ReplyRoots()  # (chat, kbot's message) -> its thread's root
         self._draft_ids = count(1, 16)
         self._started = False
+        self._token = token
+        self._webhook: WebhookReceiver | None = None
+        self._api_ok = False
+        self._probed_at = float("-inf")
 
     @property
     def connected(self) -> bool:
-        return self._started and bool(self.app.updater and self.app.updater.running)
+        """Receiving updates (polling, or the webhook receiver) and the Bot API answered lately."""
+        receiving = self._webhook.accepting if self._webhook is not None else bool(
+            self.app.updater and self.app.updater.running)
+        return self._started and receiving and self._api_ok
+
+    async def ready(self) -> bool:
+        """Ask the Bot API (getMe) at most every few seconds; /readyz reports what it answered."""
+        now = asyncio.get_running_loop().time()
+        if now - self._probed_at >= API_PROBE_S:
+            self._probed_at = now
+            try:
+                await asyncio.wait_for(self.app.bot.get_me(), API_PROBE_TIMEOUT_S)
+                self._api_ok = True
+            except (TelegramError, TimeoutError, OSError):
+                self._api_ok = False
+        return self.connected
 
     async def start(self) -> None:
         await self.app.initialize()
         await self.app.bot.set_my_commands(COMMANDS)
-        assert self.app.updater is not None
+        allowed = ["message", "callback_query"]
         if self.settings.mode == "webhook":
-            secret = self.settings.webhook_secret.get_secret_value() if self.settings.webhook_secret else None
-            await self.app.updater.start_webhook(
-                listen=self.settings.webhook_host, port=self.settings.webhook_port,
-                url_path=urlsplit(self.settings.webhook_url or "").path.lstrip("/"),
-                webhook_url=self.settings.webhook_url, secret_token=secret,
-                allowed_updates=["message", "callback_query"],
-            )
+            secret = (self.settings.webhook_secret.get_secret_value() if self.settings.webhook_secret
+                      else derived_secret(self._token))
+            self._webhook = WebhookReceiver(self.app, secret, self.settings.webhook_host, self.settings.webhook_port,
+                                            urlsplit(self.settings.webhook_url or "").path)
+            await self._webhook.start()
+            await self.app.bot.set_webhook(url=self.settings.webhook_url or "", secret_token=secret,
+                                           allowed_updates=allowed)
         else:
-            await self.app.updater.start_polling(allowed_updates=["message", "callback_query"], timeout=10)
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(allowed_updates=allowed, timeout=10)
         await self.app.start()
         self._started = True
+        self._api_ok = True  # getMe just answered (initialize)
         log.info("telegram: connected as @%s (%s)", self.app.bot.username, self.settings.mode)
 
     async def stop_receiving(self) -> None:
+        if self._webhook is not None:
+            self._webhook.accepting = False
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
 
     async def close(self) -> None:
+        if self._webhook is not None:
+            await self._webhook.stop()
         if self._started:
             await self.app.stop()
             await self.app.shutdown()
@@ -274,15 +309,18 @@ class TelegramAdapter:
             return
         if not await self.service.claim(PLATFORM, f"{message.chat_id}:{message.message_id}"):
             return
-        if not question:
-            await self._say(message, EMPTY_ASK)
-            return
         key = self.thread_key(message)
         user = str(message.from_user.id)
         incoming = Incoming(
             key=key, author=user, text=question, scopes=visible_scopes(PLATFORM, str(message.chat_id)),
-            is_admin=user in self.settings.admins, raw=update,
+            is_admin=user in self.settings.admins, raw=update, operator=user in self.settings.admins,
+            place_name=_place_name(message),
         )
+        if not question:  # the hint is for places kbot serves; others hear about pairing
+            admission = await self.service.admit(incoming)
+            if admission.incoming is not None or admission.reply:
+                await self._say(message, admission.reply or EMPTY_ASK)
+            return
         root = int(key.thread) if key.thread.isdigit() else message.message_id
         budget = self.budgets[str(message.chat_id)]
         remember = self._roots.recorder(root, lambda sent: (message.chat_id, sent))
@@ -322,7 +360,8 @@ class TelegramAdapter:
         chat = str(message.chat_id)
         key = self.thread_key(message)
         incoming = Incoming(key=key, author=user, text=message.text or message.caption or "",
-                            scopes=visible_scopes(PLATFORM, chat), is_admin=await self._is_admin(message), raw=message)
+                            scopes=visible_scopes(PLATFORM, chat), is_admin=await self._is_admin(message), raw=message,
+                            operator=user in self.settings.admins, place_name=_place_name(message))
         # The Bot API downloads at most 20 MB; a local Bot API server (telegram.base_url) has no such cap.
         cap = self.max_file_bytes if self.settings.base_url else min(self.max_file_bytes, BOT_API_DOWNLOAD_CAP)
         request = CommandRequest(incoming, args, upload_scope=workspace_scope(PLATFORM, chat),

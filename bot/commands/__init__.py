@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.commands import add, delete, scope, status, upload
+from bot.commands import add, approve, delete, scope, status, upload
 from bot.commands import help as help_command
 from bot.commands import list as list_command
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply, Upload
@@ -19,6 +19,7 @@ COMMANDS: dict[str, Command] = {
     "delete": delete.run,
     "scope": scope.run,
     "help": help_command.run,
+    "approve": approve.run,
 }
 
 

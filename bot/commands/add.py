@@ -3,25 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 from urllib.parse import urlsplit
 
-from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
-from bot.commands.upload import rate_limited
-
-
-def private_address(host: str) -> bool:
-    """Does `host` resolve to a loopback, private, link-local or otherwise internal address?"""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False  # unresolvable: the fetch itself will say so
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            return True
-    return False
+from bot.commands.base import TOO_MANY_UPLOADS, CommandEnv, CommandRequest, PostProgress, Reply
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:
@@ -29,12 +13,12 @@ async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> R
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return Reply("Give a web address, e.g. /kb add https://example.com/handbook.html", private=True)
-    if not env.allow_private_urls and await asyncio.to_thread(private_address, parts.hostname):
-        return Reply(f"{parts.hostname} is on a private or local network; kbot only fetches public pages.",
-                     private=True)
-    if rate_limited(env, request.incoming.author):
-        return Reply(f"You have added {env.uploads_per_hour} documents in the last hour; please wait a while.",
-                     private=True)
+    # A quick answer for the obvious case; the fetcher checks every hop again when the job runs.
+    refusal = await asyncio.to_thread(env.url_policy.check_host, parts.hostname)
+    if refusal is not None:
+        return Reply(f"{refusal}.", private=True)
+    if not await asyncio.to_thread(env.upload_allowed, request.incoming):
+        return Reply(TOO_MANY_UPLOADS.format(n=env.uploads_per_hour), private=True)
     target = await post(f"{url} — queued")
     await asyncio.to_thread(env.jobs.enqueue_url, url, request.upload_scope, request.incoming.author, target)
     return Reply("")

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.access import AccessControl
 from bot.channel_scopes import ChannelScopes
 from bot.jobs import JobQueue
 from bot.messages import Incoming
 from bot.rag.knowledge_base import KnowledgeBase
+from bot.rag.parsing.addresses import AddressPolicy
+from bot.rates import Limit, RateLimiter
+from bot.removal import DocumentRemover
 from bot.scopes import GLOBAL
 
 
@@ -49,10 +53,20 @@ PostProgress = Callable[[str], Awaitable[dict]]
 class CommandEnv:
     knowledge_base: KnowledgeBase
     jobs: JobQueue
+    rates: RateLimiter  # uploads per person, counted in the database (every process agrees)
+    access: AccessControl  # `/kb approve` lets a new place in
+    remover: DocumentRemover  # `/kb delete`: chunks, jobs, uploads and the turns that quoted it
     channel_scopes: ChannelScopes | None = None  # admins' `/kb scope` choices; None: every channel uses all
-    allow_private_urls: bool = False  # only for tests and closed networks: `/kb add` may fetch local addresses
+    url_policy: AddressPolicy = field(default_factory=AddressPolicy)  # which hosts `/kb add` may fetch
     uploads_per_hour: int = 30  # per person
-    recent_uploads: dict[str, list[float]] = field(default_factory=dict)
+
+    def upload_allowed(self, incoming: Incoming) -> bool:
+        """One more document from this person this hour? (Counted when it is.) Blocking: database."""
+        key = incoming.key
+        limit = Limit("uploads", f"upload:{key.platform}:{key.workspace}:{incoming.author}", self.uploads_per_hour,
+                      3600)
+        return self.rates.admit([limit]) is None
 
 
 REFUSED_ADMIN = "Only admins can do that here. Ask a workspace or chat admin."
+TOO_MANY_UPLOADS = "You have added {n} documents in the last hour; please wait a while."

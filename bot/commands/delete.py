@@ -1,4 +1,5 @@
-"""`/kb delete <document>`: removes its chunks, its job rows and its stored upload (admins only)."""
+"""`/kb delete <document>`: removes every copy of it (chunks, job rows, stored upload, the turns that
+quoted it); admins only."""
 
 from __future__ import annotations
 
@@ -22,6 +23,6 @@ async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> R
                      "folder is managed with `kbot delete` on the server.", private=True)
     removed = 0
     for info in matches:
-        removed += await asyncio.to_thread(env.knowledge_base.delete_source, info.source, [info.scope])
-        await asyncio.to_thread(env.jobs.forget_source, info.source, info.scope)
-    return Reply(f"Deleted {name}: {removed} chunks, its job records and its stored file.")
+        removed += (await asyncio.to_thread(env.remover.remove, info.source, info.scope)).chunks
+    return Reply(f"Deleted {name}: {removed} chunks, its job records and its stored file, and what kbot "
+                 "remembered quoting from it.")

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
-from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
+from bot.commands.base import TOO_MANY_UPLOADS, CommandEnv, CommandRequest, PostProgress, Reply
 from bot.rag.parsing import ParseError, kind_for
 from bot.rag.parsing.url import too_large
 
 HOW = ("Attach the file to the command: send the document with the caption /kb upload, or reply /kb upload "
        "to a document already in the chat.")
-
-
-def rate_limited(env: CommandEnv, author: str) -> bool:
-    """At most `uploads_per_hour` uploads and URLs per person; True when this one is over."""
-    now = time.monotonic()
-    recent = [t for t in env.recent_uploads.get(author, []) if now - t < 3600]
-    if len(recent) >= env.uploads_per_hour:
-        env.recent_uploads[author] = recent
-        return True
-    env.recent_uploads[author] = [*recent, now]
-    return False
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:
@@ -36,9 +24,8 @@ async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> R
         return Reply(f"{upload.filename} is empty.", private=True)
     if upload.size > request.max_upload_bytes:
         return Reply(f"{upload.filename}: {too_large(upload.size, request.max_upload_bytes)}.", private=True)
-    if rate_limited(env, request.incoming.author):
-        return Reply(f"You have added {env.uploads_per_hour} documents in the last hour; please wait a while.",
-                     private=True)
+    if not await asyncio.to_thread(env.upload_allowed, request.incoming):
+        return Reply(TOO_MANY_UPLOADS.format(n=env.uploads_per_hour), private=True)
     target = await post(f"{upload.filename} — queued")
     data = await upload.fetch()
     await asyncio.to_thread(env.jobs.enqueue_file, data, upload.filename, request.upload_scope,

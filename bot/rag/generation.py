@@ -31,6 +31,22 @@ class GenerationFailed(Exception):
     """The model gave no usable answer; `str(self)` is the message for the person."""
 
 
+class AnswerCutOff(GenerationFailed):
+    """The stream ended before the model said it had finished: what was shown is incomplete."""
+
+
+class StreamEndedEarly(Exception):
+    """The body ended with neither `[DONE]` nor a `finish_reason` (a dropped connection or proxy)."""
+
+
+CUT_OFF = "The answer was cut off before the model finished (its connection ended early); please ask again."
+TRUNCATED = ("The answer is incomplete: the model stopped at its length limit. Ask a narrower question, or an "
+             "admin can raise the model's output limit.")
+FILTERED = "The answer is incomplete: the model's provider stopped it (content filter)."
+# finish_reason values that mean the model finished what it meant to say.
+_FINISHED = {"stop", "eos", "end_turn", "tool_calls", "function_call"}
+
+
 class LLMHTTPError(Exception):
     """The server answered with an error status."""
 
@@ -77,8 +93,16 @@ class LLMGenerator:
         return {"model": self.settings.model, "messages": _wire(messages), "stream": stream,
                 "temperature": self.settings.temperature}
 
-    async def _stream_once(self, messages: list[ChatMessage], on_text: Callable[[str], Awaitable[None]]) -> str:
+    async def _stream_once(
+        self, messages: list[ChatMessage], on_text: Callable[[str], Awaitable[None]]
+    ) -> tuple[str, str]:
+        """The streamed text and how it ended: a `finish_reason`, or "done" for a bare `[DONE]`.
+
+        A body that simply stops is not an answer: without `[DONE]` or a `finish_reason` nothing says
+        the model finished, so it raises StreamEndedEarly.
+        """
         parts: list[str] = []
+        finish: str | None = None
         async with self._http().post(self._url, json=self._body(messages, True)) as response:
             if response.status >= 400:
                 raise LLMHTTPError(response.status, await response.text(errors="replace"))
@@ -87,13 +111,18 @@ class LLMGenerator:
                     continue
                 data = raw[5:].strip()
                 if data == b"[DONE]":
-                    break
+                    return "".join(parts), finish or "done"
                 choices = json.loads(data).get("choices") or []
-                content = (choices[0].get("delta") or {}).get("content") if choices else None
+                if not choices:
+                    continue
+                finish = choices[0].get("finish_reason") or finish
+                content = (choices[0].get("delta") or {}).get("content")
                 if content:
                     parts.append(content)
                     await on_text(content)
-        return "".join(parts)
+        if finish is None:
+            raise StreamEndedEarly("the stream ended without [DONE] or a finish_reason")
+        return "".join(parts), finish
 
     async def stream(self, messages: list[ChatMessage], on_token: Callable[[str], Awaitable[None]]) -> str:
         """The full answer text; tokens go to `on_token` as they arrive."""
@@ -111,15 +140,27 @@ class LLMGenerator:
 
             remaining = deadline - loop.time()
             try:
-                text = await asyncio.wait_for(self._stream_once(messages, forward), timeout=max(remaining, 0.001))
+                text, finish = await asyncio.wait_for(self._stream_once(messages, forward),
+                                                      timeout=max(remaining, 0.001))
                 if text.strip():
-                    return text
+                    if finish in _FINISHED or finish == "done":
+                        return text
+                    # Shown, but not whole: the person sees it marked, and nothing is remembered.
+                    raise AnswerCutOff(TRUNCATED if finish == "length" else FILTERED if finish == "content_filter"
+                                       else CUT_OFF)
                 failure = GenerationFailed("The language model returned an empty answer; please try again.")
+            except GenerationFailed:
+                raise
             except TimeoutError:
                 failure = GenerationFailed(
                     f"The language model did not answer within {self.settings.timeout_s:g} s; please try again."
                 )
+                if sent:
+                    raise AnswerCutOff(f"The answer was cut off: the model did not finish within "
+                                       f"{self.settings.timeout_s:g} s; please ask again.") from None
             except Exception as exc:  # HTTP statuses and transport errors, worded for people below
+                if sent:  # part of the answer is on screen: it is marked as cut off, never retried
+                    raise AnswerCutOff(CUT_OFF) from None
                 failure = self._explain(exc)
                 if not _retryable(exc):
                     raise failure from None
@@ -145,7 +186,9 @@ class LLMGenerator:
 
     def _explain(self, exc: BaseException) -> GenerationFailed:
         status = getattr(exc, "status_code", None)
-        if isinstance(exc, TimeoutError):
+        if isinstance(exc, StreamEndedEarly):
+            text = "The language model's answer ended before it began; please try again."
+        elif isinstance(exc, TimeoutError):
             text = f"The language model did not answer within {self.settings.timeout_s:g} s; please try again."
         elif status == 429:
             text = "The language model is busy (rate limited); please try again in a minute."
@@ -166,4 +209,4 @@ def _retryable(exc: BaseException) -> bool:
     status: Any = getattr(exc, "status_code", None)
     if status is not None:
         return status == 429 or status >= 500
-    return isinstance(exc, aiohttp.ClientError | OSError)
+    return isinstance(exc, aiohttp.ClientError | OSError | StreamEndedEarly)

@@ -17,7 +17,16 @@ from haystack.dataclasses import Document
 
 from bot.config import KnowledgeSettings
 from bot.rag.knowledge_base import KnowledgeBase, source_filter
-from bot.rag.parsing import Limits, ParsedDocument, ParseError, check_size, kind_for, parse_bytes, parse_url
+from bot.rag.parsing import (
+    Limits,
+    ParsedDocument,
+    ParseError,
+    UrlFetcher,
+    check_size,
+    kind_for,
+    parse_bytes,
+    parse_url,
+)
 from bot.rag.splitting import split_words
 
 # stage, done, total — e.g. ("reading", 40, 120) pages or ("embedding", 200, 318) chunks
@@ -49,9 +58,12 @@ def chunk_id(scope: str, source: str, content_hash: str, chunking: str, index: i
 
 
 class Indexer:
-    def __init__(self, knowledge_base: KnowledgeBase, settings: KnowledgeSettings) -> None:
+    def __init__(self, knowledge_base: KnowledgeBase, settings: KnowledgeSettings,
+                 fetcher: UrlFetcher | None = None) -> None:
         self.kb = knowledge_base
         self.settings = settings
+        # Open for the operator's own `kbot ingest`; `kbot run` passes a guarded one (chat users' URLs).
+        self.fetcher = fetcher or UrlFetcher()
         self.limits = limits_from(settings)
         self.chunking = f"words:{settings.chunk_words}/{settings.chunk_overlap_words}"
 
@@ -89,7 +101,7 @@ class Indexer:
         self, url: str, scope: str = "global", uploader: str | None = None, on_progress: ProgressFn | None = None
     ) -> IndexOutcome:
         try:
-            parsed, data = parse_url(url, self.limits)
+            parsed, data = parse_url(url, self.limits, self.fetcher)
         except ParseError as exc:
             return IndexOutcome(url, "failed", reason=exc.reason)
         content_hash = hashlib.sha256(data).hexdigest()

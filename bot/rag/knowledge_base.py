@@ -113,6 +113,8 @@ class KnowledgeBase:
         """Remove every chunk of `source` (in the given scopes, or all); the count removed."""
         ids = [chunk_id for chunk_id, _ in self.chunk_metadata(source_filter(source, scopes))]
         self.delete_ids(ids)
+        if ids:
+            self.backend.purge()  # a deleted document leaves no readable copy in the store's files
         return len(ids)
 
     def optimize(self) -> None:

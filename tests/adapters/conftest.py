@@ -20,6 +20,8 @@ from tests.fakes.openai_server import FakeOpenAI, serve_openai
 HANDBOOK = ("# Time off\n\n## Vacation\n\nEvery employee gets 25 vacation days a year. Part-time staff get "
             "vacation days in proportion to their hours.\n")
 FALCON = "# Project Falcon\n\nThe Falcon launch code word is ORCHID. Only the Falcon team may use it.\n"
+NO_RATE_LIMITS = {"questions_per_person_per_minute": 0, "questions_per_person_per_hour": 0,
+                  "questions_per_channel_per_minute": 0}
 ANSWER_TOKENS = ["Every", " employee", " gets", " 25", " vacation", " days", " a", " year", " [1]", "."]
 
 
@@ -32,9 +34,16 @@ def llm() -> Iterator[FakeOpenAI]:
 
 
 def platform_settings(make_settings: Callable[..., Settings], llm: FakeOpenAI, **platforms: Any) -> Settings:
+    """Settings for a bot on the fakes. Access is open unless a test says otherwise: these tests are
+    about other promises; tests/reliability/test_access.py holds the safe default (pairing), and
+    tests/reliability/test_floods.py the rate limits, which are off here unless a test sets them."""
+    for section in ("slack", "discord", "telegram"):
+        if section in platforms:
+            platforms[section] = {"access": "open", **platforms[section]}
+    platforms.setdefault("limits", NO_RATE_LIMITS)
+    platforms["server"] = {"port": 0, "shutdown_grace_s": 3, **platforms.get("server", {})}
     return make_settings(
         llm={"kind": "openai", "base_url": llm.base_url, "api_key": "test-key", "model": "fake"},
-        server={"port": 0, "shutdown_grace_s": 3},
         **platforms,
     )
 

@@ -56,21 +56,37 @@ class ThreadedServer:
 
 
 class FakePlatform:
-    """A platform fake's lifecycle: `with Fake() as fake:` serves it; leaving closes its WebSockets."""
+    """A platform fake's lifecycle: `with Fake() as fake:` serves it; leaving closes its WebSockets.
+
+    Every write a fake receives is held to the rule for anything shown to a community: no link
+    previews or unfurls, no mass mention that would ping. A write that breaks it is recorded in
+    `policy_violations`, and leaving the `with` block fails the test, so no write path can forget.
+    """
 
     def __init__(self, app: web.Application) -> None:
         self.server = ThreadedServer(app)
         self._sockets: list[web.WebSocketResponse] = []
+        self.policy_violations: list[str] = []
+        self.writes_checked = 0
 
     def __enter__(self: F) -> F:
         self.server.start()
         return self
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(self, exc_type: object, *_exc: object) -> None:
         for ws in list(self._sockets):
             with contextlib.suppress(Exception):
                 self.server.run(ws.close())
         self.server.stop()
+        if exc_type is None:
+            self.check_policy()
+
+    def check_policy(self) -> None:
+        if self.policy_violations:
+            raise AssertionError(f"writes broke the community rule: {self.policy_violations[:5]}")
+
+    def violation(self, what: str) -> None:
+        self.policy_violations.append(what)
 
     @property
     def connections(self) -> int:

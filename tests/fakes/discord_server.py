@@ -27,6 +27,7 @@ APP_ID = "900000000000000002"
 BOT_USER = {"id": BOT_ID, "username": "kbot", "discriminator": "0", "global_name": "kbot", "avatar": None,
             "bot": True, "flags": 0}
 VIEW_CHANNEL = 1 << 10
+SUPPRESS_EMBEDS = 1 << 2
 
 
 def _now() -> str:
@@ -71,6 +72,7 @@ class FakeDiscord(FakePlatform):
         self.original_responses: dict[str, str] = {}  # interaction token -> message id
         self._pending: set = set()
         self._interaction_types: dict[str, int] = {}
+        self._interaction_originals: dict[str, dict] = {}  # interaction id -> its type 4 response data
         self.attachments: dict[str, bytes] = {}
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
@@ -314,6 +316,10 @@ class FakeDiscord(FakePlatform):
             return self._webhook(request.method, parts[2], parts[3:], body or {})
         if parts[0] == "interactions" and parts[-1] == "callback":
             self.state.interaction_responses.append({"interaction": parts[1], **(body or {})})
+            if (body or {}).get("type") in (4, 7):  # a message (or an update of one) is shown
+                self._audit(f"interaction response type {body['type']}", (body or {}).get("data") or {})
+            if (body or {}).get("type") == 4:
+                self._interaction_originals[parts[1]] = (body or {}).get("data") or {}
             if request.query.get("with_response") not in ("1", "true"):
                 return web.Response(status=204)
             kind = (body or {}).get("type")
@@ -338,12 +344,15 @@ class FakeDiscord(FakePlatform):
             return self._error(404, "Unknown Webhook", 10015)
         if method == "PATCH" and rest[:2] == ["messages", "@original"]:
             message_id = self.original_responses.get(token)
-            if message_id is None:
+            if message_id is None:  # the first content of a deferred response, or of a type 4 one
                 problem = self._check(body)
                 if problem is not None:
                     return problem
+                initial = self._interaction_originals.get(token.removeprefix("itoken"), {})
+                flags = int(body.get("flags") if "flags" in body else initial.get("flags") or 0)
+                self._audit("edit of the original interaction response", body, flags)
                 message = DiscordMessage(self.new_id(), channel_id, body.get("content") or "", BOT_ID,
-                                         components=body.get("components") or [])
+                                         components=body.get("components") or [], flags=flags)
                 self.state.messages[message.id] = message
                 self.original_responses[token] = message.id
                 return self._json(self.message_json(message))
@@ -351,8 +360,21 @@ class FakeDiscord(FakePlatform):
         if method == "PATCH" and rest[:1] == ["messages"]:
             return self._edit(channel_id, rest[1], body)
         if method == "POST" and not rest:  # follow-ups have the interaction's own limit, not the channel's
-            return self._send(channel_id, body, paced=False)
+            return self._send(channel_id, body, paced=False, what="interaction follow-up")
         return self._error(404, f"404: Not Found (webhook {method} {rest})")
+
+    def _audit(self, what: str, body: dict, flags: int | None = None) -> None:
+        """The community rule for every write: mentions parsed from nothing, embeds suppressed."""
+        self.writes_checked += 1
+        content = body.get("content") or ""
+        if "@everyone" in content or "@here" in content:
+            self.violation(f"{what}: raw mass mention in content")
+        if (body.get("allowed_mentions") or {}).get("parse") != [] or any(
+                (body.get("allowed_mentions") or {}).get(k) for k in ("users", "roles")):
+            self.violation(f"{what}: allowed_mentions does not suppress mentions ({body.get('allowed_mentions')})")
+        effective = int(body.get("flags") or 0) if flags is None else flags
+        if content and not effective & SUPPRESS_EMBEDS:
+            self.violation(f"{what}: link embeds not suppressed (flags {effective})")
 
     def _check(self, body: dict) -> web.Response | None:
         content = body.get("content") or ""
@@ -362,9 +384,10 @@ class FakeDiscord(FakePlatform):
             return self._error(400, "mass mention sent without allowed_mentions suppressing it")
         return None
 
-    def _send(self, channel_id: str, body: dict, paced: bool = True) -> web.Response:
+    def _send(self, channel_id: str, body: dict, paced: bool = True, what: str = "message") -> web.Response:
         if channel_id not in self.state.channels:
             return self._error(404, "Unknown Channel", 10003)
+        self._audit(what, body)
         refused = self._check(body) or (self._paced(channel_id) if paced else None)
         if refused is not None:
             return refused
@@ -385,6 +408,7 @@ class FakeDiscord(FakePlatform):
         refused = self._check(body) or self._paced(channel_id)
         if refused is not None:
             return refused
+        self._audit("edit", body, int(body["flags"]) if "flags" in body else message.flags)
         if "content" in body:
             message.content = body["content"] or ""
         if "components" in body:

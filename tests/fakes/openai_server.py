@@ -43,6 +43,10 @@ class FakeOpenAI:
     chat_faults: list[int] = field(default_factory=list)  # HTTP statuses to answer the next requests with
     chat_requests: list[dict] = field(default_factory=list)
     scripted: list[list[str]] = field(default_factory=list)  # per-request replies, used before reply_tokens
+    # The next streamed replies end after this many tokens with no finish_reason and no [DONE], the
+    # body closed cleanly (a dropped upstream connection, or a proxy ending the response).
+    cuts: list[int] = field(default_factory=list)
+    finish_reason: str = "stop"  # what the last chunk says ("length" when the model hit max_tokens)
 
 
 @contextmanager
@@ -76,7 +80,7 @@ def serve_openai() -> Iterator[FakeOpenAI]:
                     return
                 tokens = state.scripted.pop(0) if state.scripted else state.reply_tokens
                 if body.get("stream"):
-                    self._stream_chat(body, tokens)
+                    self._stream_chat(body, tokens, state.cuts.pop(0) if state.cuts else None)
                 else:
                     message = {"role": "assistant", "content": "".join(tokens)}
                     self._send(200, {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0,
@@ -86,7 +90,7 @@ def serve_openai() -> Iterator[FakeOpenAI]:
             else:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
 
-        def _stream_chat(self, body: dict, tokens: list[str]) -> None:
+        def _stream_chat(self, body: dict, tokens: list[str], cut_after: int | None) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
@@ -94,13 +98,15 @@ def serve_openai() -> Iterator[FakeOpenAI]:
             time.sleep(state.first_token_delay_s)
             base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": body.get("model")}
             try:
-                for i, token in enumerate(tokens):
+                for i, token in enumerate(tokens[:cut_after]):
                     delta = {"role": "assistant", "content": token} if i == 0 else {"content": token}
                     chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
                     time.sleep(state.token_delay_s)
-                done = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                if cut_after is not None:
+                    return  # HTTP/1.0: the body ends cleanly when the connection closes
+                done = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": state.finish_reason}]}
                 self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
                 self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):

@@ -28,6 +28,9 @@ SIGNING_SECRET = "test-signing-secret"
 BOT_USER = "UKBOT"
 BOT_ID = "BKBOT"
 UPDATES_PER_MINUTE = 50
+_WRITES = {"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.startStream", "chat.appendStream",
+           "chat.stopStream"}
+_MASS_MENTIONS = ("<!channel", "<!here", "<!everyone", "<!subteam", "@channel", "@here", "@everyone")
 APPEND_GAP_S = 0.8
 
 
@@ -170,10 +173,18 @@ class FakeSlack(FakePlatform):
     def post_signed(self, url: str, envelope: dict, *, secret: str = SIGNING_SECRET, timestamp: str | None = None,
                     signature: str | None = None, retry_num: int | None = None) -> tuple[int, str]:
         """The Events API's HTTP delivery: a signed POST to the app's request URL."""
-        body = json.dumps(envelope)
+        return self._post_signed(url, json.dumps(envelope).encode(), secret=secret, timestamp=timestamp,
+                                 signature=signature, retry_num=retry_num)
+
+    def post_signed_raw(self, url: str, body: bytes) -> int:
+        """A correctly signed POST of any bytes at all (what a buggy or hostile sender with the secret sends)."""
+        return self._post_signed(url, body)[0]
+
+    def _post_signed(self, url: str, body: bytes, *, secret: str = SIGNING_SECRET, timestamp: str | None = None,
+                     signature: str | None = None, retry_num: int | None = None) -> tuple[int, str]:
         timestamp = timestamp if timestamp is not None else str(int(time.time()))
         if signature is None:
-            base = f"v0:{timestamp}:{body}".encode()
+            base = f"v0:{timestamp}:".encode() + body
             signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
         headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": timestamp,
                    "X-Slack-Signature": signature}
@@ -244,7 +255,20 @@ class FakeSlack(FakePlatform):
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return self._error("unknown_method")
+        if method in _WRITES:
+            self._audit(method, params)
         return await handler(params)
+
+    def _audit(self, method: str, p: dict) -> None:
+        """The community rule for every write: no unfurls on new messages, no mass mention in any text."""
+        self.writes_checked += 1
+        shown = " ".join(str(p.get(k) or "") for k in ("text", "markdown_text")) + json.dumps(self._blocks(p))
+        for mention in _MASS_MENTIONS:
+            if mention in shown:
+                self.violation(f"{method}: mass mention {mention}")
+        if method == "chat.postMessage" and not (str(p.get("unfurl_links")).lower() == "false"
+                                                 and str(p.get("unfurl_media")).lower() == "false"):
+            self.violation("chat.postMessage without unfurl_links=false and unfurl_media=false")
 
     async def _auth_test(self, _p: dict) -> web.Response:
         return web.json_response({"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "kbot",

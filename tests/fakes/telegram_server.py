@@ -94,6 +94,7 @@ class TelegramState:
     commands: list[Any] = field(default_factory=list)
     too_many_requests: int = 0
     rejected: list[str] = field(default_factory=list)  # 400s other than "not modified"
+    down: bool = False  # a test takes the Bot API away
     next_update_id: int = 100
     next_message_id: int = 5000
     writes: dict[int, deque] = field(default_factory=lambda: defaultdict(deque))
@@ -175,10 +176,14 @@ class FakeTelegram(FakePlatform):
         self._push(update)
         return update
 
-    def post_to_webhook(self, update: dict, secret: str | None = None) -> int:
-        """Deliver an update the webhook way: Telegram POSTs it to the URL given to setWebhook."""
+    def post_to_webhook(self, update: dict | bytes, secret: str | None = None) -> int:
+        """Deliver an update the webhook way: Telegram POSTs it to the URL given to setWebhook.
+
+        `secret` None sends the one setWebhook was given; "" sends no secret header at all (a forger).
+        """
         hook = self.state.webhook or {}
-        request = urllib.request.Request(hook["url"], data=json.dumps(update).encode(), method="POST",
+        body = update if isinstance(update, bytes) else json.dumps(update).encode()
+        request = urllib.request.Request(hook["url"], data=body, method="POST",
                                          headers={"Content-Type": "application/json"})
         token = secret if secret is not None else hook.get("secret_token")
         if token:
@@ -189,14 +194,18 @@ class FakeTelegram(FakePlatform):
         except urllib.error.HTTPError as exc:
             return exc.code
 
-    def make_update(self, chat_id: int, text: str, *, user_id: int = 1) -> dict:
-        """An update for a private-chat message, not queued for getUpdates."""
+    def make_update(self, chat_id: int, text: str, *, user_id: int = 1, chat_type: str = "private") -> dict:
+        """An update for a message, not queued for getUpdates (for webhook deliveries)."""
         self.state.next_message_id += 1
         self.state.next_update_id += 1
-        return {"update_id": self.state.next_update_id, "message": {
-            "message_id": self.state.next_message_id, "date": int(time.time()), "text": text,
-            "chat": {"id": chat_id, "type": "private", "first_name": "Ann"},
-            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}}}
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        chat.update({"first_name": "Ann"} if chat_type == "private" else {"title": f"chat {chat_id}"})
+        sender = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}
+        message: dict[str, Any] = {"message_id": self.state.next_message_id, "date": int(time.time()), "text": text,
+                                   "chat": chat, "from": sender}
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return {"update_id": self.state.next_update_id, "message": message}
 
     def user_document(self, chat_id: int, filename: str, data: bytes, *, caption: str | None = None,
                       user_id: int = 1, chat_type: str = "supergroup") -> dict:
@@ -281,6 +290,8 @@ class FakeTelegram(FakePlatform):
         return True
 
     async def _method(self, request: web.Request) -> web.Response:
+        if self.state.down:  # Telegram unreachable, as a gateway in front of it reports
+            return web.Response(status=502, text="Bad Gateway")
         if request.match_info["token"] != TOKEN:
             return self._error(401, "Unauthorized")
         method = request.match_info["method"]
@@ -290,7 +301,16 @@ class FakeTelegram(FakePlatform):
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return self._error(404, "Not Found: method not found")
+        if method in ("sendMessage", "editMessageText"):
+            self._audit(method, params)
         return await handler(params)
+
+    def _audit(self, method: str, p: dict) -> None:
+        """The community rule for every message: link previews off."""
+        self.writes_checked += 1
+        preview = p.get("link_preview_options") or {}
+        if not (preview.get("is_disabled") or p.get("disable_web_page_preview")):
+            self.violation(f"{method} without link previews disabled")
 
     async def _api_getMe(self, _p: dict) -> web.Response:  # noqa: N802 (the Bot API's names)
         return self._ok({"id": BOT_ID, "is_bot": True, "first_name": "kbot", "username": BOT_USERNAME,

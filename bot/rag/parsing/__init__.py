@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.rag.parsing.types import Limits, ParsedDocument, ParseError, Section
-from bot.rag.parsing.url import fetch, is_url, too_large
+from bot.rag.parsing.url import UrlFetcher, is_url, too_large
 
 __all__ = [
-    "Limits", "ParsedDocument", "ParseError", "Section", "SUPPORTED_SUFFIXES",
+    "Limits", "ParsedDocument", "ParseError", "Section", "SUPPORTED_SUFFIXES", "UrlFetcher",
     "is_url", "parse_bytes", "parse_url", "kind_for", "check_size",
 ]
 
@@ -82,9 +82,9 @@ def parse_bytes(data: bytes, kind: str, limits: Limits) -> ParsedDocument:
     return parsed
 
 
-def parse_url(url: str, limits: Limits) -> tuple[ParsedDocument, bytes]:
+def parse_url(url: str, limits: Limits, fetcher: UrlFetcher) -> tuple[ParsedDocument, bytes]:
     """The parsed page and the raw bytes it came from (for the content hash)."""
-    fetched = fetch(url, limits.max_bytes, limits.url_timeout_s)
+    fetched = fetcher.fetch(url, limits.max_bytes, limits.url_timeout_s)
     kind = CONTENT_TYPE_KINDS.get(fetched.content_type)
     if kind is None:
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
@@ -127,6 +128,15 @@ class LanceDBDocumentStore:
         if table is not None and table.count_rows():
             self._ensure_indexes(table)
             table.optimize()
+
+    def purge(self) -> None:
+        """Make deleted rows unrecoverable: rewrite the files that held them and drop old versions
+        (LanceDB otherwise keeps every version for 7 days, deleted text included)."""
+        table = self._open()
+        if table is not None:
+            with warnings.catch_warnings():  # chosen: a search in flight on an old version fails once; deletes are rare
+                warnings.filterwarnings("ignore", message=r"optimize\(cleanup_older_than=0\)")
+                table.optimize(cleanup_older_than=timedelta(0), delete_unverified=True)
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(

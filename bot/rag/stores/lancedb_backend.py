@@ -84,6 +84,9 @@ class LanceDBBackend:
     def optimize(self) -> None:
         self.document_store.optimize()
 
+    def purge(self) -> None:
+        self.document_store.purge()
+
     def describe(self) -> str:
         return f"lancedb at {self.path}"
 

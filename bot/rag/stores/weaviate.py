@@ -117,6 +117,9 @@ class WeaviateBackend:
     def optimize(self) -> None:
         """Weaviate indexes on write."""
 
+    def purge(self) -> None:
+        """Weaviate removes deleted objects itself (tombstones are cleaned up by the server)."""
+
     def describe(self) -> str:
         return f"weaviate at {self.url} (collection {self.collection})"
 

@@ -1,7 +1,9 @@
-"""Every bad input gets its own one-line reason and leaves the knowledge base exactly as it was."""
+"""Promise: every hostile or broken file gets its own one-line reason and leaves the knowledge base
+exactly as it was: nothing half-indexed. Text in odd encodings is read right or refused as binary."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +12,14 @@ import pytest
 from bot.rag.indexing import Indexer
 from bot.rag.knowledge_base import KnowledgeBase
 from tests.fakes.http_site import closed_port_url, serve
-from tests.samples import PNG_BYTES, make_bomb_pdf, make_encrypted_pdf, make_scanned_pdf, make_slow_pdf
+from tests.samples import (
+    PNG_BYTES,
+    make_bomb_pdf,
+    make_cyclic_pdf,
+    make_encrypted_pdf,
+    make_scanned_pdf,
+    make_slow_pdf,
+)
 
 
 def _snapshot(kb: KnowledgeBase) -> list[tuple[str, dict]]:
@@ -50,6 +59,11 @@ CASES: list[tuple[str, Callable[[Path], Path], dict, str]] = [
      {"pdf_memory_mb": 200}, "PDF parsing hit the 200 MB memory cap and was stopped"),
     ("endless pdf", lambda d: make_slow_pdf(d / "slow.pdf"), {"pdf_timeout_s": 2},
      "PDF parsing took longer than 2 s and was stopped"),
+    ("cyclic pdf", lambda d: make_cyclic_pdf(d / "cycle.pdf"), {}, "damaged PDF (Detected cyclic page references"),
+    ("docx that is not a zip", lambda d: _write(d, "fake.docx", b"just some text, not a Word file"), {},
+     "not a valid DOCX file"),
+    ("random bytes as .txt", lambda d: _write(d, "noise.txt", random.Random(7).randbytes(20_000)), {},
+     "binary data, not text"),
 ]
 
 
@@ -68,7 +82,7 @@ def test_bad_file_is_refused_with_its_reason(
 
 
 def test_reasons_are_distinct() -> None:
-    reasons = [c[3] for c in CASES]
+    reasons = [c[3] for c in CASES if c[0] != "random bytes as .txt"]  # noise is refused as binary too
     assert len(set(reasons)) == len(reasons)
 
 
@@ -99,4 +113,48 @@ def test_url_errors_and_empty_pages(seeded) -> None:
         assert indexer.index_url(f"{base}/missing").reason == "the server answered HTTP 404 Not Found"
         assert indexer.index_url(f"{base}/blank").reason == "no readable text in the HTML page"
         assert "unsupported content type 'image/png'" in indexer.index_url(f"{base}/image").reason
+    assert _snapshot(kb) == before
+
+
+TEXTS: list[tuple[str, bytes, str, str | None]] = [
+    # name, bytes, what must be read, the warning (None: none)
+    ("one bad byte in UTF-8", "Crème brûlée, café, naïve résumé. ".encode() * 20 + b"\xff" + "Über alles.".encode(),
+     "Crème brûlée, café, naïve résumé.", "not valid UTF-8 in 1 place(s)"),
+    ("UTF-32 with a BOM", "Straße und Grüße aus München.".encode("utf-32"), "Straße und Grüße aus München.", None),
+    ("UTF-16 with a BOM", "Les élèves préfèrent le thé.".encode("utf-16"), "Les élèves préfèrent le thé.", None),
+    ("malformed UTF-16", "Un texte à moitié cassé.".encode("utf-16") + b"\x00\xd8", "Un texte à moitié cassé.",
+     "malformed UTF-16-LE sequence"),
+    ("Windows-1252", "Crème brûlée and café au lait.".encode("cp1252"), "Crème brûlée and café au lait.",
+     "not UTF-8; decoded as cp1252"),
+    ("ISO 8859-2", "Zażółć gęślą jaźń. Příliš žluťoučký kůň úpěl ďábelské ódy.".encode("iso8859_2"),
+     "Zażółć gęślą jaźń. Příliš žluťoučký kůň úpěl ďábelské ódy.", "not UTF-8; decoded as iso8859_2"),
+]
+
+
+@pytest.mark.parametrize(("label", "data", "expected", "warning"), TEXTS, ids=[t[0] for t in TEXTS])
+def test_text_in_any_encoding_is_read_right(tmp_path: Path, seeded, label: str, data: bytes, expected: str,
+                                             warning: str | None) -> None:
+    kb, indexer = seeded
+    path = _write(tmp_path, "note.txt", data)
+    outcome = indexer.index_path(path, "note.txt")
+    assert outcome.status == "indexed", outcome.reason
+    stored = "".join(c.content or "" for c in kb.backend.document_store.filter_documents(
+        {"field": "meta.source", "operator": "==", "value": "note.txt"}))
+    assert expected in stored
+    if warning is None:
+        assert outcome.warnings == []
+    else:
+        assert any(warning in w for w in outcome.warnings), outcome.warnings
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_noise_is_refused_as_binary_whatever_its_bytes(tmp_path: Path, seeded, seed: int) -> None:
+    kb, indexer = seeded
+    before = _snapshot(kb)
+    rng = random.Random(seed)
+    samples = {"high.txt": bytes(rng.randrange(128, 256) for _ in range(20_000)),  # no NUL, no control bytes
+               "printable.txt": bytes(rng.choice([*range(32, 127), *range(160, 256)]) for _ in range(20_000))}
+    for name, data in samples.items():
+        outcome = indexer.index_path(_write(tmp_path, name, data), name)
+        assert outcome.status == "failed" and "binary data, not text" in outcome.reason, name
     assert _snapshot(kb) == before

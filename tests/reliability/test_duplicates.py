@@ -1,4 +1,7 @@
-"""Exactly-once delivery and feedback storage on a real database (SQLite, and PostgreSQL when available)."""
+"""Promise: every platform event is handled once, whoever delivers it how often: retries, replays and
+twin events lose a race on one unique row, even between processes (SQLite, and PostgreSQL when
+available). Per platform, tests/adapters shows it end to end: Slack's retried mention and its
+`message` twin, Telegram's replayed update, Discord's replayed gateway event and two gateways."""
 
 from __future__ import annotations
 

@@ -1,0 +1,26 @@
+"""`/kb approve CODE`: let a new place (a chat, server or workspace that asked) use kbot. kbot's own admins only."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
+
+REFUSED = ("Only kbot's own admins (the `admins` list in its config) can approve new places; chat and server "
+           "admins cannot.")
+
+
+async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:
+    if not request.incoming.operator:
+        return Reply(REFUSED, private=True)
+    code = request.args.strip()
+    if not code:
+        return Reply("Which code? e.g. /kb approve K7QX-4MPD (the code the new place was given).", private=True)
+    place = await asyncio.to_thread(env.access.approve, code, f"{request.incoming.key.platform}:"
+                                                             f"{request.incoming.author}")
+    if place is None:
+        return Reply(f"No place is waiting with the code {code}. Codes are shown to a place the first time "
+                     "someone there asks; `kbot access` on the server lists them.", private=True)
+    where = f"{place.platform}:{place.workspace}"
+    shown = f"{place.name} ({where})" if place.name and place.name != place.workspace else where
+    return Reply(f"Approved {shown}: kbot now answers there.", private=True)

@@ -1,0 +1,142 @@
+"""Promise: nobody can make kbot (or the team's LLM bill) do unbounded work.
+
+A question has a length cap, thread history a budget that holds for every turn, and each person
+and channel a question rate (counted in the database, hence across processes; see
+test_two_processes.py). A flood hears "slow down" once and costs no model calls; others are answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.db import TurnRow, make_engine
+from bot.memory import ThreadMemory
+from bot.messages import ThreadKey
+from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.fakes.telegram_server import TOKEN, FakeTelegram
+
+GROUP = -100555
+FLOODER, NEIGHBOUR = 66, 77
+
+
+def _settings(make_settings, llm, tg: FakeTelegram, **limits: int):
+    return platform_settings(make_settings, llm, telegram={
+        "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base},
+        limits={"questions_per_person_per_minute": 0, "questions_per_person_per_hour": 0,
+                "questions_per_channel_per_minute": 0, **limits})
+
+
+def _metric(running, name: str) -> float:
+    from prometheus_client import generate_latest
+
+    for line in generate_latest(running.metrics.registry).decode().splitlines():
+        if line.startswith(name):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_an_over_long_question_is_refused_before_the_model_and_memory(make_settings, llm) -> None:
+    with FakeTelegram() as tg:
+        settings = _settings(make_settings, llm, tg)
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                tg.user_message(4242, "How many vacation days? " + "x" * 99_976)  # 100,000 characters
+                refused = await eventually(lambda: tg.bot_messages(4242), what="the refusal")
+                assert "100,000 characters" in refused[0].text and "up to 4,000" in refused[0].text
+                assert len(refused[0].text) < 300
+                await asyncio.sleep(0.3)
+                assert llm.chat_requests == []
+                with Session(running.service.feedback.engine) as session:
+                    assert session.scalar(select(func.count()).select_from(TurnRow)) == 0
+                assert _metric(running, 'kbot_refused_total{platform="telegram",reason="too_long"}') == 1
+
+        asyncio.run(scenario())
+
+
+def test_the_history_budget_holds_for_every_turn(tmp_path) -> None:
+    memory = ThreadMemory(make_engine(None, tmp_path), budget_chars=6000)
+    key = ThreadKey("test", "w", "c", "t")
+    memory.remember(key, question="short question", query="q", answer="A" * 50_000, sources=[], mode="llm", author="a")
+    for budget_test in (memory.history(key),):
+        assert sum(len(t.question) + len(t.answer) for t in budget_test) <= 6000
+        assert budget_test[0].question == "short question" and budget_test[0].answer.endswith("[…]")
+    memory.remember(key, question="Q" * 9000, query="q", answer="fine", sources=[], mode="llm", author="a")
+    turns = memory.history(key)
+    assert sum(len(t.question) + len(t.answer) for t in turns) <= 6000 and turns[-1].answer == "fine"
+
+
+def test_a_follow_up_after_a_huge_answer_sends_a_bounded_request(make_settings, llm) -> None:
+    with FakeTelegram() as tg:
+        settings = _settings(make_settings, llm, tg)
+        conversation = knowledge_conversation(settings, {})
+        llm.token_delay_s = 0
+        llm.scripted = [["Vacation " * 12_000 + "[1]."]]  # a 100 KB answer
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                tg.user_message(4242, "How many vacation days do we get?")
+                await eventually(lambda: [m for m in tg.bot_messages(4242) if m.reply_markup], timeout=30,
+                                 what="the long answer")
+                tg.user_message(4242, "And part-time staff?")
+                await eventually(lambda: len(llm.chat_requests) >= 3, what="the follow-up's calls")
+
+        asyncio.run(scenario())
+    for request in llm.chat_requests[1:]:  # the rewrite and the answer both carry the shortened history
+        history = "".join(m["content"] for m in request["messages"][1:-1])
+        assert len(history) <= settings.answer.history_chars
+        assert len(json.dumps(request)) < 20_000
+
+
+def test_a_flood_from_one_person_costs_a_few_answers_and_one_notice(make_settings, llm) -> None:
+    with FakeTelegram() as tg:
+        settings = _settings(make_settings, llm, tg, questions_per_person_per_minute=3)
+        conversation = knowledge_conversation(settings, {})
+        llm.token_delay_s = 0.01
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                for i in range(200):
+                    tg.user_message(GROUP, f"/ask vacation days, attempt {i}?", chat_type="supergroup",
+                                    user_id=FLOODER)
+                neighbour = tg.user_message(GROUP, "/ask How many vacation days do we get?", chat_type="supergroup",
+                                            user_id=NEIGHBOUR)
+                await eventually(lambda: [m for m in tg.bot_messages(GROUP) if m.reply_markup
+                                          and m.reply_to == neighbour["message"]["message_id"]], timeout=40,
+                                 what="the neighbour's answer")
+                await eventually(lambda: _metric(running, 'kbot_refused_total{platform="telegram",'
+                                                          'reason="rate_person"}') == 197, what="the refusals")
+                await eventually(lambda: len([m for m in tg.bot_messages(GROUP) if m.reply_markup]) == 4,
+                                 timeout=40, what="the flooder's three answers")
+                notices = [m for m in tg.bot_messages(GROUP) if "at most 3 questions a minute from you" in m.text]
+                assert len(notices) == 1
+                assert len(llm.chat_requests) == 4  # three for the flooder, one for the neighbour
+            assert tg.state.too_many_requests == 0
+
+        asyncio.run(scenario())
+
+
+def test_a_channel_rate_holds_whoever_asks(make_settings, llm) -> None:
+    with FakeTelegram() as tg:
+        settings = _settings(make_settings, llm, tg, questions_per_channel_per_minute=2)
+        conversation = knowledge_conversation(settings, {})
+        llm.token_delay_s = 0.01
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                for user in range(10, 16):
+                    tg.user_message(GROUP, "/ask How many vacation days do we get?", chat_type="supergroup",
+                                    user_id=user)
+                await eventually(lambda: _metric(running, 'kbot_refused_total{platform="telegram",'
+                                                          'reason="rate_channel"}') == 4, what="the refusals")
+                await eventually(lambda: len([m for m in tg.bot_messages(GROUP) if m.reply_markup]) == 2,
+                                 timeout=30, what="two answers")
+                assert len([m for m in tg.bot_messages(GROUP) if "from this channel" in m.text]) == 1
+                assert len(llm.chat_requests) == 2
+
+        asyncio.run(scenario())

@@ -1,0 +1,93 @@
+"""Promise: only the platform can talk to kbot. Forged, unsigned and malformed requests are refused
+(401/403/400, never a 500) and change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+from bot.rag.knowledge_base import source_filter
+from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.fakes.telegram_server import TOKEN, FakeTelegram
+
+GROUP = -100777
+ADMIN = 99
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_telegram_webhook_without_a_configured_secret_still_refuses_forged_updates(make_settings, llm) -> None:
+    port = _free_port()
+    with FakeTelegram() as tg:
+        settings = platform_settings(make_settings, llm, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base,
+            "mode": "webhook", "webhook_url": f"http://127.0.0.1:{port}/hook", "webhook_host": "127.0.0.1",
+            "webhook_port": port, "admins": [ADMIN]})
+        assert settings.telegram.webhook_secret is None
+        conversation = knowledge_conversation(settings, {f"telegram:{GROUP}": "falcon.md"})
+        kb = conversation.knowledge_base
+        scope = f"telegram:{GROUP}"
+
+        async def post(update: dict | bytes, secret: str | None = None) -> int:
+            return await asyncio.to_thread(tg.post_to_webhook, update, secret)
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                secret = tg.state.webhook["secret_token"]  # type: ignore[index]
+                assert len(secret) >= 32 and TOKEN not in secret  # strong, and not the token itself
+                # A forged admin command, as anyone who learned the URL could send it.
+                forged = tg.make_update(GROUP, "/kb delete falcon.md", user_id=ADMIN, chat_type="supergroup")
+                assert await post(forged, "") == 403  # no secret header
+                assert await post(forged, "guess" * 8) == 403  # a wrong one
+                assert await post(forged, secret[:-1] + ("0" if secret[-1] != "0" else "1")) == 403
+                assert await post(b"{not json", secret) == 400
+                assert await post(b"[1, 2, 3]", secret) == 400
+                assert await post(json.dumps({"message": "no update id"}).encode(), secret) == 400
+                assert await post(b"\xff\xfe\x00garbage", secret) == 400
+                await asyncio.sleep(0.5)
+                assert kb.chunk_metadata(source_filter("falcon.md", [scope]))  # nothing was deleted
+                assert tg.bot_messages(GROUP) == [] and llm.chat_requests == []
+
+                genuine = tg.make_update(4242, "How many vacation days do we get?")
+                assert await post(genuine) == 200
+                answer = await eventually(lambda: [m for m in tg.bot_messages(4242) if m.reply_markup],
+                                          what="the genuine update's answer")
+                assert "25 vacation days" in answer[0].text
+
+        asyncio.run(scenario())
+
+
+def test_slack_http_mode_refuses_unsigned_and_malformed_bodies(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        settings = platform_settings(make_settings, llm, slack={
+            "enabled": True, "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "signing_secret": SIGNING_SECRET,
+            "base_url": slack.api_base, "mode": "http", "http_host": "127.0.0.1", "http_port": 0})
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                adapter = running.channels[0]
+                url = f"http://127.0.0.1:{adapter.http_port}{settings.slack.http_path}"  # type: ignore[attr-defined]
+
+                def post(body: object, **kwargs: object) -> int:
+                    return slack.post_signed(url, body, **kwargs)[0]  # type: ignore[arg-type]
+
+                envelope = slack.mention("C1", "How many vacation days?")
+                assert await asyncio.to_thread(post, envelope, secret="forged") == 401
+                assert await asyncio.to_thread(post, envelope, signature="v0=" + "0" * 64) == 401
+                assert await asyncio.to_thread(post, envelope, timestamp="-5") == 401
+                # Validly signed, but not an event: the sender's fault, so 400 (not 500).
+                assert await asyncio.to_thread(slack.post_signed_raw, url, b"{this is not json") == 400
+                assert await asyncio.to_thread(slack.post_signed_raw, url, b"[1, 2]") == 400
+                assert await asyncio.to_thread(slack.post_signed_raw, url, b"\xff\xfe{}") == 400
+                assert llm.chat_requests == [] and slack.thread_replies("C1", envelope["event"]["ts"]) == []
+                assert await asyncio.to_thread(post, envelope) == 200  # and genuine events still work
+                await eventually(lambda: llm.chat_requests, what="the genuine event's answer")
+
+        asyncio.run(scenario())

@@ -1,0 +1,147 @@
+"""Promise: processes sharing a database behave as one bot. Each answers what it claims, and every
+choice and limit made through one (scope choices, approvals, question rates, admin status) holds in
+the other at once. Each bot here is built from scratch (its own engine, store handles and caches),
+as a second `kbot run` would be; Slack delivers every event to both Socket Mode connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.app import build_access
+from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.test_slack import _final
+from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
+
+ADMIN = "UADMIN"
+
+
+def _settings(make_settings, llm, slack: FakeSlack, limits: dict | None = None, **extra):
+    kwargs = {"limits": limits} if limits is not None else {}
+    return platform_settings(make_settings, llm, slack={
+        "enabled": True, "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "signing_secret": SIGNING_SECRET,
+        "base_url": slack.api_base, "admins": [ADMIN], **extra}, **kwargs)
+
+
+async def _ask(slack: FakeSlack, channel: str, text: str, user: str = "U1", team: str | None = None) -> str:
+    envelope = slack.mention(channel, text, user=user, team=team)
+    slack.deliver(envelope)
+    return envelope["event"]["ts"]
+
+
+def test_a_scope_choice_made_through_one_process_holds_in_the_other_at_once(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        settings = _settings(make_settings, llm, slack)
+        first, second = knowledge_conversation(settings, {}), knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, first) as a, running_bot(settings, second) as b:
+                await eventually(lambda: slack.connections == 2, what="both connections")
+                answered = 'kbot_answers_total{grounded="true",platform="slack"}'
+                for i in range(30):  # until each process has answered in C1 (and could have remembered C1)
+                    ts = await _ask(slack, "C1", f"How many vacation days do we get? [{i}]")
+                    assert "25 vacation days" in (await eventually(lambda t=ts: _final(slack, "C1", t))).visible()
+                    await eventually(lambda n=i: _metric(a, answered) + _metric(b, answered) == n + 1,
+                                     what="the answer counted")
+                    if _metric(a, answered) and _metric(b, answered):
+                        break
+                assert _metric(a, answered) and _metric(b, answered)
+                before = len(llm.chat_requests)
+                slack.deliver(slack.slash("C1", "scope global off", user=ADMIN, command="/kb"), kind="slash_commands")
+                await eventually(lambda: [m for m in slack.state.messages.values() if "Answers here" in m.text]
+                                 or [e for e in slack.state.ephemeral if "Answers here" in e["text"]],
+                                 what="the scope change")
+                asked = [await _ask(slack, "C1", f"How many vacation days do we get? ({i})") for i in range(10)]
+                finals = await eventually(lambda: all(_final(slack, "C1", t) for t in asked) and
+                                          [_final(slack, "C1", t) for t in asked], timeout=40, what="ten answers")
+                assert all("couldn't find" in f.visible() and "25 vacation" not in f.visible() for f in finals)
+                assert len(llm.chat_requests) == before  # nothing relevant: no model call for any of the ten
+
+        asyncio.run(scenario())
+
+
+def test_question_rates_are_counted_across_processes(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        settings = _settings(make_settings, llm, slack, limits={"questions_per_person_per_minute": 3,
+                                                                "questions_per_person_per_hour": 0,
+                                                                "questions_per_channel_per_minute": 0})
+        first, second = knowledge_conversation(settings, {}), knowledge_conversation(settings, {})
+        llm.token_delay_s = 0.01
+
+        async def scenario() -> None:
+            async with running_bot(settings, first) as a, running_bot(settings, second) as b:
+                await eventually(lambda: slack.connections == 2, what="both connections")
+                for i in range(8):
+                    await _ask(slack, f"C{i}", "How many vacation days do we get?")
+                refused = 'kbot_refused_total{platform="slack",reason="rate_person"}'
+
+                def count() -> float:
+                    return sum(_metric(r, refused) for r in (a, b))
+
+                await eventually(lambda: count() == 5, what="five refusals")
+                await eventually(lambda: len(llm.chat_requests) == 3, what="three answers")
+                await asyncio.sleep(0.5)
+                assert len(llm.chat_requests) == 3
+
+        asyncio.run(scenario())
+
+
+def test_an_approval_holds_in_every_process_and_so_does_a_revocation(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        settings = _settings(make_settings, llm, slack, access="pairing")
+        first, second = knowledge_conversation(settings, {}), knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, first), running_bot(settings, second):
+                await eventually(lambda: slack.connections == 2, what="both connections")
+                ts = await _ask(slack, "C9", "How many vacation days do we get?", team="T2")  # another workspace
+                code_message = await eventually(lambda: [m for m in slack.thread_replies("C9", ts)
+                                                         if "kbot approve" in m.text], what="the pairing code")
+                assert llm.chat_requests == []
+                code = code_message[0].text.split("kbot approve ")[1].split("`")[0]
+                access = build_access(settings, first.memory.engine)
+                assert access.approve(code, "cli:test") is not None  # `kbot approve CODE` on the server
+                ts = await _ask(slack, "C9", "How many vacation days do we get?", team="T2")
+                assert "25 vacation days" in (await eventually(lambda: _final(slack, "C9", ts))).visible()
+                assert access.revoke("slack", "T2")
+                ts = await _ask(slack, "C9", "And now?", team="T2")
+                await asyncio.sleep(1.5)
+                assert _final(slack, "C9", ts) is None and len(llm.chat_requests) == 1
+
+        asyncio.run(scenario())
+
+
+def test_an_admin_who_is_demoted_loses_admin_commands_at_once(make_settings, llm) -> None:
+    with FakeSlack() as slack:
+        slack.state.workspace_admins.add("UBOSS")
+        settings = _settings(make_settings, llm, slack)
+        conversation = knowledge_conversation(settings, {})
+
+        async def command(text: str) -> str:
+            before = len(slack.state.ephemeral)
+            slack.deliver(slack.slash("C1", text, user="UBOSS", command="/kb"), kind="slash_commands")
+            replies = await eventually(lambda: slack.state.ephemeral[before:] or [
+                {"text": m.text} for m in slack.state.messages.values() if m.text.startswith("Answers here")
+                and m.ts not in seen], what=text)
+            seen.update(m.ts for m in slack.state.messages.values())
+            return replies[0]["text"]
+
+        seen: set[str] = set()
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                await eventually(lambda: slack.connections == 1, what="the connection")
+                assert "Only admins" not in await command("scope global off")
+                slack.state.workspace_admins.discard("UBOSS")  # demoted in Slack
+                assert "Only admins" in await command("scope global on")
+
+        asyncio.run(scenario())
+
+
+def _metric(running, name: str) -> float:
+    from prometheus_client import generate_latest
+
+    for line in generate_latest(running.metrics.registry).decode().splitlines():
+        if line.startswith(name):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

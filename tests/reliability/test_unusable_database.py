@@ -1,0 +1,142 @@
+"""Promise: a database kbot cannot use is one clear line (naming the file or URL and what to do),
+never a traceback, and a database that goes away while kbot runs shows in /readyz."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.adapters.conftest import knowledge_conversation, platform_settings, running_bot
+from tests.fakes.http_site import closed_port_url
+from tests.fakes.telegram_server import TOKEN, FakeTelegram
+
+NOBODY = 65534
+CONFIG = "data_dir: state\nknowledge: {paths: [docs]}\nembedder: {kind: none}\nllm: {kind: extractive}\n"
+
+
+@pytest.fixture
+def project() -> Iterator[Path]:
+    """A project every user may read (a test may run kbot as an unprivileged user)."""
+    root = Path(tempfile.mkdtemp(prefix="kbot-db-"))
+    root.chmod(0o755)
+    (root / "docs").mkdir()
+    (root / "docs" / "a.md").write_text("# Alpha\n\nThe alpha team owns billing.\n")
+    (root / "config.yaml").write_text(CONFIG)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _kbot(project: Path, *args: str, as_nobody: bool = False) -> subprocess.CompletedProcess[str]:
+    """`kbot ARGS` in a child process; as an unprivileged user when asked (permissions bind root too little)."""
+    command = [sys.executable, "-m", "bot", *args]
+    if as_nobody and os.geteuid() == 0:
+        command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *command]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(project)}
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=120)
+
+
+def _one_line_error(run: subprocess.CompletedProcess[str]) -> str:
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.startswith("kbot:")]
+    assert len(lines) == 1, run.stderr
+    return lines[0]
+
+
+def _readonly_database(project: Path) -> Path:
+    assert _kbot(project, "ingest").returncode == 0
+    database = project / "state" / "kbot.db"
+    for path in (project / "state", *(project / "state").rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # readable by all, writable by the owner (root) only
+    return database
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and shutil.which("setpriv") is None, reason="needs setpriv to drop root")
+@pytest.mark.parametrize("command", [["ask", "Which team owns billing?"], ["run"]])
+def test_a_read_only_database_is_one_line_naming_the_file(project: Path, command: list[str]) -> None:
+    database = _readonly_database(project)
+    if command == ["run"]:
+        (project / "config.yaml").write_text(CONFIG + "telegram: {enabled: true, token: '1:x'}\n")
+    line = _one_line_error(_kbot(project, *command, as_nobody=True))
+    assert str(database) in line and "cannot be used" in line and "writable by kbot" in line
+
+
+def test_a_file_that_is_not_a_database_is_one_line(project: Path) -> None:
+    (project / "state").mkdir()
+    (project / "state" / "kbot.db").write_bytes(b"this is not a database " * 100)
+    line = _one_line_error(_kbot(project, "ask", "Which team owns billing?"))
+    assert "state/kbot.db" in line and "file is not a database" in line
+
+
+def test_a_data_folder_that_cannot_exist_is_one_line(project: Path) -> None:
+    (project / "blocker").write_text("a file where the folder should be")
+    (project / "config.yaml").write_text(CONFIG.replace("data_dir: state", "data_dir: blocker/state"))
+    line = _one_line_error(_kbot(project, "ask", "Which team owns billing?"))
+    assert "blocker/state" in line and "data_dir" in line
+
+
+def test_an_unreachable_postgresql_is_one_line_without_its_password(project: Path) -> None:
+    port = closed_port_url().rsplit(":", 1)[1].rstrip("/")
+    url = f"postgresql+psycopg://kbot:hunter2@127.0.0.1:{port}/kbot"
+    (project / "config.yaml").write_text(CONFIG + f"database: {{url: '{url}'}}\n")
+    for command in (["ask", "Which team owns billing?"], ["access"]):
+        run = _kbot(project, *command)
+        line = _one_line_error(run)
+        assert f"127.0.0.1:{port}/kbot" in line and "refused" in line.lower() and "hunter2" not in run.stderr
+
+
+def _status(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (a local test URL)
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.mark.skipif(not os.environ.get("KBOT_TEST_POSTGRES_URL"),
+                    reason="KBOT_TEST_POSTGRES_URL is not set: no PostgreSQL server to take away")
+def test_a_database_that_turns_read_only_while_running_shows_in_readyz(make_settings, llm) -> None:
+    from sqlalchemy import create_engine, text
+
+    url = os.environ["KBOT_TEST_POSTGRES_URL"]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    database = admin.url.database
+
+    def read_only(on: bool) -> None:
+        with admin.connect() as db:
+            db.execute(text(f"ALTER DATABASE {database} SET default_transaction_read_only = {'on' if on else 'off'}"))
+            db.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+
+    with FakeTelegram() as tg:
+        settings = platform_settings(make_settings, llm, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base},
+            database={"url": url})
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation) as running:
+                ready = f"http://127.0.0.1:{running.ops.port}/readyz"
+                assert (await asyncio.to_thread(_status, ready))[0] == 200
+                try:
+                    await asyncio.to_thread(read_only, True)
+                    status, body = await asyncio.to_thread(_status, ready)
+                    assert status == 503 and '"database": false' in body and '"telegram": true' in body
+                finally:
+                    await asyncio.to_thread(read_only, False)
+                assert (await asyncio.to_thread(_status, ready))[0] == 200
+
+        asyncio.run(scenario())
+    admin.dispose()
