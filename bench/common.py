@@ -19,9 +19,10 @@ WORDS = " ".join(
 ).split()
 
 
-# A benchmark asks everything as one person: per-person and per-channel question rates would refuse it.
-NO_RATE_LIMITS = {"questions_per_person_per_minute": 0, "questions_per_person_per_hour": 0,
-                  "questions_per_channel_per_minute": 0}
+# A benchmark asks everything as one person: rates high enough never to refuse it, but still counted
+# (the database work every question does in a real deployment is part of what is measured).
+BENCH_LIMITS = {"questions_per_person_per_minute": 1_000_000, "questions_per_person_per_hour": 1_000_000,
+                "questions_per_channel_per_minute": 1_000_000}
 
 
 def percentile(samples: list[float], pct: float) -> float:

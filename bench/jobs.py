@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import NO_RATE_LIMITS, english_sentences, free_port, percentile, start_kbot  # noqa: E402
+from bench.common import BENCH_LIMITS, english_sentences, free_port, percentile, start_kbot  # noqa: E402
 from tests.fakes import telegram_server  # noqa: E402
 from tests.fakes.openai_server import serve_openai  # noqa: E402
 from tests.samples import make_pdf  # noqa: E402
@@ -58,7 +58,7 @@ async def run(documents: int, questions: int) -> None:
             "server": {"port": free_port()},
             "telegram": {"enabled": True, "token": telegram_server.TOKEN, "base_url": tg.api_base,
                          "base_file_url": tg.file_base, "access": "open"},
-            "limits": NO_RATE_LIMITS,  # one bench user asks everything: the per-person rate would refuse it
+            "limits": BENCH_LIMITS,  # counted, never refused
         }
         bot, _ = await asyncio.to_thread(start_kbot, tmp, config, {"handbook.md": HANDBOOK})
         print(f"kbot log: {tmp / 'kbot.log'}")

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    NO_RATE_LIMITS,
+    BENCH_LIMITS,
     free_port,
     histogram_quantile,
     percentile,
@@ -73,7 +73,7 @@ async def run(questions: int, tokens: int) -> None:
                         "access": "open"},
             "telegram": {"enabled": True, "token": telegram_server.TOKEN, "base_url": tg.api_base,
                          "base_file_url": tg.file_base, "access": "open"},
-            "limits": NO_RATE_LIMITS,  # one bench user asks everything: the per-person rate would refuse it
+            "limits": BENCH_LIMITS,  # counted, never refused
         }
         bot, base = await asyncio.to_thread(start_kbot, tmp, config, {"handbook.md": HANDBOOK})
         print(f"kbot log: {tmp / 'kbot.log'}")

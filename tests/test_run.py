@@ -6,26 +6,25 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from tests.adapters.conftest import HANDBOOK, eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import (
+    HANDBOOK,
+    eventually,
+    free_port,
+    http_get,
+    knowledge_conversation,
+    platform_settings,
+    running_bot,
+)
 from tests.fakes.openai_server import serve_openai
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_missing_token_fails_in_one_line_naming_the_variable(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -46,16 +45,9 @@ def test_nothing_enabled_says_what_to_enable(tmp_path: Path, monkeypatch, capsys
     assert "no platform is enabled" in capsys.readouterr().err
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (a local test URL)
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
 
 def test_run_serves_health_metrics_logs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     with serve_openai() as llm, FakeTelegram() as tg:
         llm.reply_tokens = ["Every", " employee", " gets", " 25", " vacation", " days", " [1]", "."]
         llm.token_delay_s = 0.4  # about 3 s of answer: SIGTERM arrives while it streams
@@ -76,7 +68,7 @@ def test_run_serves_health_metrics_logs_and_stops_cleanly_on_sigterm(tmp_path: P
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 try:
-                    status, body = _get(f"http://127.0.0.1:{port}/readyz")
+                    status, body = http_get(f"http://127.0.0.1:{port}/readyz")
                     if status == 200:
                         break
                 except OSError:
@@ -85,7 +77,7 @@ def test_run_serves_health_metrics_logs_and_stops_cleanly_on_sigterm(tmp_path: P
                 time.sleep(0.2)
             ready = json.loads(body)
             assert ready == {"ready": True, "checks": {"store": True, "database": True, "telegram": True}}
-            assert _get(f"http://127.0.0.1:{port}/healthz") == (200, '{"alive": true}')
+            assert http_get(f"http://127.0.0.1:{port}/healthz") == (200, '{"alive": true}')
 
             tg.user_message(4242, "How many vacation days do we get?")
             deadline = time.monotonic() + 20
@@ -125,7 +117,7 @@ def test_metrics_count_questions_errors_and_latency(make_settings) -> None:
                 url = f"http://127.0.0.1:{running.ops.port}/metrics"
                 # An answer is counted once it is also remembered, a moment after its message is final.
                 for _ in range(100):
-                    body = (await asyncio.to_thread(_get, url))[1]
+                    body = (await asyncio.to_thread(http_get, url))[1]
                     if 'kbot_answer_latency_seconds_count{platform="telegram"}' in body:
                         break
                     await asyncio.sleep(0.1)

@@ -4,7 +4,10 @@ fake LLM, and `kbot run`'s serve loop started in the test's own event loop."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -83,3 +86,28 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 15, what: st
             return value
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http_get(url: str) -> tuple[int, str]:
+    """Status and body of a GET to a local server (an error status is returned, not raised)."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (a local test URL)
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def metric(running: Running, name: str) -> float:
+    """One sample of a running bot's /metrics, by its full name and labels (0 when absent)."""
+    from prometheus_client import generate_latest
+
+    for line in generate_latest(running.metrics.registry).decode().splitlines():
+        if line.startswith(name):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

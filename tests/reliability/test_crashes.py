@@ -16,10 +16,16 @@ from pathlib import Path
 import pytest
 
 from bot.service import SHUTDOWN_NOTICE
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import (
+    eventually,
+    free_port,
+    http_get,
+    knowledge_conversation,
+    platform_settings,
+    running_bot,
+)
 from tests.fakes.openai_server import serve_openai
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
-from tests.test_run import _free_port, _get
 
 
 def test_answers_still_running_after_the_grace_period_end_with_a_notice(make_settings) -> None:
@@ -51,7 +57,7 @@ def test_a_kbot_run_stopped_mid_upload_finishes_it_once_after_restart(tmp_path: 
     from bot.db import JobRow, make_engine
 
     text = "# Travel\n\n" + " ".join(f"Rule {i}: book trains before planes for short trips." for i in range(150))
-    port = _free_port()
+    port = free_port()
     with serve_openai() as embeddings, FakeTelegram() as tg:
         embeddings.before_embedding = lambda: time.sleep(0.5)
         (tmp_path / "config.yaml").write_text(
@@ -67,7 +73,7 @@ def test_a_kbot_run_stopped_mid_upload_finishes_it_once_after_restart(tmp_path: 
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 try:
-                    if _get(f"http://127.0.0.1:{port}/readyz")[0] == 200:
+                    if http_get(f"http://127.0.0.1:{port}/readyz")[0] == 200:
                         return process
                 except OSError:
                     pass

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.db import TurnRow, make_engine
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_conversation, metric, platform_settings, running_bot
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
 GROUP = -100555
@@ -29,14 +29,6 @@ def _settings(make_settings, llm, tg: FakeTelegram, **limits: int):
         limits={"questions_per_person_per_minute": 0, "questions_per_person_per_hour": 0,
                 "questions_per_channel_per_minute": 0, **limits})
 
-
-def _metric(running, name: str) -> float:
-    from prometheus_client import generate_latest
-
-    for line in generate_latest(running.metrics.registry).decode().splitlines():
-        if line.startswith(name):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
 def test_an_over_long_question_is_refused_before_the_model_and_memory(make_settings, llm) -> None:
@@ -54,7 +46,7 @@ def test_an_over_long_question_is_refused_before_the_model_and_memory(make_setti
                 assert llm.chat_requests == []
                 with Session(running.service.feedback.engine) as session:
                     assert session.scalar(select(func.count()).select_from(TurnRow)) == 0
-                assert _metric(running, 'kbot_refused_total{platform="telegram",reason="too_long"}') == 1
+                assert metric(running, 'kbot_refused_total{platform="telegram",reason="too_long"}') == 1
 
         asyncio.run(scenario())
 
@@ -109,7 +101,7 @@ def test_a_flood_from_one_person_costs_a_few_answers_and_one_notice(make_setting
                 await eventually(lambda: [m for m in tg.bot_messages(GROUP) if m.reply_markup
                                           and m.reply_to == neighbour["message"]["message_id"]], timeout=40,
                                  what="the neighbour's answer")
-                await eventually(lambda: _metric(running, 'kbot_refused_total{platform="telegram",'
+                await eventually(lambda: metric(running, 'kbot_refused_total{platform="telegram",'
                                                           'reason="rate_person"}') == 197, what="the refusals")
                 await eventually(lambda: len([m for m in tg.bot_messages(GROUP) if m.reply_markup]) == 4,
                                  timeout=40, what="the flooder's three answers")
@@ -132,7 +124,7 @@ def test_a_channel_rate_holds_whoever_asks(make_settings, llm) -> None:
                 for user in range(10, 16):
                     tg.user_message(GROUP, "/ask How many vacation days do we get?", chat_type="supergroup",
                                     user_id=user)
-                await eventually(lambda: _metric(running, 'kbot_refused_total{platform="telegram",'
+                await eventually(lambda: metric(running, 'kbot_refused_total{platform="telegram",'
                                                           'reason="rate_channel"}') == 4, what="the refusals")
                 await eventually(lambda: len([m for m in tg.bot_messages(GROUP) if m.reply_markup]) == 2,
                                  timeout=30, what="two answers")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
 from bot.rag.knowledge_base import source_filter
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, free_port, knowledge_conversation, platform_settings, running_bot
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
@@ -16,14 +15,9 @@ GROUP = -100777
 ADMIN = 99
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def test_telegram_webhook_without_a_configured_secret_still_refuses_forged_updates(make_settings, llm) -> None:
-    port = _free_port()
+    port = free_port()
     with FakeTelegram() as tg:
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base,
@@ -89,5 +83,45 @@ def test_slack_http_mode_refuses_unsigned_and_malformed_bodies(make_settings, ll
                 assert llm.chat_requests == [] and slack.thread_replies("C1", envelope["event"]["ts"]) == []
                 assert await asyncio.to_thread(post, envelope) == 200  # and genuine events still work
                 await eventually(lambda: llm.chat_requests, what="the genuine event's answer")
+
+        asyncio.run(scenario())
+
+
+def test_discord_a_replayed_interaction_is_answered_once(make_settings, llm) -> None:
+    """Discord's gateway is an authenticated WebSocket kbot opens itself: nobody else can inject into
+    it, but a resumed session replays events, and that must not answer twice."""
+    from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
+    from tests.fakes.discord_server import FakeDiscord
+
+    guild, channel = "800000000000000001", "810000000000000001"
+    with FakeDiscord() as discord:
+        discord.add_guild(guild, {channel: False})
+        settings = platform_settings(make_settings, llm, discord={
+            "enabled": True, "token": DISCORD_TOKEN, "base_url": discord.api_base})
+        conversation = knowledge_conversation(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(settings, conversation):
+                interaction = discord.slash(channel, "How many vacation days do we get?")
+                await eventually(lambda: [m for m in discord.bot_messages(channel) if m.components], what="answer")
+                responses = len(discord.state.interaction_responses)
+                # The gateway delivers the same interaction again (a resumed session replays events).
+                payload = {"id": interaction, "application_id": "900000000000000002", "type": 2,
+                           "token": f"itoken{interaction}", "version": 1, "channel_id": channel,
+                           "channel": discord.state.channels[channel], "guild_id": guild, "locale": "en-US",
+                           "data": {"id": "1", "name": "ask", "type": 1,
+                                    "options": [{"name": "question", "type": 3, "value": "again?"}]},
+                           "member": {"user": {"id": "700000000000000001", "username": "u", "discriminator": "0",
+                                               "global_name": None, "avatar": None}, "roles": [],
+                                      "permissions": "0", "joined_at": "2026-01-01T00:00:00+00:00",
+                                      "deaf": False, "mute": False, "flags": 0},
+                           "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
+                           "context": 0, "attachment_size_limit": 8388608}
+                discord.dispatch("INTERACTION_CREATE", payload)
+                await asyncio.sleep(1.5)
+                assert len(llm.chat_requests) == 1 and len(discord.state.interaction_responses) == responses
+                later = discord.user_message(channel, "How many vacation days do we get?", mention_bot=True)
+                await eventually(lambda: [m for m in discord.bot_messages(channel)
+                                          if m.reference == later["id"] and m.components], what="still answering")
 
         asyncio.run(scenario())

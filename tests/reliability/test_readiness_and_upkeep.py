@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db import DeliveryRow, PairingRequestRow, RateCounterRow
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, http_get, knowledge_conversation, platform_settings, running_bot
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
-from tests.reliability.test_unusable_database import _status
 
 
 def test_readyz_reports_telegram_down_while_its_api_is_unreachable(make_settings, llm) -> None:
@@ -24,11 +23,11 @@ def test_readyz_reports_telegram_down_while_its_api_is_unreachable(make_settings
         async def scenario() -> None:
             async with running_bot(settings, conversation) as running:
                 url = f"http://127.0.0.1:{running.ops.port}/readyz"
-                assert (await asyncio.to_thread(_status, url))[0] == 200
+                assert (await asyncio.to_thread(http_get, url))[0] == 200
                 tg.state.down = True
 
                 async def telegram_ready() -> bool:
-                    status, body = await asyncio.to_thread(_status, url)
+                    status, body = await asyncio.to_thread(http_get, url)
                     return status == 503 and json.loads(body)["checks"] == {
                         "store": True, "database": True, "telegram": False}
 
@@ -36,7 +35,7 @@ def test_readyz_reports_telegram_down_while_its_api_is_unreachable(make_settings
                 tg.state.down = False
 
                 async def back() -> bool:
-                    return (await asyncio.to_thread(_status, url))[0] == 200
+                    return (await asyncio.to_thread(http_get, url))[0] == 200
 
                 await eventually_async(back, what="telegram reported back")
 

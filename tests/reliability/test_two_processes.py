@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import build_access
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_conversation, metric, platform_settings, running_bot
 from tests.adapters.test_slack import _final
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
@@ -41,11 +41,11 @@ def test_a_scope_choice_made_through_one_process_holds_in_the_other_at_once(make
                 for i in range(30):  # until each process has answered in C1 (and could have remembered C1)
                     ts = await _ask(slack, "C1", f"How many vacation days do we get? [{i}]")
                     assert "25 vacation days" in (await eventually(lambda t=ts: _final(slack, "C1", t))).visible()
-                    await eventually(lambda n=i: _metric(a, answered) + _metric(b, answered) == n + 1,
+                    await eventually(lambda n=i: metric(a, answered) + metric(b, answered) == n + 1,
                                      what="the answer counted")
-                    if _metric(a, answered) and _metric(b, answered):
+                    if metric(a, answered) and metric(b, answered):
                         break
-                assert _metric(a, answered) and _metric(b, answered)
+                assert metric(a, answered) and metric(b, answered)
                 before = len(llm.chat_requests)
                 slack.deliver(slack.slash("C1", "scope global off", user=ADMIN, command="/kb"), kind="slash_commands")
                 await eventually(lambda: [m for m in slack.state.messages.values() if "Answers here" in m.text]
@@ -76,7 +76,7 @@ def test_question_rates_are_counted_across_processes(make_settings, llm) -> None
                 refused = 'kbot_refused_total{platform="slack",reason="rate_person"}'
 
                 def count() -> float:
-                    return sum(_metric(r, refused) for r in (a, b))
+                    return sum(metric(r, refused) for r in (a, b))
 
                 await eventually(lambda: count() == 5, what="five refusals")
                 await eventually(lambda: len(llm.chat_requests) == 3, what="three answers")
@@ -136,12 +136,3 @@ def test_an_admin_who_is_demoted_loses_admin_commands_at_once(make_settings, llm
                 assert "Only admins" in await command("scope global on")
 
         asyncio.run(scenario())
-
-
-def _metric(running, name: str) -> float:
-    from prometheus_client import generate_latest
-
-    for line in generate_latest(running.metrics.registry).decode().splitlines():
-        if line.startswith(name):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0

@@ -9,14 +9,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.adapters.conftest import knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import http_get, knowledge_conversation, platform_settings, running_bot
 from tests.fakes.http_site import closed_port_url
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
@@ -97,13 +95,6 @@ def test_an_unreachable_postgresql_is_one_line_without_its_password(project: Pat
         assert f"127.0.0.1:{port}/kbot" in line and "refused" in line.lower() and "hunter2" not in run.stderr
 
 
-def _status(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (a local test URL)
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
 
 @pytest.mark.skipif(not os.environ.get("KBOT_TEST_POSTGRES_URL"),
                     reason="KBOT_TEST_POSTGRES_URL is not set: no PostgreSQL server to take away")
@@ -129,14 +120,14 @@ def test_a_database_that_turns_read_only_while_running_shows_in_readyz(make_sett
         async def scenario() -> None:
             async with running_bot(settings, conversation) as running:
                 ready = f"http://127.0.0.1:{running.ops.port}/readyz"
-                assert (await asyncio.to_thread(_status, ready))[0] == 200
+                assert (await asyncio.to_thread(http_get, ready))[0] == 200
                 try:
                     await asyncio.to_thread(read_only, True)
-                    status, body = await asyncio.to_thread(_status, ready)
+                    status, body = await asyncio.to_thread(http_get, ready)
                     assert status == 503 and '"database": false' in body and '"telegram": true' in body
                 finally:
                     await asyncio.to_thread(read_only, False)
-                assert (await asyncio.to_thread(_status, ready))[0] == 200
+                assert (await asyncio.to_thread(http_get, ready))[0] == 200
 
         asyncio.run(scenario())
     admin.dispose()
