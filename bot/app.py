@@ -1,85 +1,323 @@
-"""Composition root: builds the store, the embedder and the knowledge base from settings."""
+"""The composition root: every object of kbot, built once from the settings and handed on through
+constructors. `kbot run`, `kbot chat`, `kbot ask` and every other command use it; each builds only
+what it touches (an `App` is cheap until asked for its parts, so `kbot search` never loads a chat SDK).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
-
-from bot.access import AccessControl, PlatformAccess
-from bot.config import Settings
-from bot.rag.embedders import LOCAL_MODEL_DIM, LOCAL_MODEL_NAME, EmbedderFingerprint, build_embedder
-from bot.rag.indexing import Indexer
-from bot.rag.knowledge_base import NO_EMBEDDER, KnowledgeBase
-from bot.rag.parsing import UrlFetcher
-from bot.rag.parsing.addresses import AddressPolicy
-from bot.rag.stores.base import StoreBackend
+from bot.config import LimitsSettings, Settings, require_secret
+from bot.rag.embedders import LOCAL_MODEL_DIM, LOCAL_MODEL_NAME, EmbedderFingerprint, EmbedderOptions
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bot.access import AccessControl
+    from bot.channel_scopes import ChannelScopes
+    from bot.commands.base import CommandEnv
     from bot.conversation import Conversation
+    from bot.deliveries import DeliveryLog
+    from bot.feedback import FeedbackLog
+    from bot.gate import Gate
+    from bot.housekeeping import Housekeeping
+    from bot.jobs import JobListener, JobQueue, JobRunner
+    from bot.memory import ThreadMemory
+    from bot.messages import Adapter
+    from bot.metrics import Metrics
+    from bot.rag.embedders import Embedder
+    from bot.rag.generation import LLMGenerator, LLMOptions
+    from bot.rag.indexing import Indexer
+    from bot.rag.knowledge_base import KnowledgeBase
+    from bot.rag.parsing import Limits
+    from bot.rag.parsing.addresses import AddressPolicy
+    from bot.rag.splitting import Chunking
+    from bot.rag.stores.base import StoreBackend
+    from bot.rates import RateLimiter
+    from bot.removal import DocumentRemover
+    from bot.resync import Resync
+    from bot.service import QuestionService
 
 
-def build_backend(settings: Settings, embedding_dim: int | None) -> StoreBackend:
-    if settings.store.kind == "weaviate":
-        from bot.rag.stores.weaviate import WeaviateBackend
+class App:
+    """kbot's object graph. `terminal`: the operator at `kbot ask` / `kbot chat`, whom no question
+    rate limits (the place is theirs, and scripts call `kbot ask` in loops)."""
 
-        return WeaviateBackend(settings.store.weaviate)
-    from bot.rag.stores.lancedb_backend import LanceDBBackend
+    def __init__(self, settings: Settings, *, terminal: bool = False) -> None:
+        self.settings = settings
+        self.terminal = terminal
 
-    return LanceDBBackend(settings.data_path / "lancedb", embedding_dim)
+    # -- the knowledge base ------------------------------------------------------------------------
+
+    @cached_property
+    def embedder(self) -> Embedder | None:
+        from bot.rag.embedders import build_embedder
+
+        return build_embedder(embedder_options(self.settings))
+
+    @cached_property
+    def backend(self) -> StoreBackend:
+        dim = self.embedder.fingerprint.dim if self.embedder is not None else None
+        store = self.settings.store
+        if store.kind == "weaviate":
+            from bot.rag.stores.weaviate import WeaviateBackend
+
+            weaviate = store.weaviate
+            return WeaviateBackend(weaviate.url or "", _secret(weaviate.api_key), weaviate.collection,
+                                   weaviate.grpc_port, weaviate.timeout_s)
+        from bot.rag.stores.lancedb_backend import LanceDBBackend
+
+        return LanceDBBackend(self.settings.data_path / "lancedb", dim or None)
+
+    @cached_property
+    def knowledge_base(self) -> KnowledgeBase:
+        from bot.rag.knowledge_base import NO_EMBEDDER, KnowledgeBase
+
+        embedder = self.embedder
+        fingerprint = embedder.fingerprint if embedder is not None else NO_EMBEDDER
+        return KnowledgeBase(self.backend, embedder, fingerprint, default_mode=self.settings.effective_mode,
+                             default_top_k=self.settings.retrieval.top_k)
+
+    @cached_property
+    def indexer(self) -> Indexer:
+        """The operator's own (`kbot ingest`): URLs are fetched as given."""
+        from bot.rag.indexing import Indexer
+
+        return Indexer(self.knowledge_base, *indexing_options(self.settings))
+
+    @cached_property
+    def chat_indexer(self) -> Indexer:
+        """For what chat users add (jobs, their re-syncs): every URL through the guarded fetcher."""
+        from bot.rag.indexing import Indexer
+        from bot.rag.parsing import UrlFetcher
+
+        return Indexer(self.knowledge_base, *indexing_options(self.settings), UrlFetcher(self.url_policy))
+
+    @cached_property
+    def url_policy(self) -> AddressPolicy:
+        return url_policy(self.settings)
+
+    # -- the database ------------------------------------------------------------------------------
+
+    @cached_property
+    def engine(self) -> Engine:
+        from bot.db import make_engine
+
+        return make_engine(self.settings.database.url, self.settings.data_path)
+
+    @cached_property
+    def memory(self) -> ThreadMemory:
+        from bot.memory import ThreadMemory
+
+        return ThreadMemory(self.engine, self.settings.answer.history_chars)
+
+    @cached_property
+    def deliveries(self) -> DeliveryLog:
+        from bot.deliveries import DeliveryLog
+
+        return DeliveryLog(self.engine)
+
+    @cached_property
+    def feedback(self) -> FeedbackLog:
+        from bot.feedback import FeedbackLog
+
+        return FeedbackLog(self.engine)
+
+    @cached_property
+    def channel_scopes(self) -> ChannelScopes:
+        from bot.channel_scopes import ChannelScopes
+
+        return ChannelScopes(self.engine)
+
+    @cached_property
+    def rates(self) -> RateLimiter:
+        from bot.rates import RateLimiter
+
+        return RateLimiter(self.engine)
+
+    @cached_property
+    def access(self) -> AccessControl:
+        return build_access(self.settings, self.engine)
+
+    # -- answering ---------------------------------------------------------------------------------
+
+    @cached_property
+    def llm(self) -> LLMGenerator | None:
+        if self.settings.llm.effective_kind != "openai":
+            return None
+        from bot.rag.generation import LLMGenerator
+
+        return LLMGenerator(llm_options(self.settings))
+
+    @cached_property
+    def conversation(self) -> Conversation:
+        from bot.conversation import Conversation
+
+        return Conversation(self.knowledge_base, self.memory, self.llm, self.settings.answer,
+                            max_question_chars=self.settings.limits.max_question_chars)
+
+    @cached_property
+    def gate(self) -> Gate:
+        from bot.gate import Gate
+
+        limits = self.settings.limits
+        if self.terminal:  # the operator's own terminal: the length cap holds, rates do not
+            limits = LimitsSettings(max_question_chars=limits.max_question_chars, questions_per_person_per_minute=0,
+                                    questions_per_person_per_hour=0, questions_per_channel_per_minute=0)
+        return Gate(self.access, self.rates, limits, self.channel_scopes)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        from bot.metrics import Metrics
+
+        return Metrics()
+
+    @cached_property
+    def service(self) -> QuestionService:
+        from bot.service import QuestionService
+
+        return QuestionService(self.conversation, self.deliveries, self.feedback, self.metrics, self.gate,
+                               self.commands, log_message_text=self.settings.server.log_message_text)
+
+    # -- documents from chat -----------------------------------------------------------------------
+
+    @cached_property
+    def jobs(self) -> JobQueue:
+        from bot.jobs import JobQueue
+
+        return JobQueue(self.engine, self.chat_indexer, self.settings.data_path / "uploads",
+                        stale_after_s=self.settings.jobs.stale_after_s)
+
+    @cached_property
+    def remover(self) -> DocumentRemover:
+        from bot.removal import DocumentRemover
+
+        return DocumentRemover(self.knowledge_base, self.memory, self.jobs)
+
+    @cached_property
+    def commands(self) -> CommandEnv:
+        from bot.commands.base import CommandEnv
+
+        return CommandEnv(self.knowledge_base, self.jobs, self.rates, self.access, self.remover,
+                          channel_scopes=self.channel_scopes, url_policy=self.url_policy,
+                          uploads_per_hour=self.settings.jobs.uploads_per_hour)
+
+    @cached_property
+    def resync(self) -> Resync:
+        from bot.resync import Resync
+
+        return Resync(self.chat_indexer, self.jobs, self.settings.knowledge_paths, self.settings.root)
+
+    def job_runner(self, show_job: JobListener) -> JobRunner:
+        from bot.jobs import JobRunner
+
+        jobs = self.settings.jobs
+        return JobRunner(self.jobs, show_job, concurrency=jobs.concurrency,
+                         keep_ended=timedelta(days=jobs.keep_days), resync=self.resync,
+                         resync_s=jobs.resync_minutes * 60)
+
+    @cached_property
+    def housekeeping(self) -> Housekeeping:
+        from bot.housekeeping import Housekeeping
+
+        window = timedelta(hours=self.settings.server.dedup_window_hours)
+        return Housekeeping({
+            "delivery records": lambda: self.deliveries.forget_older_than(window),
+            "rate counters": lambda: self.rates.forget_older_than(2 * 3600),
+            "stale pairing requests": self.access.forget_stale_requests,
+        })
+
+    # -- platforms ---------------------------------------------------------------------------------
+
+    def adapters(self) -> list[Adapter]:
+        """One adapter per enabled platform; a missing secret is a ConfigError naming its variable."""
+        from bot.adapters.context import PlatformContext
+        from bot.adapters.registry import factory
+
+        context = PlatformContext(self.service, int(self.settings.knowledge.max_file_mb * 1_000_000),
+                                  self.settings.jobs.public_uploads)
+        return [factory(name)(self.settings.platform(name), platform_secrets(self.settings, name), context)
+                for name in self.settings.enabled_platforms]
+
+    async def aclose(self) -> None:
+        if "llm" in self.__dict__ and self.llm is not None:
+            await self.llm.aclose()
 
 
-def build_knowledge_base(settings: Settings) -> KnowledgeBase:
-    embedder = build_embedder(settings.embedder)
-    fingerprint = embedder.fingerprint if embedder is not None else NO_EMBEDDER
-    backend = build_backend(settings, fingerprint.dim or None)
-    return KnowledgeBase(
-        backend,
-        embedder,
-        fingerprint,
-        default_mode=settings.effective_mode,
-        default_top_k=settings.retrieval.top_k,
-    )
+# -- settings mapped onto the plain parameters of the parts -------------------------------------------
+
+def _secret(value: object) -> str | None:
+    return value.get_secret_value() if value is not None else None  # type: ignore[attr-defined]
+
+
+def platform_secrets(settings: Settings, name: str) -> dict[str, str]:
+    """The secrets an enabled platform needs, or a ConfigError naming the variable to set."""
+    return {key: require_secret(settings, f"{name}.{key}", why)
+            for key, why in settings.platform(name).required_secrets().items()}
+
+
+def check_secrets(settings: Settings) -> None:
+    """Every token an enabled platform needs, checked before anything slow starts."""
+    for name in settings.enabled_platforms:
+        platform_secrets(settings, name)
+
+
+def embedder_options(settings: Settings) -> EmbedderOptions:
+    embedder = settings.embedder
+    return EmbedderOptions(embedder.kind, embedder.model, embedder.base_url, _secret(embedder.api_key),
+                           embedder.batch_size, embedder.timeout_s, embedder.precision)
+
+
+def llm_options(settings: Settings) -> LLMOptions:
+    from bot.rag.generation import LLMOptions
+
+    llm = settings.llm
+    return LLMOptions(llm.model, llm.base_url, _secret(llm.api_key), llm.timeout_s, llm.max_attempts,
+                      llm.temperature)
+
+
+def indexing_options(settings: Settings) -> tuple[Chunking, Limits]:
+    from bot.rag.parsing import Limits
+    from bot.rag.splitting import Chunking
+
+    knowledge = settings.knowledge
+    return (Chunking(knowledge.chunk_words, knowledge.chunk_overlap_words),
+            Limits(max_bytes=int(knowledge.max_file_mb * 1_000_000), pdf_timeout_s=knowledge.pdf_timeout_s,
+                   pdf_memory_mb=knowledge.pdf_memory_mb, url_timeout_s=knowledge.url_timeout_s))
 
 
 def url_policy(settings: Settings) -> AddressPolicy:
     """Where a URL a chat user gave may lead: public addresses, plus what the admins allowed."""
+    from bot.rag.parsing.addresses import AddressPolicy
+
     return AddressPolicy.from_allowlist(settings.jobs.private_url_allowlist,
                                         allow_private=settings.jobs.allow_private_urls)
 
 
-def access_rules(settings: Settings) -> dict[str, PlatformAccess]:
-    """Each platform's rule from config; the admins' own DMs and private chats are always allowed."""
-    discord, telegram = settings.discord, settings.telegram
-    return {
-        "slack": PlatformAccess(settings.slack.access, frozenset(settings.slack.allowed_workspaces)),
-        "discord": PlatformAccess(discord.access, frozenset(discord.allowed_servers)
-                                  | {f"dm:{user}" for user in [*discord.allowed_users, *discord.admins]}),
-        "telegram": PlatformAccess(telegram.access, frozenset([*telegram.allowed_chats, *telegram.admins])),
-    }
+# -- one part at a time, for callers that need only that (tests, benchmarks, scripts) ------------------
 
-
-def build_access(settings: Settings, engine: Engine) -> AccessControl:
-    return AccessControl(engine, access_rules(settings))
+def build_knowledge_base(settings: Settings) -> KnowledgeBase:
+    return App(settings).knowledge_base
 
 
 def build_indexer(settings: Settings, knowledge_base: KnowledgeBase, *, for_chat: bool = False) -> Indexer:
     """`for_chat`: every URL is fetched through the guarded fetcher (jobs and re-syncs of `kbot run`)."""
+    from bot.rag.indexing import Indexer
+    from bot.rag.parsing import UrlFetcher
+
     fetcher = UrlFetcher(url_policy(settings)) if for_chat else UrlFetcher()
-    return Indexer(knowledge_base, settings.knowledge, fetcher)
+    return Indexer(knowledge_base, *indexing_options(settings), fetcher)
 
 
-def build_conversation(settings: Settings, knowledge_base: KnowledgeBase | None = None) -> Conversation:
-    from bot.conversation import Conversation
-    from bot.db import make_engine
-    from bot.memory import ThreadMemory
-    from bot.rag.generation import LLMGenerator
+def build_access(settings: Settings, engine: Engine) -> AccessControl:
+    """Each platform's rule from its section: `access`, and the places it answers without approval."""
+    from bot.access import AccessControl, PlatformAccess
 
-    kb = knowledge_base or build_knowledge_base(settings)
-    engine = make_engine(settings.database.url, settings.data_path)
-    llm = LLMGenerator(settings.llm) if settings.llm.effective_kind == "openai" else None
-    return Conversation(kb, ThreadMemory(engine, settings.answer.history_chars), llm, settings.answer,
-                        max_question_chars=settings.limits.max_question_chars)
+    rules = {name: PlatformAccess(settings.platform(name).access, settings.platform(name).allowed_places())
+             for name in settings.platform_names}
+    return AccessControl(engine, rules)
 
 
 def describe_answer_mode(settings: Settings) -> str:
@@ -103,6 +341,7 @@ def describe_embedder(settings: Settings) -> str:
 
 
 __all__ = [
-    "EmbedderFingerprint", "access_rules", "build_access", "build_backend", "build_conversation", "build_indexer",
-    "build_knowledge_base", "describe_answer_mode", "describe_embedder", "url_policy",
+    "App", "EmbedderFingerprint", "build_access", "build_indexer", "build_knowledge_base", "check_secrets",
+    "describe_answer_mode", "describe_embedder", "embedder_options", "indexing_options", "llm_options",
+    "platform_secrets", "url_policy",
 ]

@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_indexer, build_knowledge_base
+    from bot.app import App
     from bot.rag.ingest import expand, summarize
 
     items = args.items or [str(p) for p in settings.knowledge_paths]
@@ -93,9 +93,10 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     if not targets and not outcomes:
         print("nothing to index (no supported files found)")
         return EXIT_OK
-    kb = build_knowledge_base(settings)
+    app = App(settings)
+    kb = app.knowledge_base
     kb.check_embedder()
-    indexer = build_indexer(settings, kb)
+    indexer = app.indexer
     progress = _Progress(len(targets))
     for target in targets:
         progress.start(target.source)
@@ -128,12 +129,12 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_knowledge_base
+    from bot.app import App
 
     scopes = args.scopes or ["global"]
     if args.top_k is not None and args.top_k < 1:
         raise CliError("--top-k must be 1 or more")
-    kb = build_knowledge_base(settings)
+    kb = App(settings).knowledge_base
     if args.mode in ("vector", "hybrid") and kb.embedder is None:
         raise CliError(f"--mode {args.mode} needs an embedder; embedder.kind is none")
     hits = kb.search(args.query, scopes, top_k=args.top_k, mode=args.mode)
@@ -150,9 +151,9 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_knowledge_base, describe_answer_mode, describe_embedder
+    from bot.app import App, describe_answer_mode, describe_embedder
 
-    kb = build_knowledge_base(settings)
+    kb = App(settings).knowledge_base
     sources = kb.sources()
     recorded = kb.recorded_fingerprint()
     info: dict[str, Any] = {
@@ -189,18 +190,12 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_indexer, build_knowledge_base
-    from bot.db import make_engine
-    from bot.jobs import JobQueue
-    from bot.memory import ThreadMemory
+    from bot.app import App
     from bot.rag.ingest import source_name
     from bot.rag.parsing import is_url
-    from bot.removal import DocumentRemover
 
-    kb = build_knowledge_base(settings)
-    engine = make_engine(settings.database.url, settings.data_path)
-    remover = DocumentRemover(kb, ThreadMemory(engine),
-                              JobQueue(engine, build_indexer(settings, kb), settings.data_path / "uploads"))
+    app = App(settings)
+    kb, remover = app.knowledge_base, app.remover
     names = [args.source]
     if not is_url(args.source):
         names.append(source_name(Path(args.source), settings.root))
@@ -214,9 +209,9 @@ def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_knowledge_base
+    from bot.app import App
 
-    kb = build_knowledge_base(settings)
+    kb = App(settings).knowledge_base
     started = time.monotonic()
     progress = _Progress(kb.count_chunks(), unit="chunk")
     total = kb.reindex(on_progress=lambda done, _total: progress.set(done))
@@ -225,37 +220,40 @@ def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _incoming(text: str, thread: str, scopes: list[str] | None) -> Any:
-    import getpass
+def _terminal(settings: Settings, thread: str | None, scopes: list[str] | None) -> Any:
+    import uuid
 
-    from bot.messages import Incoming, ThreadKey
+    from bot.adapters.console.session import TerminalSession
+    from bot.app import App
 
-    return Incoming(
-        key=ThreadKey("cli", "local", "terminal", thread),
-        author=getpass.getuser(),
-        text=text,
-        scopes=frozenset(scopes or ["global"]),
-    )
+    return TerminalSession(App(settings, terminal=True), thread or uuid.uuid4().hex[:12],
+                           frozenset(scopes or ["global"]))
 
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
-    import uuid
 
-    from bot.adapters.console import ConsolePort, SilentPort
-    from bot.app import build_conversation, describe_answer_mode
+    from bot.adapters.console.port import ConsolePort, SilentPort
+    from bot.app import describe_answer_mode
 
     if not args.question.strip():
         raise CliError("the question is empty")
-    conversation = build_conversation(settings)
-    thread = args.thread or uuid.uuid4().hex[:12]
+    session = _terminal(settings, args.thread, args.scopes)
     port = SilentPort() if args.json else ConsolePort()
     if not args.json:
         print(f"[{describe_answer_mode(settings)}]", file=sys.stderr)
-    answer = asyncio.run(conversation.answer_once(_incoming(args.question, thread, args.scopes), port))
+
+    async def ask() -> Any:
+        try:
+            return await session.ask(args.question, port)
+        finally:
+            await session.app.aclose()
+
+    answer = asyncio.run(ask())
+    thread, mode = session.thread, session.app.conversation.mode
     if answer is None:
         if args.json:
-            print(json.dumps({"error": port.failed, "thread": thread, "mode": conversation.mode}))
+            print(json.dumps({"error": port.failed, "thread": thread, "mode": mode}))
         return EXIT_FAILED
     if args.json:
         sources = [{"source": s.source, "page": s.page, "score": round(s.score, 6), "text": s.text,
@@ -269,33 +267,31 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
-    import uuid
 
     from bot import commands
-    from bot.adapters.console import ConsolePort
-    from bot.adapters.console_commands import ConsoleCommands
-    from bot.app import build_conversation, describe_answer_mode
+    from bot.adapters.console.port import ConsolePort
+    from bot.app import describe_answer_mode
 
-    conversation = build_conversation(settings)
-    console_commands = ConsoleCommands(conversation, settings)
-    thread = args.thread or uuid.uuid4().hex[:12]
-    print(f"kbot chat — thread {thread}, {describe_answer_mode(settings)}. /kb help for knowledge commands; "
-          "empty line or Ctrl-D to leave.")
+    session = _terminal(settings, args.thread, args.scopes)
+    print(f"kbot chat — thread {session.thread}, {describe_answer_mode(settings)}. /kb help for knowledge "
+          "commands; empty line or Ctrl-D to leave.")
 
     async def loop() -> None:
-        while True:
-            try:
-                question = await asyncio.to_thread(input, "you> ")
-            except EOFError:
-                break
-            if not question.strip():
-                break
-            if commands.parse(question) is not None:
-                await console_commands.run(question, thread, frozenset(args.scopes or ["global"]))
-                continue
-            print("kbot> ", end="", flush=True)
-            await conversation.answer(_incoming(question, thread, args.scopes), ConsolePort())
-        await conversation.aclose()
+        try:
+            while True:
+                try:
+                    question = await asyncio.to_thread(input, "you> ")
+                except EOFError:
+                    break
+                if not question.strip():
+                    break
+                if commands.parse(question) is not None:
+                    await session.command(question)
+                    continue
+                print("kbot> ", end="", flush=True)
+                await session.ask(question, ConsolePort())
+        finally:
+            await session.app.aclose()
 
     asyncio.run(loop())
     return EXIT_OK
@@ -304,32 +300,32 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.app import build_conversation, describe_answer_mode
-    from bot.run import check_secrets, enabled_platforms, serve
+    from bot.app import App, check_secrets, describe_answer_mode
+    from bot.run import serve
 
     check_secrets(settings)  # a missing token fails now, not after the model has loaded
-    if not enabled_platforms(settings):
+    if not settings.enabled_platforms:
         raise ConfigError("no platform is enabled: set slack.enabled, discord.enabled or telegram.enabled to true "
                           "(see the README section for each platform)")
     if args.port is not None:
         settings.server.port = args.port
     _log_for_serving()
-    logging.getLogger("kbot.run").info("starting %s; answers: %s", ", ".join(enabled_platforms(settings)),
+    logging.getLogger("kbot.run").info("starting %s; answers: %s", ", ".join(settings.enabled_platforms),
                                        describe_answer_mode(settings))
-    conversation = build_conversation(settings)
-    return asyncio.run(serve(settings, conversation, on_ready=_freeze_startup_objects))
+    app = App(settings)
+    _ = app.conversation  # the store, the embedder and the database open before the platforms connect
+    return asyncio.run(serve(app, on_ready=_freeze_startup_objects))
 
 
 def _access(settings: Settings) -> Any:
-    from bot.app import build_access
-    from bot.db import make_engine
+    from bot.app import App
 
-    return build_access(settings, make_engine(settings.database.url, settings.data_path))
+    return App(settings).access
 
 
-def _place(text: str) -> tuple[str, str]:
+def _place(settings: Settings, text: str) -> tuple[str, str]:
     platform, _, workspace = text.partition(":")
-    if platform not in ("slack", "discord", "telegram") or not workspace:
+    if platform not in settings.platform_names or not workspace:
         raise CliError(f"{text!r} is not a place: write it as platform:id, e.g. telegram:-100123 (see `kbot access`)")
     return platform, workspace
 
@@ -340,7 +336,7 @@ def cmd_approve(settings: Settings, args: argparse.Namespace) -> int:
     access = _access(settings)
     who = f"cli:{getpass.getuser()}"
     if ":" in args.code:
-        platform, workspace = _place(args.code)
+        platform, workspace = _place(settings, args.code)
         access.grant(platform, workspace, who)
         print(f"approved {platform}:{workspace}")
         return EXIT_OK
@@ -354,8 +350,8 @@ def cmd_approve(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_access(settings: Settings, args: argparse.Namespace) -> int:
     access = _access(settings)
-    for platform in ("slack", "discord", "telegram"):
-        enabled = " (enabled)" if getattr(settings, platform).enabled else ""
+    for platform in settings.platform_names:
+        enabled = " (enabled)" if settings.platform(platform).enabled else ""
         print(f"{access.describe(platform)}{enabled}")
     approved, pending = access.approved(), access.pending()
     print(f"\napproved ({len(approved)}):")
@@ -369,7 +365,7 @@ def cmd_access(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    platform, workspace = _place(args.place)
+    platform, workspace = _place(settings, args.place)
     if not _access(settings).revoke(platform, workspace):
         raise CliError(f"{args.place} was not approved in the database (places listed in config.yaml stay allowed)")
     print(f"revoked {args.place}: kbot no longer answers there")

@@ -5,19 +5,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, SecretStr, ValidationError, create_model, field_validator, model_validator
+
+from bot.adapters.registry import settings_models
+from bot.settings_types import PlatformSettings, Section
 
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "KBOT_CONFIG"
@@ -30,22 +24,7 @@ class ConfigError(Exception):
     """A config problem, worded for one line on the terminal (never contains a secret)."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def _as_ids(value: Any) -> Any:
-    """Platform ids may be written as numbers (Telegram chat ids are); they are compared as text."""
-    if isinstance(value, list):
-        return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
-    return value
-
-
-IdList = Annotated[list[str], BeforeValidator(_as_ids)]
-Access = Literal["pairing", "open", "allowlist"]
-
-
-class KnowledgeSettings(_Section):
+class KnowledgeSettings(Section):
     paths: list[str] = Field(default_factory=lambda: ["knowledge"])
     max_file_mb: float = Field(25, gt=0)
     chunk_words: int = Field(150, ge=20, le=2000)
@@ -61,7 +40,7 @@ class KnowledgeSettings(_Section):
         return self
 
 
-class WeaviateSettings(_Section):
+class WeaviateSettings(Section):
     url: str | None = None
     api_key: SecretStr | None = None
     collection: str = "Knowledge"
@@ -69,7 +48,7 @@ class WeaviateSettings(_Section):
     timeout_s: float = Field(10, gt=0)
 
 
-class StoreSettings(_Section):
+class StoreSettings(Section):
     kind: Literal["lancedb", "weaviate"] = "lancedb"
     weaviate: WeaviateSettings = Field(default_factory=WeaviateSettings)
 
@@ -82,7 +61,7 @@ class StoreSettings(_Section):
         return self
 
 
-class EmbedderSettings(_Section):
+class EmbedderSettings(Section):
     kind: Literal["local", "openai", "none"] = "local"
     model: str | None = None
     base_url: str | None = None
@@ -101,12 +80,12 @@ class EmbedderSettings(_Section):
         return self
 
 
-class RetrievalSettings(_Section):
+class RetrievalSettings(Section):
     mode: Literal["hybrid", "keyword", "vector"] = "hybrid"
     top_k: int = Field(5, ge=1, le=100)
 
 
-class LLMSettings(_Section):
+class LLMSettings(Section):
     kind: Literal["openai", "extractive"] = "openai"
     model: str = "gpt-4o-mini"
     base_url: str | None = None
@@ -123,14 +102,14 @@ class LLMSettings(_Section):
         return self.kind
 
 
-class AnswerSettings(_Section):
+class AnswerSettings(Section):
     # Below this best cosine similarity nothing retrieved counts as relevant. Calibrated with
     # all-MiniLM-L6-v2 on knowledge/: 12 handbook questions scored 0.25-0.68, 10 off-topic ones 0.05-0.23.
     min_similarity: float = Field(0.24, ge=-1, le=1)
     history_chars: int = Field(6000, ge=0)  # thread memory budget given to each answer
 
 
-class LimitsSettings(_Section):
+class LimitsSettings(Section):
     """What one person or channel may ask of the bot (and of the team's LLM bill); 0 turns a rate off."""
 
     max_question_chars: int = Field(4000, ge=100)  # longer questions are refused, nothing reaches the model
@@ -139,63 +118,11 @@ class LimitsSettings(_Section):
     questions_per_channel_per_minute: int = Field(30, ge=0)
 
 
-class DatabaseSettings(_Section):
+class DatabaseSettings(Section):
     url: str | None = None
 
 
-class SlackSettings(_Section):
-    enabled: bool = False
-    bot_token: SecretStr | None = None
-    app_token: SecretStr | None = None  # Socket Mode (default, no public URL needed)
-    signing_secret: SecretStr | None = None  # HTTP Events API mode
-    mode: Literal["socket", "http"] = "socket"
-    base_url: str | None = None  # Web API base, e.g. GovSlack or a local server
-    http_host: str = "0.0.0.0"  # http mode: where Slack's Events API requests are received
-    http_port: int = Field(3000, ge=0, le=65535)
-    http_path: str = "/slack/events"
-    native_streaming: bool = True  # chat.startStream where Slack offers it, else chat.update edits
-    edits_per_minute: int = Field(45, ge=1)  # chat.update budget per workspace (Tier 3 is ~50/min)
-    admins: IdList = Field(default_factory=list)  # user ids; they may also approve new places
-    # Who may use kbot: the workspace that installed the app, these team ids, and approved ones;
-    # pairing: others get a code an admin approves; allowlist: others are ignored; open: anyone.
-    access: Access = "pairing"
-    allowed_workspaces: IdList = Field(default_factory=list)
-
-
-class DiscordSettings(_Section):
-    enabled: bool = False
-    token: SecretStr | None = None
-    base_url: str | None = None  # REST base (e.g. a local server); the gateway URL is asked from it
-    thread_per_question: bool = False  # open a thread under each question asked in a channel
-    admins: IdList = Field(default_factory=list)  # user ids; their DMs are allowed, and they approve new places
-    access: Access = "pairing"  # as for slack: servers and DMs not listed or approved get a pairing code
-    allowed_servers: IdList = Field(default_factory=list)  # guild ids
-    allowed_users: IdList = Field(default_factory=list)  # user ids whose DMs kbot answers
-
-
-class TelegramSettings(_Section):
-    enabled: bool = False
-    token: SecretStr | None = None
-    base_url: str | None = None  # Bot API base, e.g. a local Bot API server
-    base_file_url: str | None = None  # file download base for the same
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: str | None = None  # webhook mode: the public URL Telegram posts to
-    webhook_host: str = "0.0.0.0"
-    webhook_port: int = Field(8443, ge=0, le=65535)
-    # webhook mode: Telegram repeats it on every request; unset, kbot derives one from the token
-    webhook_secret: SecretStr | None = None
-    admins: IdList = Field(default_factory=list)  # user ids; their private chats are allowed, they approve
-    access: Access = "pairing"  # as for slack: chats not listed or approved get a pairing code
-    allowed_chats: IdList = Field(default_factory=list)  # group ids (-100…) and private chats (user ids)
-
-    @model_validator(mode="after")
-    def _webhook_needs_url(self) -> TelegramSettings:
-        if self.enabled and self.mode == "webhook" and not self.webhook_url:
-            raise ValueError("telegram.mode is webhook: set telegram.webhook_url")
-        return self
-
-
-class JobsSettings(_Section):
+class JobsSettings(Section):
     """Background indexing of documents added from chat (`/kb upload`, `/kb add`)."""
 
     concurrency: int = Field(1, ge=1, le=16)  # documents indexed at once; questions stay fast
@@ -224,7 +151,7 @@ class JobsSettings(_Section):
         return entries
 
 
-class ServerSettings(_Section):
+class ServerSettings(Section):
     """`kbot run`'s own HTTP endpoints: /healthz, /readyz, /metrics."""
 
     host: str = "127.0.0.1"
@@ -236,7 +163,14 @@ class ServerSettings(_Section):
     dedup_window_hours: float = Field(48, gt=0)
 
 
-class Settings(_Section):
+# One section per registered platform (slack, discord, telegram), each defined in its own package.
+_PlatformSections: type[Section] = create_model(  # type: ignore[call-overload]
+    "_PlatformSections", __base__=Section,
+    **{name: (model, Field(default_factory=model)) for name, model in settings_models().items()},
+)
+
+
+class Settings(_PlatformSections):  # type: ignore[misc,valid-type]
     data_dir: Path = Path(".kbot")
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
@@ -245,9 +179,6 @@ class Settings(_Section):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    slack: SlackSettings = Field(default_factory=SlackSettings)
-    discord: DiscordSettings = Field(default_factory=DiscordSettings)
-    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
@@ -275,6 +206,19 @@ class Settings(_Section):
     @property
     def knowledge_paths(self) -> list[Path]:
         return [self.resolve(p) for p in self.knowledge.paths]
+
+    def platform(self, name: str) -> PlatformSettings:
+        """The section of a registered platform (`settings.platform("slack")` is `settings.slack`)."""
+        return getattr(self, name)
+
+    @property
+    def platform_names(self) -> list[str]:
+        """Every registered platform, enabled or not."""
+        return list(settings_models())
+
+    @property
+    def enabled_platforms(self) -> list[str]:
+        return [name for name in self.platform_names if self.platform(name).enabled]
 
     @property
     def effective_mode(self) -> str:

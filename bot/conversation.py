@@ -14,7 +14,7 @@ from haystack.dataclasses import Document
 from bot.config import AnswerSettings
 from bot.memory import ThreadMemory, Turn
 from bot.messages import Answer, Incoming, ReplyPort, Source
-from bot.rag.citations import cited_sources, sources_block
+from bot.rag.citations import cited_sources
 from bot.rag.extractive import extractive_answer
 from bot.rag.generation import GenerationFailed, LLMGenerator
 from bot.rag.knowledge_base import KnowledgeBase
@@ -122,7 +122,6 @@ class Conversation:
             if not found.documents or found.best_similarity < self.settings.min_similarity:
                 answer = Answer(NOTHING_FOUND, [], self.mode, grounded=False, reply_id=reply_id,
                                 retrieval_s=retrieval_s)
-                await streamer.finish(answer, NOTHING_FOUND)
             else:
                 sources = to_sources(found.documents)
                 text = await self._generate(incoming.text, sources, history, streamer)
@@ -130,8 +129,7 @@ class Conversation:
                 first_token_s = None if streamer.first_token_at is None else streamer.first_token_at - started
                 answer = Answer(text, cited, self.mode, reply_id=reply_id, retrieval_s=retrieval_s,
                                 first_token_s=first_token_s, tokens=streamer.tokens)
-                block = sources_block(cited)
-                await streamer.finish(answer, f"{text}\n\n{block}" if block else text)
+            await streamer.finish(answer)
         except GenerationFailed as exc:
             await streamer.fail(str(exc))
             return None
@@ -139,11 +137,14 @@ class Conversation:
             log.exception("answering failed")
             await streamer.fail(INTERNAL_ERROR)
             return None
-        await asyncio.to_thread(
-            self.memory.remember, incoming.key, question=incoming.text, query=query, answer=answer.text,
-            sources=[{"source": s.source, "page": s.page, "number": s.number} for s in answer.sources],
-            mode=answer.mode, author=incoming.author, reply_id=reply_id,
-        )
+        try:
+            await asyncio.to_thread(
+                self.memory.remember, incoming.key, question=incoming.text, query=query, answer=answer.text,
+                sources=[{"source": s.source, "page": s.page, "number": s.number} for s in answer.sources],
+                mode=answer.mode, author=incoming.author, reply_id=reply_id,
+            )
+        except Exception:  # the answer was delivered; only a follow-up will miss it
+            log.exception("could not remember the answer (reply %s)", reply_id)
         return answer
 
     async def _generate(self, question: str, sources: list[Source], history: list[Turn], streamer: Streamer) -> str:

@@ -46,6 +46,38 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 @dataclass(frozen=True)
+class ProgressTarget:
+    """Where a job's progress message is, in the ids of the platform that posted it."""
+
+    platform: str
+    workspace: str  # Slack team, Discord server (or `dm:<user>`), Telegram chat
+    channel: str  # Slack channel, Discord channel, Telegram chat
+    message: str  # Slack ts, Discord message id, Telegram message id
+    thread: str | None = None  # Slack thread_ts, Telegram forum topic
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"platform": self.platform, "workspace": self.workspace, "channel": self.channel,
+                "message": self.message, "thread": self.thread}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ProgressTarget | None:
+        """The stored target; rows written by kbot 0.1 used each platform's own keys."""
+        if not data or not data.get("platform"):
+            return None
+        legacy = {"slack": ("team", "channel", "ts", None), "discord": (None, "channel", "message", None),
+                  "telegram": ("chat", "chat", "message", "topic")}.get(str(data["platform"]))
+        if "workspace" not in data and legacy is not None:
+            workspace, channel, message, thread = (data.get(k) if k else None for k in legacy)
+            data = {"platform": data["platform"], "workspace": workspace or channel, "channel": channel,
+                    "message": message, "thread": thread}
+        if data.get("channel") is None or data.get("message") is None:
+            return None
+        thread = data.get("thread")
+        return cls(str(data["platform"]), str(data.get("workspace") or ""), str(data["channel"]),
+                   str(data["message"]), None if thread is None else str(thread))
+
+
+@dataclass(frozen=True)
 class JobView:
     """A snapshot of one job, for progress messages and `/kb status`."""
 
@@ -60,7 +92,7 @@ class JobView:
     pages: int
     attempts: int
     error: str | None
-    target: dict
+    target: ProgressTarget | None  # None: nobody watches it (a terminal session, a re-sync)
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -68,7 +100,7 @@ class JobView:
     @classmethod
     def of(cls, row: JobRow) -> JobView:
         return cls(row.id, row.source, row.scope, row.state, row.stage, row.done, row.total, row.chunks, row.pages,
-                   row.attempts, row.error, dict(row.target or {}), _aware(row.created_at) or _now(),
+                   row.attempts, row.error, ProgressTarget.from_json(row.target), _aware(row.created_at) or _now(),
                    _aware(row.started_at), _aware(row.finished_at))
 
     @property
@@ -110,17 +142,19 @@ class JobQueue:
             session.flush()
             return row.id
 
-    def enqueue_file(self, data: bytes, filename: str, scope: str, uploader: str | None, target: dict) -> int:
+    def enqueue_file(self, data: bytes, filename: str, scope: str, uploader: str | None,
+                     target: ProgressTarget | None) -> int:
         """Keep the upload on disk (the job outlives this process) and queue it."""
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename).name)[-120:] or "upload"
         path = self.uploads_dir / f"{uuid.uuid4().hex[:12]}-{safe}"
         path.write_bytes(data)
         return self._add(JobRow(kind="file", source=Path(filename).name, scope=scope, uploader=uploader,
-                                location=str(path), target=target))
+                                location=str(path), target=target.to_json() if target else {}))
 
-    def enqueue_url(self, url: str, scope: str, uploader: str | None, target: dict) -> int:
-        return self._add(JobRow(kind="url", source=url, scope=scope, uploader=uploader, location=url, target=target))
+    def enqueue_url(self, url: str, scope: str, uploader: str | None, target: ProgressTarget | None) -> int:
+        return self._add(JobRow(kind="url", source=url, scope=scope, uploader=uploader, location=url,
+                                target=target.to_json() if target else {}))
 
     def get(self, job_id: int) -> JobView | None:
         with Session(self.engine) as session:
@@ -309,18 +343,41 @@ class JobRunner:
             self._running[job.id] = asyncio.create_task(self._run(job))
 
     async def _run(self, job: JobView) -> None:
+        """Run one job; its progress is shown in order, newest first when it comes faster than it can be
+        shown, and the completion only after the last progress edit."""
         loop = asyncio.get_running_loop()
+        steps: asyncio.Queue[JobView | None] = asyncio.Queue()
 
         def progress(view: JobView) -> None:  # called on the indexing thread
-            asyncio.run_coroutine_threadsafe(self._emit(view), loop)
+            loop.call_soon_threadsafe(steps.put_nowait, view)
 
+        shown = asyncio.create_task(self._show_in_order(steps))
         try:
-            await self._emit(job)
+            steps.put_nowait(job)
             ended = await loop.run_in_executor(self._pool, self.queue.run, job, progress, self._interrupt)
+            steps.put_nowait(None)
+            await shown
             if ended is not None and await asyncio.to_thread(self.queue.take_notification, job.id):
                 await self._emit(ended)
         finally:
+            if not shown.done():
+                steps.put_nowait(None)
+                await asyncio.wait({shown}, timeout=5)
             self._running.pop(job.id, None)
+
+    async def _show_in_order(self, steps: asyncio.Queue[JobView | None]) -> None:
+        """One progress edit at a time; steps that queued up meanwhile collapse into the newest."""
+        while True:
+            view = await steps.get()
+            while view is not None and not steps.empty():
+                newer = steps.get_nowait()
+                if newer is None:
+                    await self._emit(view)
+                    return
+                view = newer
+            if view is None:
+                return
+            await self._emit(view)
 
     async def _emit(self, view: JobView) -> None:
         try:

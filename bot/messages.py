@@ -1,9 +1,18 @@
-"""The platform-free vocabulary of a conversation: who asked what where, and where the answer goes."""
+"""The platform-free vocabulary of a conversation, and the two contracts every platform implements.
+
+`Incoming` is what an adapter makes of a verified platform event; `Answer` is what the core hands
+back. `ReplyPort` is one reply in one place (the core streams into it); `Adapter` is one platform,
+as `kbot run` drives it. A platform is a package under `bot/adapters/` implementing both.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from bot.jobs import JobView
+    from bot.streaming import Pacing
 
 
 @dataclass(frozen=True)
@@ -21,17 +30,26 @@ class ThreadKey:
 
 @dataclass(frozen=True)
 class Incoming:
-    """A normalized message. `scopes` come from the verified event, never from the text."""
+    """A normalized message.
+
+    `granted` are the scopes the verified event grants (never the text); `scopes` are the ones the
+    answer may use, which the channel's `/kb scope` choices can only narrow. An adapter sets
+    `scopes`; `granted` defaults to them.
+    """
 
     key: ThreadKey
     author: str
     text: str
     scopes: frozenset[str]
-    is_admin: bool = False
-    attachments: tuple[Any, ...] = ()
+    is_admin: bool = False  # may run admin commands here (platform admin, or listed in `admins`)
     raw: Any = None
     operator: bool = False  # listed in the platform's `admins`: may approve new places
     place_name: str = ""  # the workspace, server or chat as people know it (shown to whoever approves it)
+    granted: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.granted:
+            object.__setattr__(self, "granted", self.scopes)
 
 
 @dataclass(frozen=True)
@@ -59,17 +77,18 @@ class Source:
 
 @dataclass(frozen=True)
 class PortLimits:
-    """What a reply port can take: the longest message, the fastest edits, native streaming."""
+    """What a reply port can take: the longest message, and the fastest it can be edited."""
 
     max_length: int
     min_edit_interval_s: float
-    native_stream: bool = False
 
 
 @dataclass
 class Answer:
-    text: str
-    sources: list[Source] = field(default_factory=list)
+    """A finished answer as data: ports render the text and its sources their own way."""
+
+    text: str  # the answer itself, Markdown-ish, without its sources
+    sources: list[Source] = field(default_factory=list)  # the passages it cites, in number order
     mode: str = "extractive"
     grounded: bool = True  # False when nothing relevant was found
     reply_id: str = ""  # what feedback buttons carry back to find this turn
@@ -79,18 +98,43 @@ class Answer:
 
 
 class ReplyPort(Protocol):
-    """Implemented per adapter. `bot/streaming` calls it; nothing else paces or splits."""
+    """One reply in one place. `bot/streaming` paces and splits what is still being written; the port
+    renders and sends, and draws every write on its `pacing` budgets (finals wait their turn)."""
 
     limits: PortLimits
+    pacing: Pacing
 
     async def start(self) -> None:
         """The question was received: show that kbot is working on it."""
 
     async def update(self, index: int, text: str) -> None:
-        """Set message `index` of this reply to plain `text`; index == messages so far adds one."""
+        """Message `index` of this reply now reads `text` (plain, still being written); index == the
+        number of messages so far starts a new one."""
 
-    async def finish(self, parts: list[str], answer: Answer) -> None:
-        """The final, formatted messages (one per part) and the sources they cite."""
+    async def finish(self, answer: Answer) -> None:
+        """The final answer: render it for the platform (text and sources), split it at the
+        platform's limit and send it, replacing what was streamed."""
 
     async def fail(self, message: str) -> None:
-        """End the reply with one short message for the person."""
+        """End the reply with one short message for the person, after what was shown so far."""
+
+
+class Adapter(Protocol):
+    """One platform, as `kbot run` drives it."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Connect and begin receiving; returns once connected."""
+
+    async def stop_receiving(self) -> None:
+        """Take no new messages (replies in flight keep their clients)."""
+
+    async def close(self) -> None:
+        """Close every client and connection."""
+
+    async def ready(self) -> bool:
+        """For /readyz: receiving, and the platform's API answering (it may ask the API)."""
+
+    async def show_job(self, view: JobView) -> None:
+        """Show an indexing job's progress in the message its command posted (`view.target`)."""

@@ -38,3 +38,10 @@ def parse_scope(scope: str) -> tuple[str, str | None, str | None]:
         return platform, rest, None
     workspace, _, channel = rest.partition(":")
     return platform, workspace, channel or None
+
+
+def upload_scope(platform: str, workspace: str, channel: str, private: bool, public_uploads: str) -> str:
+    """Where a document uploaded here lands: a private channel or DM keeps it to itself; a public
+    channel gives it to the whole workspace, or keeps it too with `jobs.public_uploads: channel`."""
+    own = private or public_uploads == "channel"
+    return channel_scope(platform, workspace, channel) if own else workspace_scope(platform, workspace)

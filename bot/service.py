@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Protocol
 
 from bot import commands
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
@@ -27,27 +26,6 @@ log = logging.getLogger("kbot.answers")
 
 SHUTDOWN_NOTICE = "kbot is restarting and couldn't finish this answer; please ask again in a minute."
 NOT_ACCEPTING = "kbot is restarting; please ask again in a minute."
-
-
-class Channel(Protocol):
-    """A running platform adapter, as `kbot run` sees it."""
-
-    name: str
-
-    @property
-    def connected(self) -> bool: ...
-
-    async def ready(self) -> bool:
-        """For /readyz: connected, and the platform's API answering (may ask it)."""
-
-    async def start(self) -> None:
-        """Connect and begin receiving; returns once connected."""
-
-    async def stop_receiving(self) -> None:
-        """Take no new messages (in-flight replies keep their clients)."""
-
-    async def close(self) -> None:
-        """Close every client and connection."""
 
 
 class QuestionService:

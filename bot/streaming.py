@@ -1,7 +1,9 @@
-"""The only place that paces and splits output for a reply port.
+"""Pacing and splitting of an answer while it is being written, and the budgets every write draws on.
 
 Tokens are coalesced and sent no faster than the port's minimum edit interval; text longer than
-the port's limit continues in a new message, split where no word, link or citation is cut.
+the port's limit continues in a new message, split where no word, link or citation is cut. The
+final answer goes to the port as data (`ReplyPort.finish`): the port renders it, splits it with
+`split_text` and sends it on the same budgets, waiting for its turn instead of skipping.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ import asyncio
 import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from bot.messages import Answer, ReplyPort
+
+WRITING_MARK = " …"  # what ports show after text that is still being written
 
 # Places a split must not fall inside: URLs, [n] citations, Markdown links.
 _UNBREAKABLE = re.compile(r"\[[^\]\n]{0,200}\]\([^)\s]{0,2000}\)|https?://\S+|\[\d+(?:,\s*\d+)*\]")
@@ -93,6 +98,29 @@ class EditBudget:
         while not self.try_take():
             await asyncio.sleep(max(self._stamps[0] + self.window_s - self.clock(), 0.01))
 
+    async def write(self, call: Callable[[], Awaitable[object]], *, must: bool = True, keep: int = 0) -> bool:
+        """One platform write on this budget: it waits for a slot (`must`), or is skipped (False) when
+        none is free beyond `keep`; the window counts from when the write completes."""
+        if not await self.acquire(must, keep):
+            return False
+        try:
+            await call()
+        finally:
+            self.settle()
+        return True
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """The budgets a reply port's writes draw on: `edits` for changing a message, `posts` for a new
+    one (one object for both where the platform paces them alike; None: not paced)."""
+
+    edits: EditBudget | None = None
+    posts: EditBudget | None = None
+
+
+UNPACED = Pacing()
+
 
 class EditBudgets:
     """One EditBudget per key (workspace, chat, channel), made on first use."""
@@ -121,8 +149,8 @@ class Streamer:
         self.calls = 0  # port.update calls made
         self.tokens = 0
         self.first_token_at: float | None = None
-        # Room for a trailing "…" on intermediate messages.
-        self._limit = max(port.limits.max_length - 2, 1)
+        # Room for the "still writing" mark a port may show after intermediate text (" …").
+        self._limit = max(port.limits.max_length - len(WRITING_MARK), 1)
 
     async def push(self, token: str) -> None:
         if self.first_token_at is None:
@@ -135,16 +163,16 @@ class Streamer:
     async def _flush(self, must: bool = False) -> None:
         parts = split_text(self.text, self._limit)
         for index, part in enumerate(parts):
-            shown = part.rstrip() + " …" if index == len(parts) - 1 else part
+            shown = part.rstrip()
             already = self._sent[index] if index < len(self._sent) else None
-            if shown != already and part.strip():
+            if shown != already and shown:
                 # A port may pace new messages and edits differently (Slack: only chat.update is tiered).
-                budget = getattr(self.port, "edit_budget" if already is not None else "post_budget", None)
-                if budget is not None and not await budget.acquire(must, keep=budget.calls // 2):
+                budget = self.port.pacing.edits if already is not None else self.port.pacing.posts
+                if budget is None:
+                    await self.port.update(index, shown)
+                elif not await budget.write(lambda i=index, t=shown: self.port.update(i, t), must=must,
+                                            keep=budget.calls // 2):
                     break  # the shared budget is spent: this edit waits for the next flush
-                await self.port.update(index, shown)
-                if budget is not None:
-                    budget.settle()
                 self.calls += 1
                 if already is None:
                     self._sent.append(shown)
@@ -152,11 +180,9 @@ class Streamer:
                     self._sent[index] = shown
         self._last_update = self.clock()
 
-    async def finish(self, answer: Answer, formatted: str) -> list[str]:
-        """Send the final text (answer plus its sources) split at the port's limit."""
-        parts = split_text(formatted, self.port.limits.max_length)
-        await self.port.finish(parts, answer)  # final writes must land: the port waits on its budget per call
-        return parts
+    async def finish(self, answer: Answer) -> None:
+        """The final answer, as data: the port renders, splits and sends it (waiting on its budgets)."""
+        await self.port.finish(answer)
 
     async def fail(self, message: str) -> None:
         """End with a short message; text that arrived but was not shown yet is shown first (a cut-off

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from bot.app import build_indexer
 from bot.config import Settings, parse_settings
-from bot.rag.embedders import HaystackEmbedder, build_embedder
+from bot.rag.embedders import EmbedderOptions, HaystackEmbedder, build_embedder
 from bot.rag.indexing import Indexer
 from bot.rag.knowledge_base import NO_EMBEDDER, KnowledgeBase
 from bot.rag.stores.lancedb_backend import LanceDBBackend
@@ -32,9 +33,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 @pytest.fixture(scope="session")
 def local_embedder() -> HaystackEmbedder:
     """The real all-MiniLM-L6-v2, loaded once for the whole run (it takes seconds)."""
-    from bot.config import EmbedderSettings
-
-    embedder = build_embedder(EmbedderSettings(kind="local"))
+    embedder = build_embedder(EmbedderOptions(kind="local"))
     assert embedder is not None
     embedder.warm_up()
     return embedder
@@ -54,6 +53,6 @@ def vector_kb(tmp_path: Path, local_embedder: HaystackEmbedder) -> KnowledgeBase
 @pytest.fixture
 def indexer_for(make_settings: Callable[..., Settings]) -> Callable[..., Indexer]:
     def make(kb: KnowledgeBase, **knowledge: Any) -> Indexer:
-        return Indexer(kb, make_settings(knowledge=knowledge).knowledge)
+        return build_indexer(make_settings(knowledge=knowledge), kb)
 
     return make

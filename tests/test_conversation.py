@@ -7,14 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import AnswerSettings, LLMSettings
+from bot.adapters.formatting import answer_markdown
+from bot.app import build_indexer
+from bot.config import AnswerSettings
 from bot.conversation import NOTHING_FOUND, Conversation
 from bot.db import make_engine
 from bot.memory import ThreadMemory
 from bot.messages import Answer, Incoming, PortLimits, ThreadKey
-from bot.rag.generation import LLMGenerator
-from bot.rag.indexing import Indexer
+from bot.rag.generation import LLMGenerator, LLMOptions
 from bot.rag.prompts import CLOSE, OPEN
+from bot.streaming import UNPACED
 from tests.fakes.http_site import closed_port_url
 from tests.fakes.openai_server import serve_openai
 
@@ -29,6 +31,7 @@ DOCS = {
 
 class Port:
     limits = PortLimits(max_length=4000, min_edit_interval_s=0.0)
+    pacing = UNPACED
 
     def __init__(self) -> None:
         self.started = False
@@ -42,8 +45,8 @@ class Port:
     async def update(self, index: int, text: str) -> None:
         self.updates.append(text)
 
-    async def finish(self, parts: list[str], answer: Answer) -> None:
-        self.final = parts
+    async def finish(self, answer: Answer) -> None:
+        self.final = [answer_markdown(answer)]
 
     async def fail(self, message: str) -> None:
         self.failed = message
@@ -51,7 +54,7 @@ class Port:
 
 @pytest.fixture
 def knowledge(tmp_path: Path, vector_kb, make_settings):
-    indexer = Indexer(vector_kb, make_settings().knowledge)
+    indexer = build_indexer(make_settings(), vector_kb)
     for name, text in DOCS.items():
         (tmp_path / name).write_text(text)
         assert indexer.index_path(tmp_path / name, name).status == "indexed"
@@ -70,7 +73,7 @@ def _ask(conversation: Conversation, text: str, thread: str = "t1") -> tuple[Ans
 
 
 def _llm(base_url: str, **overrides) -> LLMGenerator:
-    return LLMGenerator(LLMSettings(kind="openai", base_url=base_url, model="fake", **overrides))
+    return LLMGenerator(LLMOptions(base_url=base_url, model="fake", **overrides))
 
 
 def test_streamed_answer_cites_only_what_it_uses(knowledge, memory) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.app import build_indexer, build_knowledge_base
 from bot.config import Settings
 from bot.db import make_engine
-from bot.jobs import JobQueue, JobRunner, JobView
+from bot.jobs import JobQueue, JobRunner, JobView, ProgressTarget
 from bot.rag.knowledge_base import source_filter
 from tests.fakes.openai_server import serve_openai
 from tests.samples import make_encrypted_pdf
@@ -44,13 +44,14 @@ def test_a_job_reports_progress_then_one_completion(make_settings, tmp_path: Pat
     async def report(view: JobView) -> None:
         events.append(view)
 
-    job = queue.enqueue_file(DOC.encode(), "travel.md", "slack:T1", "U1", {"channel": "C1"})
+    target = ProgressTarget("slack", "T1", "C1", "1700000001.000100")
+    job = queue.enqueue_file(DOC.encode(), "travel.md", "slack:T1", "U1", target)
     asyncio.run(_run_until(JobRunner(queue, report, poll_s=0.1), lambda: any(e.state == "done" for e in events)))
     ended = [e for e in events if e.state in ("done", "failed")]
     assert len(ended) == 1 and ended[0].describe().startswith("✓ travel.md indexed: ")
     assert ended[0].chunks == len(queue.indexer.kb.chunk_metadata(source_filter("travel.md", ["slack:T1"]))) > 1
     assert any(e.stage in ("writing", "embedding") for e in events if e.state == "running")
-    assert events[0].target == {"channel": "C1"}
+    assert events[0].target == target
     assert [j.id for j in queue.recent({"slack:T1"})] == [job] and queue.recent({"slack:T2"}) == []
     assert not queue.take_notification(job)  # it was taken by the runner, once
 
@@ -58,7 +59,7 @@ def test_a_job_reports_progress_then_one_completion(make_settings, tmp_path: Pat
 def test_a_bad_file_fails_with_its_reason_and_touches_nothing(make_settings, tmp_path: Path) -> None:
     settings = make_settings()
     queue = _queue(settings)
-    good = queue.enqueue_file(DOC.encode(), "travel.md", "global", None, {})
+    good = queue.enqueue_file(DOC.encode(), "travel.md", "global", None, None)
     events: list[JobView] = []
 
     async def report(view: JobView) -> None:
@@ -67,7 +68,7 @@ def test_a_bad_file_fails_with_its_reason_and_touches_nothing(make_settings, tmp
     asyncio.run(_run_until(JobRunner(queue, report, poll_s=0.1), lambda: queue.get(good).state == "done"))
     before = queue.indexer.kb.count_chunks()
     bad = queue.enqueue_file(make_encrypted_pdf(tmp_path / "locked.pdf").read_bytes(), "locked.pdf", "global",
-                             None, {})
+                             None, None)
     asyncio.run(_run_until(JobRunner(queue, report, poll_s=0.1), lambda: queue.get(bad).state == "failed"))
     failed = queue.get(bad)
     assert failed is not None and "password-protected" in (failed.error or "")
@@ -78,7 +79,7 @@ def test_a_bad_file_fails_with_its_reason_and_touches_nothing(make_settings, tmp
 def test_two_processes_never_claim_the_same_job(make_settings) -> None:
     settings = make_settings()
     first, second = _queue(settings), _queue(settings)
-    ids = {first.enqueue_url(f"https://example.com/{i}", "global", None, {}) for i in range(10)}
+    ids = {first.enqueue_url(f"https://example.com/{i}", "global", None, None) for i in range(10)}
     claimed: list[int] = []
     for _ in range(12):
         for queue in (first, second):
@@ -94,7 +95,7 @@ def test_a_job_whose_process_was_killed_is_finished_once_by_the_next(make_settin
         settings = make_settings(embedder={"kind": "openai", "base_url": fake.base_url, "api_key": "test",
                                            "batch_size": 4})
         queue = _queue(settings, stale_after_s=1)
-        job = queue.enqueue_file(DOC.encode(), "travel.md", "global", "U1", {"chat": 1})
+        job = queue.enqueue_file(DOC.encode(), "travel.md", "global", "U1", None)
         log = (tmp_path / "child.log").open("w")
         child = subprocess.Popen([sys.executable, "-m", "tests.jobs_child", str(tmp_path), fake.base_url],
                                  stdout=subprocess.PIPE, stderr=log, text=True, cwd=Path(__file__).parent.parent)
@@ -139,7 +140,7 @@ def test_resync_picks_up_new_files_and_changed_pages(make_settings, tmp_path: Pa
     pages = {"/page.html": (200, "text/html", b"<html><body><h1>Old</h1><p>Lunch is at noon.</p></body></html>")}
     with serve_site(pages) as site:
         queue = _queue(settings)
-        queue.enqueue_url(f"{site}/page.html", "slack:T1", "U1", {})
+        queue.enqueue_url(f"{site}/page.html", "slack:T1", "U1", None)
         events: list[JobView] = []
 
         async def report(view: JobView) -> None:

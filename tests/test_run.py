@@ -19,7 +19,7 @@ from tests.adapters.conftest import (
     eventually,
     free_port,
     http_get,
-    knowledge_conversation,
+    knowledge_bot,
     platform_settings,
     running_bot,
 )
@@ -103,11 +103,11 @@ def test_metrics_count_questions_errors_and_latency(make_settings) -> None:
     with serve_openai() as llm, FakeTelegram() as tg:
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = ["Every", " employee", " gets", " 25", " vacation", " days", " [1]", "."]
 
         async def scenario() -> str:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 tg.user_message(1, "How many vacation days do we get?")
                 await eventually(lambda: [m for m in tg.bot_messages(1) if m.reply_markup], what="the answer")
                 llm.chat_faults = [401]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.adapters.formatting import writing
 from bot.messages import Answer, PortLimits
-from bot.streaming import Streamer, split_text
+from bot.streaming import UNPACED, Streamer, split_text
 
 
 class RecordingPort:
     """A reply port that keeps what it was sent, with the (fake) time of each call."""
+
+    pacing = UNPACED
 
     def __init__(self, limits: PortLimits, clock) -> None:
         self.limits = limits
@@ -21,11 +24,11 @@ class RecordingPort:
         pass
 
     async def update(self, index: int, text: str) -> None:
-        assert len(text) <= self.limits.max_length
+        assert len(writing(text)) <= self.limits.max_length  # room is left for the port's "still writing" mark
         self.updates.append((self.clock(), index, text))
 
-    async def finish(self, parts: list[str], answer: Answer) -> None:
-        self.final = parts
+    async def finish(self, answer: Answer) -> None:
+        self.final = split_text(answer.text, self.limits.max_length)  # a port splits its final itself
 
     async def fail(self, message: str) -> None:
         self.final = [message]
@@ -53,7 +56,9 @@ def test_updates_are_paced_to_the_port_interval() -> None:
     times = [t for t, _, _ in port.updates]
     assert 5 <= len(times) <= 6
     assert all(b - a >= 1.0 for a, b in zip(times, times[1:], strict=False))
-    assert port.updates[-1][2].startswith("w0 w1") and port.updates[-1][2].endswith("…")
+    last = port.updates[-1][2]
+    assert last.startswith("w0 w1 w2") and "…" not in last  # plain: marks
+    # are the port's to render (bot/adapters/formatting.writing)
 
 
 def test_long_answers_continue_in_new_messages() -> None:
@@ -68,7 +73,8 @@ def test_long_answers_continue_in_new_messages() -> None:
 
     asyncio.run(run())
     assert {index for _, index, _ in port.updates} == {0, 1, 2, 3, 4, 5}
-    parts = asyncio.run(streamer.finish(Answer(text=text), text))
+    asyncio.run(streamer.finish(Answer(text=text)))
+    parts = port.final
     assert all(len(p) <= 60 for p in parts)
     assert " ".join(parts).split() == text.split()
 

@@ -10,6 +10,9 @@ import html
 import re
 from collections.abc import Callable
 
+from bot.messages import Answer
+from bot.streaming import WRITING_MARK
+
 _MASS_MENTION = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
 _FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
 _CODE = re.compile(r"`([^`\n]+)`")
@@ -17,6 +20,22 @@ _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.MULTILINE)
 _PLACEHOLDER = "\x00{}\x00"
+
+
+def sources_lines(answer: Answer) -> list[str]:
+    """`[1] Handbook, p. 2, Vacation — https://…`, one line per cited source."""
+    return [f"[{s.number}] {s.label()}" + (f" — {s.url}" if s.url else "") for s in answer.sources]
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer and its sources as one Markdown-ish text, for ports that render text (not blocks)."""
+    lines = sources_lines(answer)
+    return f"{answer.text}\n\nSources:\n" + "\n".join(lines) if lines else answer.text
+
+
+def writing(text: str) -> str:
+    """Intermediate text as shown while the answer is still being written."""
+    return text + WRITING_MARK
 
 
 def defuse_mentions(text: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.access import AccessControl
 from bot.channel_scopes import ChannelScopes
-from bot.jobs import JobQueue
+from bot.jobs import JobQueue, ProgressTarget
 from bot.messages import Incoming
 from bot.rag.knowledge_base import KnowledgeBase
 from bot.rag.parsing.addresses import AddressPolicy
@@ -45,8 +45,8 @@ class Reply:
     private: bool = False  # shown only to the person who ran the command (ephemeral)
 
 
-# Posts the visible message a job's progress will edit; returns where it is (adapter-defined).
-PostProgress = Callable[[str], Awaitable[dict]]
+# Posts the visible message a job's progress will edit; returns where it is.
+PostProgress = Callable[[str], Awaitable[ProgressTarget]]
 
 
 @dataclass

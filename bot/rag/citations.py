@@ -1,4 +1,4 @@
-"""Which numbered passages an answer cites, and the sources block shown after it."""
+"""Which numbered passages an answer cites (ports render them: bot/adapters/formatting.py)."""
 
 from __future__ import annotations
 
@@ -20,13 +20,3 @@ def cited_sources(text: str, sources: list[Source]) -> list[Source]:
     """The sources the answer actually cites, in their number order; uncited ones are dropped."""
     cited = cited_numbers(text)
     return [s for s in sources if s.number in cited]
-
-
-def sources_block(sources: list[Source]) -> str:
-    if not sources:
-        return ""
-    lines = ["Sources:"]
-    for source in sources:
-        link = f" — {source.url}" if source.url else ""
-        lines.append(f"[{source.number}] {source.label()}{link}")
-    return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Embedders built from settings: local all-MiniLM-L6-v2 (offline), OpenAI-compatible, or none.
+"""Embedders: local all-MiniLM-L6-v2 (offline), OpenAI-compatible, or none.
 
 Each wraps a Haystack document embedder and text embedder behind two calls, and names itself with a
 fingerprint (kind, model, dimension) that the store records next to the vectors it wrote.
@@ -14,14 +14,25 @@ from typing import Any, Protocol
 
 from haystack.dataclasses import Document
 
-from bot.config import EmbedderSettings
-
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
 LOCAL_MODEL_DIM = 384
 OPENAI_DEFAULT_MODEL = "text-embedding-3-small"
 OPENAI_KNOWN_DIMS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
 # Headings and titles are embedded with each chunk: they say what a passage is about.
 META_FIELDS_TO_EMBED = ["title", "heading"]
+
+
+@dataclass(frozen=True)
+class EmbedderOptions:
+    """Which embedder, and how to reach it (plain values: the app maps its settings onto these)."""
+
+    kind: str = "local"  # local | openai | none
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    batch_size: int = 64
+    timeout_s: float = 30.0
+    precision: str = "auto"  # local only: auto | float32 | bfloat16
 
 
 @dataclass(frozen=True)
@@ -117,7 +128,7 @@ def local_compute(precision: str) -> Callable[[], AbstractContextManager[Any]]:
     return lambda: torch.autocast("cpu", dtype=torch.bfloat16)
 
 
-def _local(settings: EmbedderSettings, batch_size: int) -> HaystackEmbedder:
+def _local(settings: EmbedderOptions, batch_size: int) -> HaystackEmbedder:
     # Offline and quiet: nothing is fetched from a hub, no download/loading bars on the terminal.
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS", "HF_HUB_DISABLE_TELEMETRY"):
         os.environ.setdefault(name, "1")
@@ -142,13 +153,13 @@ def _local(settings: EmbedderSettings, batch_size: int) -> HaystackEmbedder:
     return HaystackEmbedder(EmbedderFingerprint("local", name, dim), document, text, local_compute(settings.precision))
 
 
-def _openai(settings: EmbedderSettings, batch_size: int) -> HaystackEmbedder:
+def _openai(settings: EmbedderOptions, batch_size: int) -> HaystackEmbedder:
     from haystack.components.embedders import OpenAIDocumentEmbedder, OpenAITextEmbedder
     from haystack.utils import Secret
 
     model = settings.model or OPENAI_DEFAULT_MODEL
     # Compatible local servers often need no key; the client still wants one.
-    key = settings.api_key.get_secret_value() if settings.api_key else "unused"
+    key = settings.api_key or "unused"
     common: dict[str, Any] = {
         "api_key": Secret.from_token(key),
         "model": model,
@@ -173,7 +184,7 @@ def _probe_dim(text_embedder: Any) -> int:
     return len(text_embedder.run(text="dimension probe")["embedding"])
 
 
-def build_embedder(settings: EmbedderSettings) -> HaystackEmbedder | None:
+def build_embedder(settings: EmbedderOptions) -> HaystackEmbedder | None:
     """The configured embedder, or None for keyword-only (`embedder.kind: none`)."""
     if settings.kind == "none":
         return None

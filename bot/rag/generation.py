@@ -15,12 +15,11 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from haystack.dataclasses import ChatMessage
-
-from bot.config import LLMSettings
 
 log = logging.getLogger("kbot.llm")
 
@@ -59,12 +58,24 @@ def _wire(messages: list[ChatMessage]) -> list[dict[str, str]]:
     return [{"role": m.role.value, "content": m.text or ""} for m in messages]
 
 
+@dataclass(frozen=True)
+class LLMOptions:
+    """The chat model and how to reach it (plain values: the app maps its settings onto these)."""
+
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    api_key: str | None = None
+    timeout_s: float = 30.0  # one answer's deadline, retries included
+    max_attempts: int = 3  # tries before the first token, inside timeout_s
+    temperature: float = 0.2
+
+
 class LLMGenerator:
-    def __init__(self, settings: LLMSettings) -> None:
-        self.settings = settings
-        self.where = settings.base_url or "the OpenAI API"
-        self._key = settings.api_key.get_secret_value() if settings.api_key else None
-        self._url = (self.settings.base_url or OPENAI_BASE).rstrip("/") + "/chat/completions"
+    def __init__(self, options: LLMOptions) -> None:
+        self.options = options
+        self.where = options.base_url or "the OpenAI API"
+        self._key = options.api_key
+        self._url = (self.options.base_url or OPENAI_BASE).rstrip("/") + "/chat/completions"
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -75,7 +86,7 @@ class LLMGenerator:
             headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
             self._session = aiohttp.ClientSession(
                 headers=headers, connector=aiohttp.TCPConnector(limit=256),
-                timeout=aiohttp.ClientTimeout(total=None, connect=min(10.0, self.settings.timeout_s)),
+                timeout=aiohttp.ClientTimeout(total=None, connect=min(10.0, self.options.timeout_s)),
             )
             self._loop = loop
         return self._session
@@ -90,8 +101,8 @@ class LLMGenerator:
             self._session = None
 
     def _body(self, messages: list[ChatMessage], stream: bool) -> dict[str, Any]:
-        return {"model": self.settings.model, "messages": _wire(messages), "stream": stream,
-                "temperature": self.settings.temperature}
+        return {"model": self.options.model, "messages": _wire(messages), "stream": stream,
+                "temperature": self.options.temperature}
 
     async def _stream_once(
         self, messages: list[ChatMessage], on_text: Callable[[str], Awaitable[None]]
@@ -127,7 +138,7 @@ class LLMGenerator:
     async def stream(self, messages: list[ChatMessage], on_token: Callable[[str], Awaitable[None]]) -> str:
         """The full answer text; tokens go to `on_token` as they arrive."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.settings.timeout_s
+        deadline = loop.time() + self.options.timeout_s
         attempt = 0
         while True:
             attempt += 1
@@ -153,11 +164,11 @@ class LLMGenerator:
                 raise
             except TimeoutError:
                 failure = GenerationFailed(
-                    f"The language model did not answer within {self.settings.timeout_s:g} s; please try again."
+                    f"The language model did not answer within {self.options.timeout_s:g} s; please try again."
                 )
                 if sent:
                     raise AnswerCutOff(f"The answer was cut off: the model did not finish within "
-                                       f"{self.settings.timeout_s:g} s; please ask again.") from None
+                                       f"{self.options.timeout_s:g} s; please ask again.") from None
             except Exception as exc:  # HTTP statuses and transport errors, worded for people below
                 if sent:  # part of the answer is on screen: it is marked as cut off, never retried
                     raise AnswerCutOff(CUT_OFF) from None
@@ -166,7 +177,7 @@ class LLMGenerator:
                     raise failure from None
             log.warning("LLM attempt %d failed: %s", attempt, failure)
             backoff = min(0.5 * 2 ** (attempt - 1), 4.0)
-            if sent or attempt >= self.settings.max_attempts or loop.time() + backoff >= deadline:
+            if sent or attempt >= self.options.max_attempts or loop.time() + backoff >= deadline:
                 raise failure
             await asyncio.sleep(backoff)
 
@@ -189,7 +200,7 @@ class LLMGenerator:
         if isinstance(exc, StreamEndedEarly):
             text = "The language model's answer ended before it began; please try again."
         elif isinstance(exc, TimeoutError):
-            text = f"The language model did not answer within {self.settings.timeout_s:g} s; please try again."
+            text = f"The language model did not answer within {self.options.timeout_s:g} s; please try again."
         elif status == 429:
             text = "The language model is busy (rate limited); please try again in a minute."
         elif status is not None and status >= 500:

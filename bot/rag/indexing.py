@@ -15,7 +15,6 @@ from pathlib import Path
 
 from haystack.dataclasses import Document
 
-from bot.config import KnowledgeSettings
 from bot.rag.knowledge_base import KnowledgeBase, source_filter
 from bot.rag.parsing import (
     Limits,
@@ -27,7 +26,7 @@ from bot.rag.parsing import (
     parse_bytes,
     parse_url,
 )
-from bot.rag.splitting import split_words
+from bot.rag.splitting import Chunking, split_words
 
 # stage, done, total — e.g. ("reading", 40, 120) pages or ("embedding", 200, 318) chunks
 ProgressFn = Callable[[str, int, int], None]
@@ -43,29 +42,20 @@ class IndexOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def limits_from(settings: KnowledgeSettings) -> Limits:
-    return Limits(
-        max_bytes=int(settings.max_file_mb * 1_000_000),
-        pdf_timeout_s=settings.pdf_timeout_s,
-        pdf_memory_mb=settings.pdf_memory_mb,
-        url_timeout_s=settings.url_timeout_s,
-    )
-
-
 def chunk_id(scope: str, source: str, content_hash: str, chunking: str, index: int) -> str:
     key = "\x00".join([scope, source, content_hash, chunking, str(index)])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 class Indexer:
-    def __init__(self, knowledge_base: KnowledgeBase, settings: KnowledgeSettings,
+    def __init__(self, knowledge_base: KnowledgeBase, chunking: Chunking, limits: Limits,
                  fetcher: UrlFetcher | None = None) -> None:
         self.kb = knowledge_base
-        self.settings = settings
+        self.split = chunking
+        self.limits = limits
         # Open for the operator's own `kbot ingest`; `kbot run` passes a guarded one (chat users' URLs).
         self.fetcher = fetcher or UrlFetcher()
-        self.limits = limits_from(settings)
-        self.chunking = f"words:{settings.chunk_words}/{settings.chunk_overlap_words}"
+        self.chunking = chunking.name
 
     # -- entry points ------------------------------------------------------------------------------
 
@@ -131,7 +121,7 @@ class Indexer:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         pieces: list[tuple[str, int | None, str | None]] = []
         for section in parsed.sections:
-            for text in split_words(section.text, self.settings.chunk_words, self.settings.chunk_overlap_words):
+            for text in split_words(section.text, self.split.words, self.split.overlap):
                 pieces.append((text, section.page, section.heading))
         base = {
             "source": source,

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _WORD = re.compile(r"\S+\s*")
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """How documents are cut: windows of `words`, neighbours sharing `overlap` of them."""
+
+    words: int = 150
+    overlap: int = 30
+
+    @property
+    def name(self) -> str:
+        """Recorded on every chunk: a change of chunking re-indexes a document."""
+        return f"words:{self.words}/{self.overlap}"
 
 
 def split_words(text: str, length: int, overlap: int) -> list[str]:

@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_conversation, build_indexer
+from bot.app import App
 from bot.config import Settings
-from bot.conversation import Conversation
 from bot.run import Running, serve
 from tests.fakes.openai_server import FakeOpenAI, serve_openai
 
@@ -51,21 +50,21 @@ def platform_settings(make_settings: Callable[..., Settings], llm: FakeOpenAI, *
     )
 
 
-def knowledge_conversation(settings: Settings, scoped: dict[str, str]) -> Conversation:
-    """A keyword-only store holding the handbook globally and FALCON in each given scope."""
-    conversation = build_conversation(settings)
-    indexer = build_indexer(settings, conversation.knowledge_base)
+def knowledge_bot(settings: Settings, scoped: dict[str, str]) -> App:
+    """A bot (its own objects, as a process of its own would have) whose keyword-only store holds the
+    handbook globally and FALCON in each given scope."""
+    app = App(settings)
     done = ("indexed", "unchanged")
-    assert indexer.index_bytes(HANDBOOK.encode(), "markdown", "handbook.md", "global").status in done
+    assert app.indexer.index_bytes(HANDBOOK.encode(), "markdown", "handbook.md", "global").status in done
     for scope, source in scoped.items():
-        assert indexer.index_bytes(FALCON.encode(), "markdown", source, scope).status in done
-    return conversation
+        assert app.indexer.index_bytes(FALCON.encode(), "markdown", source, scope).status in done
+    return app
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, conversation: Conversation):  # type: ignore[no-untyped-def]
+async def running_bot(app: App):  # type: ignore[no-untyped-def]
     ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(settings, conversation, on_ready=ready.set_result, install_signals=False))
+    task = asyncio.create_task(serve(app, on_ready=ready.set_result, install_signals=False))
     done, _ = await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         task.result()  # raises what start-up raised

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.feedback import FeedbackLog
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.discord_server import TOKEN, DiscordMessage, FakeDiscord
 
 GUILD = "800000000000000001"
@@ -36,10 +36,10 @@ def test_mention_streams_edits_cites_remembers_replies_and_takes_feedback(make_s
     with FakeDiscord() as discord:
         _world(discord)
         settings = _settings(make_settings, llm, discord)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 assert [c["name"] for c in discord.state.commands] == ["ask", "kb"]
                 assert discord.state.identified_intents[0] & (1 << 15)  # message content intent
                 question = discord.user_message(GENERAL, "How many vacation days do we get?", mention_bot=True)
@@ -73,11 +73,11 @@ def test_scopes_follow_the_guild_and_private_channels(make_settings, llm) -> Non
     with FakeDiscord() as discord:
         _world(discord)
         settings = _settings(make_settings, llm, discord)
-        conversation = knowledge_conversation(settings, {f"discord:{GUILD}:{SECRET}": "falcon.md"})
+        app = knowledge_bot(settings, {f"discord:{GUILD}:{SECRET}": "falcon.md"})
         llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 for channel in (SECRET, GENERAL, ELSEWHERE):
                     question = discord.user_message(channel, "what is the Falcon launch code word?", mention_bot=True)
                     await eventually(lambda c=channel, q=question: _final(discord, c, q["id"]), what=channel)
@@ -93,10 +93,10 @@ def test_slash_ask_and_thread_per_question(make_settings, llm) -> None:
     with FakeDiscord() as discord:
         _world(discord)
         settings = _settings(make_settings, llm, discord, thread_per_question=True)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 discord.slash(GENERAL, "How many vacation days do we get?")
                 first = await eventually(lambda: discord.state.interaction_responses, what="the first response")
                 # A message at once (not a deferral), so its suppressed embeds hold for every later edit.
@@ -120,12 +120,12 @@ def test_long_answers_continue_in_new_messages_under_2000_characters(make_settin
     with FakeDiscord() as discord:
         _world(discord)
         settings = _settings(make_settings, llm, discord)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = [f"Vacation fact number {i} is here. " for i in range(150)] + ["[1]"]
         llm.token_delay_s = 0.01
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 question = discord.user_message(GENERAL, "Tell me everything about vacation days", mention_bot=True)
                 await eventually(lambda: _final(discord, GENERAL), what="the last part")
                 parts = discord.bot_messages(GENERAL)
@@ -143,11 +143,11 @@ def test_two_processes_on_one_token_answer_once(make_settings, llm) -> None:
     with FakeDiscord() as discord:
         _world(discord)
         settings = _settings(make_settings, llm, discord)
-        first = knowledge_conversation(settings, {})
-        second = knowledge_conversation(settings, {})  # its own engine and store handles, same files
+        first = knowledge_bot(settings, {})
+        second = knowledge_bot(settings, {})  # its own engine and store handles, same files
 
         async def scenario() -> None:
-            async with running_bot(settings, first), running_bot(settings, second):
+            async with running_bot(first), running_bot(second):
                 assert discord.connections == 2  # both gateways receive every event
                 question = discord.user_message(GENERAL, "How many vacation days do we get?", mention_bot=True)
                 await eventually(lambda: _final(discord, GENERAL, question["id"]), what="the answer")
@@ -163,10 +163,10 @@ def test_direct_messages_are_answered_in_their_own_scope(make_settings, llm) -> 
         user = "700000000000000004"
         dm = discord.dm_channel(user)
         settings = _settings(make_settings, llm, discord)
-        conversation = knowledge_conversation(settings, {f"discord:{GUILD}": "falcon.md"})
+        app = knowledge_bot(settings, {f"discord:{GUILD}": "falcon.md"})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 question = discord.user_message(dm, "How many vacation days do we get?", user_id=user)
                 final = await eventually(lambda: _final(discord, dm, question["id"]), what="the DM answer")
                 assert "25 vacation days" in final.content

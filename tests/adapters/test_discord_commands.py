@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.adapters.conftest import eventually, knowledge_conversation, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_discord import ELSEWHERE, GENERAL, SECRET, _final, _settings, _world
 from tests.fakes.discord_server import FakeDiscord
 from tests.samples import make_pdf
@@ -18,11 +18,11 @@ def test_attachment_upload_progress_private_scope_and_admin_delete(make_settings
     with FakeDiscord() as discord:
         _world(discord)
         settings = _settings(make_settings, llm, discord)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 assert [c["name"] for c in discord.state.commands] == ["ask", "kb"]
                 discord.kb(SECRET, "upload", attachment=("tool.exe", b"MZ\x90\x00"))
                 await eventually(lambda: [m for m in discord.state.messages.values()

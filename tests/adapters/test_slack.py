@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.feedback import FeedbackLog
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackMessage
 
 
@@ -25,10 +25,10 @@ def _final(slack: FakeSlack, channel: str, thread_ts: str) -> SlackMessage | Non
 def test_socket_mode_streams_natively_cites_remembers_and_takes_feedback(make_settings, llm) -> None:
     with FakeSlack() as slack:
         settings = _settings(make_settings, llm, slack)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
                 envelope = slack.mention("C1", "How many vacation days do we get?")
                 ts = envelope["event"]["ts"]
@@ -71,11 +71,11 @@ def test_refused_streaming_falls_back_to_paced_edits(make_settings, llm) -> None
     with FakeSlack() as slack:
         slack.state.streaming_supported = False
         settings = _settings(make_settings, llm, slack)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = ["Every employee gets 25 vacation days a year [1]. @channel "] + ["more words "] * 30
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
                 envelope = slack.mention("C1", "How many vacation days?")
                 slack.deliver(envelope)
@@ -91,11 +91,11 @@ def test_scopes_come_from_the_workspace_and_channel_privacy(make_settings, llm) 
     with FakeSlack() as slack:
         slack.state.private_channels.add("G7")
         settings = _settings(make_settings, llm, slack)
-        conversation = knowledge_conversation(settings, {"slack:T1:G7": "falcon.md"})
+        app = knowledge_bot(settings, {"slack:T1:G7": "falcon.md"})
         llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
                 asked = {}
                 for channel, team in (("G7", "T1"), ("C1", "T1"), ("C5", "T2")):
@@ -118,11 +118,11 @@ def test_scopes_come_from_the_workspace_and_channel_privacy(make_settings, llm) 
 def test_http_mode_verifies_signatures_and_answers_retries_once(make_settings, llm) -> None:
     with FakeSlack() as slack:
         settings = _settings(make_settings, llm, slack, mode="http", http_host="127.0.0.1", http_port=0)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
-                adapter = running.channels[0]
+            async with running_bot(app) as running:
+                adapter = running.adapters[0]
                 url = f"http://127.0.0.1:{adapter.http_port}{settings.slack.http_path}"  # type: ignore[attr-defined]
                 envelope = slack.mention("C1", "How many vacation days?")
                 post = slack.post_signed
@@ -143,12 +143,12 @@ def test_http_mode_verifies_signatures_and_answers_retries_once(make_settings, l
 def test_long_answers_continue_in_new_streams_under_the_markdown_limit(make_settings, llm) -> None:
     with FakeSlack() as slack:
         settings = _settings(make_settings, llm, slack)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = [f"Vacation fact number {i} is right here. " for i in range(700)] + ["[1]"]
         llm.token_delay_s = 0.002
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
                 envelope = slack.mention("C1", "Tell me everything about vacation days")
                 ts = envelope["event"]["ts"]
@@ -168,10 +168,10 @@ def test_long_answers_continue_in_new_streams_under_the_markdown_limit(make_sett
 def test_slash_ask_and_direct_messages(make_settings, llm) -> None:
     with FakeSlack() as slack:
         settings = _settings(make_settings, llm, slack)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
                 slack.deliver(slack.slash("C1", "How many vacation days do we get?"), kind="slash_commands")
                 posted = await eventually(lambda: [m for m in slack.state.messages.values()
@@ -193,12 +193,12 @@ def test_one_budget_per_workspace_keeps_concurrent_edits_under_the_tier(make_set
         slack.state.streaming_supported = False  # every answer edits with chat.update
         slack.updates_per_minute = 14  # a small tier, so six answers at once would overrun it unpaced
         settings = _settings(make_settings, llm, slack, edits_per_minute=12)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = [f"Vacation days are 25 a year, point {i} [1]. " for i in range(24)]
         llm.token_delay_s = 0.15
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
                 asked = []
                 for i in range(6):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.adapters.conftest import eventually, knowledge_conversation, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_slack import _final, _settings
 from tests.fakes.slack_server import FakeSlack
 from tests.samples import make_encrypted_pdf, make_pdf
@@ -18,11 +18,11 @@ def test_shared_file_progress_private_answer_and_admin_delete(make_settings, llm
     with FakeSlack() as slack:
         slack.state.workspace_admins.add("UADMIN")
         settings = _settings(make_settings, llm, slack)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
                 slack.deliver(slack.slash("C1", "upload", command="/kb"), kind="slash_commands")
                 how = await eventually(lambda: slack.state.ephemeral, what="how to upload")

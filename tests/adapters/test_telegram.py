@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.feedback import FeedbackLog
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.telegram_server import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram
 
 PRIVATE = 4242
@@ -28,10 +28,10 @@ def _final(tg: FakeTelegram, chat: int, question_id: int | None = None):
 def test_private_chat_streams_drafts_then_a_cited_final_with_feedback(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         settings = _settings(make_settings, llm, tg)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 assert [c["command"] for c in tg.state.commands] == ["ask", "kb", "help"]
                 tg.user_message(PRIVATE, "How many vacation days do we get?")
                 final = await eventually(lambda: _final(tg, PRIVATE), what="the final answer")
@@ -63,11 +63,11 @@ def test_private_chat_streams_drafts_then_a_cited_final_with_feedback(make_setti
 def test_groups_answer_mentions_replies_and_ask_once_each_within_their_scope(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         settings = _settings(make_settings, llm, tg)
-        conversation = knowledge_conversation(settings, {f"telegram:{GROUP}": "falcon.md"})
+        app = knowledge_bot(settings, {f"telegram:{GROUP}": "falcon.md"})
         llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."] * 3
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 # Not addressed to kbot: ignored.
                 tg.user_message(GROUP, "what is the falcon launch code word?", chat_type="supergroup")
                 update = tg.user_message(GROUP, f"@{BOT_USERNAME} what is the Falcon launch code word?",
@@ -104,10 +104,10 @@ def test_groups_answer_mentions_replies_and_ask_once_each_within_their_scope(mak
 def test_ask_without_a_question_explains_itself(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         settings = _settings(make_settings, llm, tg)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 tg.user_message(GROUP, "/ask", chat_type="supergroup")
                 message = await eventually(lambda: tg.bot_messages(GROUP), what="the hint")
                 assert "/ask how many vacation days" in message[0].text
@@ -122,12 +122,12 @@ assert BOT_ID
 def test_long_answers_continue_under_4096_characters_and_faults_reach_the_person(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         settings = _settings(make_settings, llm, tg)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = [f"Vacation **fact** {i} is <here> & there. " for i in range(300)] + ["[1]"]
         llm.token_delay_s = 0.005
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 update = tg.user_message(GROUP, "/ask tell me everything about vacation days", chat_type="supergroup")
                 await eventually(lambda: _final(tg, GROUP), what="the last part")
                 parts = tg.bot_messages(GROUP)
@@ -155,10 +155,10 @@ def test_webhook_mode_takes_updates_with_the_secret_only(make_settings, llm) -> 
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base,
             "mode": "webhook", "webhook_url": f"http://127.0.0.1:{port}/telegram-hook", "webhook_host": "127.0.0.1",
             "webhook_port": port, "webhook_secret": "hook-secret"})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 assert tg.state.webhook is not None and tg.state.webhook["url"].endswith("/telegram-hook")
                 forged = tg.make_update(PRIVATE, "How many vacation days do we get?")
                 assert await asyncio.to_thread(tg.post_to_webhook, forged, "wrong") == 403
@@ -173,10 +173,10 @@ def test_webhook_mode_takes_updates_with_the_secret_only(make_settings, llm) -> 
 def test_forum_topics_are_threads_of_their_own(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         settings = _settings(make_settings, llm, tg)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 tg.user_message(GROUP, "/ask How many vacation days do we get?", chat_type="supergroup", thread_id=7)
                 final = await eventually(lambda: _final(tg, GROUP), what="the answer in the topic")
                 assert final.thread_id == 7

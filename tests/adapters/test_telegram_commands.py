@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from bot.rag.knowledge_base import source_filter
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.telegram_server import BOT_USERNAME, TOKEN, FakeTelegram
 from tests.samples import make_encrypted_pdf, make_pdf
 
@@ -29,11 +29,11 @@ def test_upload_progress_answer_scope_refusal_and_delete(make_settings, llm, tmp
         tg.state.chat_admins.add(ADMIN)
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 upload = tg.user_document(GROUP, "falcon.pdf", pdf.read_bytes(), caption="/kb upload",
                                           user_id=MEMBER)
                 command_id = upload["message"]["message_id"]
@@ -78,10 +78,10 @@ def test_bad_files_get_their_reasons_and_nothing_is_indexed(make_settings, llm, 
     with FakeTelegram() as tg:
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 locked = tg.user_document(GROUP, "locked.pdf", make_encrypted_pdf(tmp_path / "l.pdf").read_bytes(),
                                           caption="/kb upload")
                 failed = await eventually(lambda: [m for m in _replies_to(tg, GROUP, locked["message"]["message_id"])
@@ -110,7 +110,7 @@ def test_admins_switch_the_shared_knowledge_off_and_on(make_settings, llm) -> No
         tg.state.chat_admins.add(ADMIN)
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def ask() -> str:
             question = tg.user_message(GROUP, "/ask How many vacation days do we get?", chat_type="supergroup")
@@ -124,7 +124,7 @@ def test_admins_switch_the_shared_knowledge_off_and_on(make_settings, llm) -> No
             return replies[0].text
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 assert "25 vacation days" in await ask()
                 assert "Only admins" in await command("/kb scope global off", MEMBER)
                 shown = await command("/kb scope global off", ADMIN)

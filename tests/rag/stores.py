@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import WeaviateSettings
 from bot.rag.stores.base import StoreBackend
 from bot.rag.stores.lancedb_backend import LanceDBBackend
 
@@ -24,8 +23,5 @@ def make_backend(kind: str, tmp_path: Path, dim: int | None) -> StoreBackend:
         return LanceDBBackend(tmp_path / "store", dim)
     from bot.rag.stores.weaviate import WeaviateBackend
 
-    settings = WeaviateSettings(
-        url=WEAVIATE_URL, api_key=os.environ.get("WEAVIATE_API_KEY") or None,
-        collection=f"KbotTest{uuid.uuid4().hex[:8]}",
-    )
-    return WeaviateBackend(settings)
+    return WeaviateBackend(WEAVIATE_URL or "", api_key=os.environ.get("WEAVIATE_API_KEY") or None,
+                           collection=f"KbotTest{uuid.uuid4().hex[:8]}")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bot.config import EmbedderSettings
-from bot.rag.embedders import build_embedder
+from bot.rag.embedders import EmbedderOptions, build_embedder
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
@@ -14,8 +13,8 @@ def _cosine(a: list[float], b: list[float]) -> float:
 
 
 def test_precisions_agree_and_share_a_fingerprint(local_embedder) -> None:
-    exact = build_embedder(EmbedderSettings(kind="local", precision="float32"))
-    fast = build_embedder(EmbedderSettings(kind="local", precision="bfloat16"))
+    exact = build_embedder(EmbedderOptions(kind="local", precision="float32"))
+    fast = build_embedder(EmbedderOptions(kind="local", precision="bfloat16"))
     assert exact.fingerprint == fast.fingerprint == local_embedder.fingerprint
     text = "Report a lost laptop to the security team within one hour."
     a, b = exact.embed_query(text), fast.embed_query(text)

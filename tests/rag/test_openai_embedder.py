@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.app import build_knowledge_base
-from bot.rag.indexing import Indexer
+from bot.app import build_indexer, build_knowledge_base
 from tests.fakes.openai_server import DIM, serve_openai
 
 
@@ -17,7 +16,7 @@ def test_openai_embeddings_in_batches(tmp_path: Path, make_settings) -> None:
         assert kb.fingerprint.to_dict() == {"kind": "openai", "model": "nomic-embed", "dim": DIM}
         doc = tmp_path / "many.md"
         doc.write_text("\n\n".join(f"## Topic {i}\n\nTopic {i} is about subject{i} only." for i in range(40)))
-        outcome = Indexer(kb, settings.knowledge).index_path(doc, "many.md")
+        outcome = build_indexer(settings, kb).index_path(doc, "many.md")
         assert outcome.status == "indexed" and outcome.chunks == 40
         # one probe for the dimension, then 40 chunks in batches of at most 16
         assert fake.embedding_batches == [1, 16, 16, 8]
@@ -36,7 +35,7 @@ def test_chunks_are_keyword_searchable_while_vectors_are_computed(tmp_path: Path
         fake.before_embedding = lambda: seen_during_embedding.append(
             [d.meta["source"] for d in kb.search("flux capacitor", ["global"], mode="keyword")]
         )
-        assert Indexer(kb, settings.knowledge).index_path(doc, "runbook.md").status == "indexed"
+        assert build_indexer(settings, kb).index_path(doc, "runbook.md").status == "indexed"
         assert seen_during_embedding == [["runbook.md"]]
         assert kb.search("flux capacitor restart", ["global"], mode="vector")[0].meta["embedded"] is True
 
@@ -45,7 +44,7 @@ def test_embedding_failure_keeps_text_searchable_and_is_retried(tmp_path: Path, 
     with serve_openai() as fake:
         settings = make_settings(embedder={"kind": "openai", "base_url": fake.base_url, "model": "m"})
         kb = build_knowledge_base(settings)
-        indexer = Indexer(kb, settings.knowledge)
+        indexer = build_indexer(settings, kb)
         doc = tmp_path / "runbook.md"
         doc.write_text("# Runbook\n\nRotate the on-call pager every Monday at ten.")
         fake.fail_embeddings_with = 400

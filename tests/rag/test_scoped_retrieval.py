@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.rag.indexing import Indexer
+from bot.app import build_indexer
 from bot.rag.knowledge_base import KnowledgeBase
 from tests.rag.stores import BACKENDS, make_backend
 
@@ -23,7 +23,7 @@ DOCS = {
 def populated(request, tmp_path: Path, local_embedder, make_settings) -> KnowledgeBase:
     fp = local_embedder.fingerprint
     kb = KnowledgeBase(make_backend(request.param, tmp_path, fp.dim), local_embedder, fp)
-    indexer = Indexer(kb, make_settings().knowledge)
+    indexer = build_indexer(make_settings(), kb)
     for scope, (name, text) in DOCS.items():
         path = tmp_path / name
         path.write_text(text)

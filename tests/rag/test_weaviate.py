@@ -6,7 +6,6 @@ import pytest
 from haystack.testing.document_store import DocumentStoreBaseExtendedTests
 
 from bot.cli import main
-from bot.config import WeaviateSettings
 from bot.rag.stores.base import StoreUnavailable
 from tests.fakes.http_site import closed_port_url
 from tests.rag.stores import make_backend, needs_weaviate
@@ -32,7 +31,7 @@ def test_unreachable_weaviate_is_one_line_naming_the_url() -> None:
 
     url = closed_port_url().rstrip("/")
     with pytest.raises(StoreUnavailable) as failure:
-        WeaviateBackend(WeaviateSettings(url=url, timeout_s=2, grpc_port=1))
+        WeaviateBackend(url, timeout_s=2, grpc_port=1)
     message = str(failure.value)
     assert message.startswith(f"cannot reach Weaviate at {url} (") and "\n" not in message
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.adapters.test_discord import _final as discord_final
 from tests.adapters.test_slack import _final as slack_final
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
@@ -46,7 +46,7 @@ def test_telegram_strangers_get_one_code_and_an_admin_approves_it(make_settings,
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base,
             "access": "pairing", "admins": [OPERATOR], "allowed_chats": [LISTED_GROUP]})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         config = _cli_config(tmp_path, settings)
         caplog.set_level(logging.INFO, logger="kbot.run")
 
@@ -54,7 +54,7 @@ def test_telegram_strangers_get_one_code_and_an_admin_approves_it(make_settings,
             return tg.user_message(chat, text, chat_type="supergroup" if chat < 0 else "private", user_id=user)
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 first = await ask(STRANGER_GROUP)
                 reply = await eventually(lambda: _replies(tg, STRANGER_GROUP, first), what="the pairing reply")
                 code = CODE.search(reply[0].text).group(1)  # type: ignore[union-attr]
@@ -104,11 +104,11 @@ def test_the_cli_approves_a_code_and_refuses_an_unknown_one(make_settings, llm, 
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base,
             "access": "pairing"})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         config = _cli_config(tmp_path, settings)
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 tg.user_message(555, "How many vacation days do we get?")  # a stranger's private chat
                 code = CODE.search((await eventually(lambda: tg.bot_messages(555), what="code"))[0].text)
                 assert main(["--config", config, "approve", "ZZZZ-ZZZZ"]) == 1
@@ -131,10 +131,10 @@ def test_discord_servers_and_dms_need_approval_unless_listed(make_settings, llm)
         settings = platform_settings(make_settings, llm, discord={
             "enabled": True, "token": DISCORD_TOKEN, "base_url": discord.api_base, "access": "pairing",
             "allowed_servers": [listed], "admins": [admin]})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 question = discord.user_message(channel, "How many vacation days do we get?", mention_bot=True,
                                                 user_id=stranger)
                 reply = await eventually(lambda: discord.bot_messages(channel), what="the pairing reply")
@@ -164,10 +164,10 @@ def test_slack_serves_its_own_workspace_and_pairs_or_ignores_others(make_setting
         settings = platform_settings(make_settings, llm, slack={
             "enabled": True, "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "signing_secret": SIGNING_SECRET,
             "base_url": slack.api_base, "access": mode})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 await eventually(lambda: slack.connections == 1, what="the connection")
                 home = slack.mention("C1", "How many vacation days do we get?")  # T1 installed the app
                 slack.deliver(home)

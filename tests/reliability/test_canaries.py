@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.adapters.test_discord import _final as discord_final
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
@@ -31,7 +31,7 @@ def test_a_telegram_upload_stays_in_its_chat_and_a_delete_leaves_nothing_on_disk
         tg.state.chat_admins.add(ADMIN)
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = ["The", " code", " word", " is", f" {CANARY}", " [1]", "."]
 
         async def say(chat: int, text: str, user: int = 5) -> list:
@@ -41,7 +41,7 @@ def test_a_telegram_upload_stays_in_its_chat_and_a_delete_leaves_nothing_on_disk
                                              and (m.reply_markup or not text.startswith("/ask"))], what=text)
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 upload = tg.user_document(HOME, "falcon.md", DOC.encode(), caption="/kb upload")
                 await eventually(lambda: [m for m in tg.bot_messages(HOME) if m.text.startswith("✓")
                                           and m.reply_to == upload["message"]["message_id"]], timeout=30,
@@ -72,11 +72,11 @@ def test_a_discord_private_channel_keeps_its_upload_to_itself(make_settings, llm
         discord.add_guild(guild, {general: False, secret: True})
         settings = platform_settings(make_settings, llm, discord={
             "enabled": True, "token": DISCORD_TOKEN, "base_url": discord.api_base})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = ["The", " code", " word", " is", f" {CANARY}", " [1]", "."]
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 discord.kb(secret, "upload", attachment=("falcon.md", DOC.encode()))
                 await eventually(lambda: [m for m in discord.bot_messages(secret) if m.content.startswith("✓")],
                                  timeout=30, what="the upload")

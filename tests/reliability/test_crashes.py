@@ -20,7 +20,7 @@ from tests.adapters.conftest import (
     eventually,
     free_port,
     http_get,
-    knowledge_conversation,
+    knowledge_bot,
     platform_settings,
     running_bot,
 )
@@ -33,12 +33,12 @@ def test_answers_still_running_after_the_grace_period_end_with_a_notice(make_set
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
         settings.server.shutdown_grace_s = 0.5
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = ["word "] * 60
         llm.token_delay_s = 0.2  # 12 s: far longer than the grace period
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 tg.user_message(-100, "/ask How many vacation days do we get?", chat_type="supergroup")
                 await eventually(lambda: tg.bot_messages(-100), what="the streamed reply")
                 running.stop.set()

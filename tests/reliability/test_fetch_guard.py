@@ -17,7 +17,7 @@ from bot.rag.parsing.addresses import AddressPolicy, BlockedAddress, why_interna
 from bot.rag.parsing.types import ParseError
 from bot.rag.parsing.url import UrlFetcher
 from bot.resync import Resync
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.http_site import serve
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
@@ -157,10 +157,10 @@ def test_kb_add_through_a_redirect_to_an_internal_page_fails_with_its_reason(mak
                 "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base},
                 jobs={"private_url_allowlist": [PUBLIC]})
             assert url_policy(settings).check_host(PUBLIC) is None
-            conversation = knowledge_conversation(settings, {})
+            app = knowledge_bot(settings, {})
 
             async def scenario() -> None:
-                async with running_bot(settings, conversation) as running:
+                async with running_bot(app) as running:
                     sent = tg.user_message(-100777, f"/kb add {public}/go", chat_type="supergroup")
                     ended = await eventually(lambda: [m for m in tg.bot_messages(-100777)
                                                       if m.reply_to == sent["message"]["message_id"]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.db import TurnRow, make_engine
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
-from tests.adapters.conftest import eventually, knowledge_conversation, metric, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, metric, platform_settings, running_bot
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
 GROUP = -100555
@@ -34,10 +34,10 @@ def _settings(make_settings, llm, tg: FakeTelegram, **limits: int):
 def test_an_over_long_question_is_refused_before_the_model_and_memory(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         settings = _settings(make_settings, llm, tg)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 tg.user_message(4242, "How many vacation days? " + "x" * 99_976)  # 100,000 characters
                 refused = await eventually(lambda: tg.bot_messages(4242), what="the refusal")
                 assert "100,000 characters" in refused[0].text and "up to 4,000" in refused[0].text
@@ -66,12 +66,12 @@ def test_the_history_budget_holds_for_every_turn(tmp_path) -> None:
 def test_a_follow_up_after_a_huge_answer_sends_a_bounded_request(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         settings = _settings(make_settings, llm, tg)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.token_delay_s = 0
         llm.scripted = [["Vacation " * 12_000 + "[1]."]]  # a 100 KB answer
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 tg.user_message(4242, "How many vacation days do we get?")
                 await eventually(lambda: [m for m in tg.bot_messages(4242) if m.reply_markup], timeout=30,
                                  what="the long answer")
@@ -88,11 +88,11 @@ def test_a_follow_up_after_a_huge_answer_sends_a_bounded_request(make_settings, 
 def test_a_flood_from_one_person_costs_a_few_answers_and_one_notice(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         settings = _settings(make_settings, llm, tg, questions_per_person_per_minute=3)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.token_delay_s = 0.01
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 for i in range(200):
                     tg.user_message(GROUP, f"/ask vacation days, attempt {i}?", chat_type="supergroup",
                                     user_id=FLOODER)
@@ -116,11 +116,11 @@ def test_a_flood_from_one_person_costs_a_few_answers_and_one_notice(make_setting
 def test_a_channel_rate_holds_whoever_asks(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         settings = _settings(make_settings, llm, tg, questions_per_channel_per_minute=2)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.token_delay_s = 0.01
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 for user in range(10, 16):
                     tg.user_message(GROUP, "/ask How many vacation days do we get?", chat_type="supergroup",
                                     user_id=user)

@@ -7,7 +7,7 @@ import asyncio
 import json
 
 from bot.rag.knowledge_base import source_filter
-from tests.adapters.conftest import eventually, free_port, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, free_port, knowledge_bot, platform_settings, running_bot
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
@@ -24,15 +24,15 @@ def test_telegram_webhook_without_a_configured_secret_still_refuses_forged_updat
             "mode": "webhook", "webhook_url": f"http://127.0.0.1:{port}/hook", "webhook_host": "127.0.0.1",
             "webhook_port": port, "admins": [ADMIN]})
         assert settings.telegram.webhook_secret is None
-        conversation = knowledge_conversation(settings, {f"telegram:{GROUP}": "falcon.md"})
-        kb = conversation.knowledge_base
+        app = knowledge_bot(settings, {f"telegram:{GROUP}": "falcon.md"})
+        kb = app.knowledge_base
         scope = f"telegram:{GROUP}"
 
         async def post(update: dict | bytes, secret: str | None = None) -> int:
             return await asyncio.to_thread(tg.post_to_webhook, update, secret)
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 secret = tg.state.webhook["secret_token"]  # type: ignore[index]
                 assert len(secret) >= 32 and TOKEN not in secret  # strong, and not the token itself
                 # A forged admin command, as anyone who learned the URL could send it.
@@ -62,11 +62,11 @@ def test_slack_http_mode_refuses_unsigned_and_malformed_bodies(make_settings, ll
         settings = platform_settings(make_settings, llm, slack={
             "enabled": True, "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "signing_secret": SIGNING_SECRET,
             "base_url": slack.api_base, "mode": "http", "http_host": "127.0.0.1", "http_port": 0})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
-                adapter = running.channels[0]
+            async with running_bot(app) as running:
+                adapter = running.adapters[0]
                 url = f"http://127.0.0.1:{adapter.http_port}{settings.slack.http_path}"  # type: ignore[attr-defined]
 
                 def post(body: object, **kwargs: object) -> int:
@@ -98,10 +98,10 @@ def test_discord_a_replayed_interaction_is_answered_once(make_settings, llm) -> 
         discord.add_guild(guild, {channel: False})
         settings = platform_settings(make_settings, llm, discord={
             "enabled": True, "token": DISCORD_TOKEN, "base_url": discord.api_base})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 interaction = discord.slash(channel, "How many vacation days do we get?")
                 await eventually(lambda: [m for m in discord.bot_messages(channel) if m.components], what="answer")
                 responses = len(discord.state.interaction_responses)

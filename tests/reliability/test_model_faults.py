@@ -18,7 +18,7 @@ from bot.config import AnswerSettings
 from bot.conversation import Conversation
 from bot.messages import ThreadKey
 from bot.rag.generation import CUT_OFF, TRUNCATED
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.openai_server import serve_openai
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.test_conversation import _ask, _llm, knowledge, memory  # noqa: F401 (fixtures)
@@ -89,12 +89,12 @@ def test_on_a_platform_the_cut_answer_is_marked_without_feedback_buttons(make_se
     with FakeTelegram() as tg:
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = list(TOKENS)
         llm.cuts = [6]
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 sent = tg.user_message(group, "/ask How many vacation days do we get?", chat_type="supergroup")
                 marked = await eventually(lambda: [m for m in tg.bot_messages(group) if CUT_OFF in m.text],
                                           what="the marked answer")
@@ -102,6 +102,6 @@ def test_on_a_platform_the_cut_answer_is_marked_without_feedback_buttons(make_se
                 assert marked[0].reply_markup is None and marked[0].text.count("⚠️") == 1
                 key = ThreadKey("telegram", str(group), str(group), str(sent["message"]["message_id"]))
                 await asyncio.sleep(0.3)
-                assert conversation.memory.history(key) == [] and not conversation.memory.knows(key)
+                assert app.memory.history(key) == [] and not app.memory.knows(key)
 
         asyncio.run(scenario())

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db import DeliveryRow, PairingRequestRow, RateCounterRow
-from tests.adapters.conftest import eventually, http_get, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, http_get, knowledge_bot, platform_settings, running_bot
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
 
@@ -18,10 +18,10 @@ def test_readyz_reports_telegram_down_while_its_api_is_unreachable(make_settings
     with FakeTelegram() as tg:
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 url = f"http://127.0.0.1:{running.ops.port}/readyz"
                 assert (await asyncio.to_thread(http_get, url))[0] == 200
                 tg.state.down = True
@@ -56,8 +56,8 @@ def test_delivery_records_rate_counters_and_stale_codes_are_pruned_on_schedule(m
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base},
             server={"dedup_window_hours": 24})
-        conversation = knowledge_conversation(settings, {})
-        engine = conversation.memory.engine
+        app = knowledge_bot(settings, {})
+        engine = app.memory.engine
         now = datetime.now(UTC)
 
         def count(row: type) -> int:
@@ -65,7 +65,7 @@ def test_delivery_records_rate_counters_and_stale_codes_are_pruned_on_schedule(m
                 return int(session.scalar(select(func.count()).select_from(row)) or 0)
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 tg.user_message(4242, "How many vacation days do we get?")
                 await eventually(lambda: count(DeliveryRow) == 1, what="the delivery row")
                 with Session(engine) as session, session.begin():

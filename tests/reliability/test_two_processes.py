@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import build_access
-from tests.adapters.conftest import eventually, knowledge_conversation, metric, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, metric, platform_settings, running_bot
 from tests.adapters.test_slack import _final
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
@@ -32,10 +32,10 @@ async def _ask(slack: FakeSlack, channel: str, text: str, user: str = "U1", team
 def test_a_scope_choice_made_through_one_process_holds_in_the_other_at_once(make_settings, llm) -> None:
     with FakeSlack() as slack:
         settings = _settings(make_settings, llm, slack)
-        first, second = knowledge_conversation(settings, {}), knowledge_conversation(settings, {})
+        first, second = knowledge_bot(settings, {}), knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, first) as a, running_bot(settings, second) as b:
+            async with running_bot(first) as a, running_bot(second) as b:
                 await eventually(lambda: slack.connections == 2, what="both connections")
                 answered = 'kbot_answers_total{grounded="true",platform="slack"}'
                 for i in range(30):  # until each process has answered in C1 (and could have remembered C1)
@@ -65,11 +65,11 @@ def test_question_rates_are_counted_across_processes(make_settings, llm) -> None
         settings = _settings(make_settings, llm, slack, limits={"questions_per_person_per_minute": 3,
                                                                 "questions_per_person_per_hour": 0,
                                                                 "questions_per_channel_per_minute": 0})
-        first, second = knowledge_conversation(settings, {}), knowledge_conversation(settings, {})
+        first, second = knowledge_bot(settings, {}), knowledge_bot(settings, {})
         llm.token_delay_s = 0.01
 
         async def scenario() -> None:
-            async with running_bot(settings, first) as a, running_bot(settings, second) as b:
+            async with running_bot(first) as a, running_bot(second) as b:
                 await eventually(lambda: slack.connections == 2, what="both connections")
                 for i in range(8):
                     await _ask(slack, f"C{i}", "How many vacation days do we get?")
@@ -89,10 +89,10 @@ def test_question_rates_are_counted_across_processes(make_settings, llm) -> None
 def test_an_approval_holds_in_every_process_and_so_does_a_revocation(make_settings, llm) -> None:
     with FakeSlack() as slack:
         settings = _settings(make_settings, llm, slack, access="pairing")
-        first, second = knowledge_conversation(settings, {}), knowledge_conversation(settings, {})
+        first, second = knowledge_bot(settings, {}), knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, first), running_bot(settings, second):
+            async with running_bot(first), running_bot(second):
                 await eventually(lambda: slack.connections == 2, what="both connections")
                 ts = await _ask(slack, "C9", "How many vacation days do we get?", team="T2")  # another workspace
                 code_message = await eventually(lambda: [m for m in slack.thread_replies("C9", ts)
@@ -115,7 +115,7 @@ def test_an_admin_who_is_demoted_loses_admin_commands_at_once(make_settings, llm
     with FakeSlack() as slack:
         slack.state.workspace_admins.add("UBOSS")
         settings = _settings(make_settings, llm, slack)
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def command(text: str) -> str:
             before = len(slack.state.ephemeral)
@@ -129,7 +129,7 @@ def test_an_admin_who_is_demoted_loses_admin_commands_at_once(make_settings, llm
         seen: set[str] = set()
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 await eventually(lambda: slack.connections == 1, what="the connection")
                 assert "Only admins" not in await command("scope global off")
                 slack.state.workspace_admins.discard("UBOSS")  # demoted in Slack

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.conftest import http_get, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import http_get, knowledge_bot, platform_settings, running_bot
 from tests.fakes.http_site import closed_port_url
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
@@ -115,10 +115,10 @@ def test_a_database_that_turns_read_only_while_running_shows_in_readyz(make_sett
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base},
             database={"url": url})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation) as running:
+            async with running_bot(app) as running:
                 ready = f"http://127.0.0.1:{running.ops.port}/readyz"
                 assert (await asyncio.to_thread(http_get, ready))[0] == 200
                 try:

@@ -14,7 +14,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from tests.adapters.conftest import eventually, knowledge_conversation, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
@@ -30,11 +30,11 @@ def test_discord_every_write_path_suppresses_embeds_and_mentions(make_settings, 
         discord.add_guild(GUILD, {CHANNEL: False})
         settings = platform_settings(make_settings, llm, discord={
             "enabled": True, "token": DISCORD_TOKEN, "base_url": discord.api_base})
-        conversation = knowledge_conversation(settings, {f"discord:{GUILD}": "links.md"})
+        app = knowledge_bot(settings, {f"discord:{GUILD}": "links.md"})
         llm.reply_tokens = list(HOSTILE)
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 mention = discord.user_message(CHANNEL, "how many vacation days?", mention_bot=True)
                 final = await eventually(lambda: [m for m in discord.bot_messages(CHANNEL)
                                                   if m.reference == mention["id"] and m.components], what="answer")
@@ -56,11 +56,11 @@ def test_slack_every_write_path_keeps_unfurls_off_and_mentions_defused(make_sett
         settings = platform_settings(make_settings, llm, slack={
             "enabled": True, "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "signing_secret": SIGNING_SECRET,
             "base_url": slack.api_base})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = list(HOSTILE)
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 await eventually(lambda: slack.connections == 1, what="the connection")
                 slack.deliver(slack.mention("C1", "vacation days? @here <!channel>"))
                 ask = slack.slash("C1", "vacation days for @everyone https://evil.example")
@@ -79,11 +79,11 @@ def test_telegram_every_message_has_previews_off(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         settings = platform_settings(make_settings, llm, telegram={
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
-        conversation = knowledge_conversation(settings, {})
+        app = knowledge_bot(settings, {})
         llm.reply_tokens = list(HOSTILE)
 
         async def scenario() -> None:
-            async with running_bot(settings, conversation):
+            async with running_bot(app):
                 tg.user_message(-100, "/ask vacation days? https://evil.example", chat_type="supergroup")
                 tg.user_message(-100, "/kb help", chat_type="supergroup")
                 tg.user_document(-100, "links.md", DOC.encode(), caption="/kb upload")

@@ -8,7 +8,6 @@ from typing import Any
 from haystack.dataclasses import Document
 from haystack.document_stores.types import DuplicatePolicy
 
-from bot.config import WeaviateSettings
 from bot.rag.stores.base import StoreUnavailable
 
 # Typed properties for the metadata kbot writes, so filters compare like with like.
@@ -34,7 +33,8 @@ MANIFEST_SUFFIX = "KbotManifest"
 class WeaviateBackend:
     kind = "weaviate"
 
-    def __init__(self, settings: WeaviateSettings) -> None:
+    def __init__(self, url: str, api_key: str | None = None, collection: str = "Knowledge", grpc_port: int = 50051,
+                 timeout_s: float = 10.0) -> None:
         from haystack.utils import Secret
         from haystack_integrations.components.retrievers.weaviate import (
             WeaviateBM25Retriever,
@@ -45,15 +45,15 @@ class WeaviateBackend:
         from haystack_integrations.document_stores.weaviate.document_store import DOCUMENT_COLLECTION_PROPERTIES
         from weaviate.config import AdditionalConfig, Timeout
 
-        self.url = settings.url or ""
-        self.collection = settings.collection[:1].upper() + settings.collection[1:]
-        auth = AuthApiKey(api_key=Secret.from_token(settings.api_key.get_secret_value())) if settings.api_key else None
+        self.url = url
+        self.collection = collection[:1].upper() + collection[1:]
+        auth = AuthApiKey(api_key=Secret.from_token(api_key)) if api_key else None
         self._store = WeaviateDocumentStore(
             url=self.url,
             auth_client_secret=auth,
-            grpc_port=settings.grpc_port,
+            grpc_port=grpc_port,
             additional_config=AdditionalConfig(
-                timeout=Timeout(init=settings.timeout_s, query=settings.timeout_s, insert=max(settings.timeout_s, 60))
+                timeout=Timeout(init=timeout_s, query=timeout_s, insert=max(timeout_s, 60))
             ),
             collection_settings={
                 "class": self.collection,

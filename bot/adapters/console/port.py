@@ -1,15 +1,18 @@
-"""The terminal as a reply port: streams text as it grows, then prints the sources."""
+"""The terminal as a reply port: streams text as it grows, then prints the answer's sources."""
 
 from __future__ import annotations
 
 import sys
 from typing import TextIO
 
+from bot.adapters.formatting import answer_markdown
 from bot.messages import Answer, PortLimits
+from bot.streaming import UNPACED
 
 
 class ConsolePort:
     limits = PortLimits(max_length=1_000_000, min_edit_interval_s=0.03)
+    pacing = UNPACED
 
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self.out = out
@@ -28,10 +31,10 @@ class ConsolePort:
         pass
 
     async def update(self, index: int, text: str) -> None:
-        self._write_growth(text.removesuffix(" …"))
+        self._write_growth(text)
 
-    async def finish(self, parts: list[str], answer: Answer) -> None:
-        self._write_growth("\n".join(parts))
+    async def finish(self, answer: Answer) -> None:
+        self._write_growth(answer_markdown(answer))
         self.out.write("\n")
         self.out.flush()
 
@@ -44,12 +47,13 @@ class ConsolePort:
 
 
 class SilentPort:
-    """Collects the final answer without printing (for --json)."""
+    """Keeps the final answer without printing (for --json)."""
 
     limits = PortLimits(max_length=1_000_000, min_edit_interval_s=3600)
+    pacing = UNPACED
 
     def __init__(self) -> None:
-        self.final: list[str] = []
+        self.answer: Answer | None = None
         self.failed: str | None = None
 
     async def start(self) -> None:
@@ -58,8 +62,8 @@ class SilentPort:
     async def update(self, index: int, text: str) -> None:
         pass
 
-    async def finish(self, parts: list[str], answer: Answer) -> None:
-        self.final = parts
+    async def finish(self, answer: Answer) -> None:
+        self.answer = answer
 
     async def fail(self, message: str) -> None:
         self.failed = message

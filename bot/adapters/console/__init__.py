@@ -1,0 +1,1 @@
+"""The terminal: `kbot ask` and `kbot chat` (not a platform `kbot run` drives)."""

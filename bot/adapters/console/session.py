@@ -1,0 +1,81 @@
+"""The terminal as a place: `kbot ask` and `kbot chat` ask through the same service as chat platforms
+(the same gate, memory and `/kb` commands); jobs a `/kb` command queues run at once, inline."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from bot import commands
+from bot.commands import CommandRequest, Upload
+from bot.jobs import JobView, ProgressTarget
+from bot.messages import Answer, Incoming, ReplyPort, ThreadKey
+from bot.scopes import GLOBAL
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+PLATFORM = "cli"
+WORKSPACE = "local"
+CHANNEL = "terminal"
+
+
+class TerminalSession:
+    def __init__(self, app: App, thread: str, scopes: frozenset[str], out: TextIO = sys.stdout) -> None:
+        self.app = app
+        self.thread = thread
+        self.scopes = scopes
+        self.out = out
+
+    def incoming(self, text: str) -> Incoming:
+        """The operator, in their own place: an admin, allowed everywhere, scopes as they chose them."""
+        return Incoming(ThreadKey(PLATFORM, WORKSPACE, CHANNEL, self.thread), getpass.getuser(), text, self.scopes,
+                        is_admin=True, operator=True, place_name="this terminal")
+
+    async def ask(self, text: str, port: ReplyPort) -> Answer | None:
+        return await self.app.service.submit(self.incoming(text), lambda: port)
+
+    async def command(self, text: str) -> None:
+        name, args = commands.parse(text) or ("help", "")
+        upload = None
+        if name == "upload" and args:
+            path = Path(args).expanduser()
+            if not path.is_file():
+                self.out.write(f"No file at {path}. Usage in kbot chat: /kb upload PATH\n")
+                return
+            upload = Upload(path.name, path.stat().st_size, lambda: asyncio.to_thread(path.read_bytes))
+        where = next((s for s in sorted(self.scopes) if s != GLOBAL), GLOBAL)
+        posted: list[str] = []
+
+        async def post(line: str) -> ProgressTarget:
+            self.out.write(line + "\n")
+            posted.append(uuid.uuid4().hex)
+            return ProgressTarget(PLATFORM, WORKSPACE, CHANNEL, posted[-1])
+
+        request = CommandRequest(self.incoming(text), args, upload_scope=where, upload=upload)
+        reply = await self.app.service.command(name, request, post)
+        if reply.text:
+            self.out.write(reply.text + "\n")
+        for job in await asyncio.to_thread(self.app.jobs.recent, {where}, 20):
+            if job.state == "queued" and job.target is not None and job.target.message in posted:
+                await asyncio.to_thread(self._run_inline, job.id)
+
+    def _run_inline(self, job_id: int) -> None:
+        """No background runner in a terminal session: the job runs now, its progress on one line."""
+        queue = self.app.jobs
+        job = queue.claim(job_id)
+        if job is None:
+            return
+
+        def show(view: JobView) -> None:
+            self.out.write(f"\r{view.describe()}\x1b[K")
+            self.out.flush()
+
+        ended = queue.run(job, show)
+        assert ended is not None  # only an interrupt (a stopping `kbot run`) leaves a job unended
+        queue.take_notification(job_id)
+        self.out.write(f"\r{ended.describe()}\x1b[K\n")

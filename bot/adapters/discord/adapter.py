@@ -1,0 +1,166 @@
+"""The Discord adapter: a discord.py client and command tree; gateway messages, `/ask` and `/kb`.
+
+Needs the privileged message content intent (Developer Portal → Bot → Message Content Intent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.adapters.admins import AdminRule
+from bot.adapters.context import PlatformContext
+from bot.adapters.discord.commands import DiscordCommands, KnowledgeCommands
+from bot.adapters.discord.events import PLATFORM, DiscordEvents
+from bot.adapters.discord.port import FEEDBACK_PREFIX, NO_MENTIONS, THINKING, DiscordPort, InteractionPort
+from bot.adapters.discord.settings import DiscordSettings
+from bot.adapters.formatting import defuse_mentions
+from bot.adapters.reply_roots import ReplyRoots
+from bot.feedback import parse_vote
+from bot.jobs import JobView
+from bot.streaming import EditBudgets
+
+log = logging.getLogger("kbot.discord")
+
+EMPTY_MENTION = "Ask me a question after the mention, e.g. @kbot how many vacation days do we get?"
+TOO_MANY = "Not answered: too many questions at once; please wait a moment."
+
+
+class DiscordAdapter:
+    name = PLATFORM
+
+    def __init__(self, settings: DiscordSettings, token: str, context: PlatformContext) -> None:
+        self.settings = settings
+        self.service = context.service
+        self._token = token
+        intents = discord.Intents.default()
+        intents.message_content = True  # privileged: enable it for the bot in the Developer Portal
+        self.client = discord.Client(intents=intents, allowed_mentions=NO_MENTIONS)
+        self.tree = app_commands.CommandTree(self.client)
+        self.budgets = EditBudgets(1, 1.0)  # about one message or edit per second per channel
+        self.roots = ReplyRoots()
+        self.events = DiscordEvents(self.client, AdminRule(frozenset(settings.admins)), self.roots)
+        self.commands = DiscordCommands(self.client, self.service, self.events, self.budgets,
+                                        context.max_file_bytes, context.public_uploads)
+        self.tree.add_command(app_commands.Command(name="ask", description="Ask the knowledge base a question",
+                                                   callback=self._on_ask))
+        self.tree.add_command(KnowledgeCommands(self.commands))
+        self.client.event(self.on_message)
+        self.client.event(self.on_interaction)
+        self._task: asyncio.Task[None] | None = None
+        self._receiving = False
+        self._endpoints = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._receiving and self.client.is_ready() and not self.client.is_closed()
+
+    async def ready(self) -> bool:
+        return self.connected
+
+    async def start(self) -> None:
+        # discord.py has no per-client API base: a local or proxy API (discord.base_url) is set on its
+        # classes for this process, and put back on close.
+        if self.settings.base_url:
+            Route.BASE = self.settings.base_url.rstrip("/")
+        await self.client.login(self._token)
+        if self.settings.base_url:
+            _, gateway, _ = await self.client.http.get_bot_gateway()
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+        self._task = asyncio.create_task(self.client.connect(reconnect=True))
+        ready = asyncio.create_task(self.client.wait_until_ready())
+        done, _ = await asyncio.wait({self._task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        if self._task in done:
+            ready.cancel()
+            self._task.result()
+            raise ConnectionError("discord: the gateway closed during start-up")
+        if ready not in done:
+            ready.cancel()
+            raise ConnectionError("discord: not ready within 60 s (check the token and the message content intent)")
+        await self.tree.sync()
+        self._receiving = True
+        log.info("discord: connected as %s; /ask and /kb synced", self.client.user)
+
+    async def stop_receiving(self) -> None:
+        self._receiving = False
+
+    async def close(self) -> None:
+        await self.client.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._task, 10)
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._endpoints
+
+    async def show_job(self, view: JobView) -> None:
+        await self.commands.show_job(view)
+
+    # -- events ----------------------------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if not self._receiving or message.author.bot or not self.events.addressed(message):
+            return
+        if not await self.service.claim(PLATFORM, str(message.id)):
+            return  # a replayed gateway event
+        channel: Any = message.channel
+        incoming = self.events.from_message(message, channel)
+        opens_thread = (self.settings.thread_per_question and message.guild is not None
+                        and isinstance(channel, discord.TextChannel))
+        if not incoming.text or opens_thread:  # something is written before the answer: pass the gate first
+            admission = await self.service.admit(incoming)
+            if admission.incoming is None or not incoming.text:
+                if admission.reply or admission.incoming is not None:
+                    port = DiscordPort(channel, message, self.budgets[str(channel.id)], lambda _id: None)
+                    await port.fail(admission.reply or EMPTY_MENTION)
+                return
+            channel = await message.create_thread(name=incoming.text[:90] or "question")
+            incoming = replace(admission.incoming, key=self.events.thread_key(message, channel))
+        key = incoming.key
+        root = int(key.thread) if key.thread.isdigit() else message.id
+        question = message if channel is message.channel else None
+        budget = self.budgets[str(channel.id)]
+        self.service.submit(incoming, lambda: DiscordPort(channel, question, budget, self.roots.recorder(root)),
+                            admitted=opens_thread)
+
+    async def _on_ask(self, interaction: discord.Interaction, question: str) -> None:
+        """`/ask question:…` — answered in the interaction's own response."""
+        if not self._receiving or not await self.service.claim(PLATFORM, f"interaction:{interaction.id}"):
+            return
+        channel: Any = interaction.channel
+        thread = str(channel.id) if isinstance(channel, discord.Thread) else f"ask:{interaction.id}"
+        admission = await self.service.admit(self.events.from_interaction(interaction, question.strip(), thread))
+        if admission.incoming is None:  # an interaction must be answered: the refusal goes to the asker alone
+            await interaction.response.send_message(defuse_mentions(admission.reply or TOO_MANY), ephemeral=True,
+                                                    suppress_embeds=True, allowed_mentions=NO_MENTIONS)
+            return
+        # A first message rather than a deferral: its flags (embeds suppressed) carry over to every edit,
+        # while an edit of a deferred response cannot set them.
+        await interaction.response.send_message(THINKING, suppress_embeds=True, allowed_mentions=NO_MENTIONS)
+        budget = self.budgets[str(channel.id) if channel else str(interaction.user.id)]
+        self.service.submit(admission.incoming, lambda: InteractionPort(interaction, budget), admitted=True)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """👍/👎 clicks (application commands are the command tree's)."""
+        if interaction.type != discord.InteractionType.component:
+            return
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        if not custom_id.startswith(FEEDBACK_PREFIX):
+            return
+        vote_name, _, reply_id = custom_id.removeprefix(FEEDBACK_PREFIX).partition(":")
+        vote = parse_vote(vote_name)
+        if vote is None or not reply_id:
+            return
+        thanks = await self.service.vote(PLATFORM, reply_id, str(interaction.user.id), vote)
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.response.send_message(thanks, ephemeral=True, suppress_embeds=True,
+                                                    allowed_mentions=NO_MENTIONS)

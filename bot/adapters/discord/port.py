@@ -1,0 +1,132 @@
+"""One answer in one Discord channel or thread (a reply to the question), or to an `/ask` interaction;
+edits about once a second per channel; the final message in Discord Markdown with 👍/👎."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import discord
+
+from bot.adapters.formatting import answer_markdown, defuse_mentions, to_discord_markdown, writing
+from bot.messages import Answer, PortLimits
+from bot.streaming import EditBudget, Pacing, split_text
+
+log = logging.getLogger("kbot.discord")
+
+MAX_LENGTH = 2000
+NO_MENTIONS = discord.AllowedMentions.none()
+THINKING = "kbot is thinking…"
+FEEDBACK_PREFIX = "kbot:fb:"
+
+
+class FeedbackButtons(discord.ui.View):
+    """👍/👎 under a final answer; clicks are handled in `on_interaction`, so the view need not outlive sending."""
+
+    def __init__(self, reply_id: str) -> None:
+        super().__init__(timeout=1)
+        for vote, emoji in (("up", "👍"), ("down", "👎")):
+            self.add_item(discord.ui.Button(label=emoji, custom_id=f"{FEEDBACK_PREFIX}{vote}:{reply_id}",
+                                            style=discord.ButtonStyle.secondary))
+
+
+class DiscordPort:
+    """Messages go out with embeds suppressed and mentions parsed from nothing; Discord keeps the
+    suppression on every later edit."""
+
+    limits = PortLimits(max_length=MAX_LENGTH, min_edit_interval_s=1.0)
+
+    def __init__(self, channel: discord.abc.Messageable, question: discord.Message | None, budget: EditBudget,
+                 on_sent: Callable[[int], None]) -> None:
+        self.channel = channel
+        self.question = question
+        self.budget = budget
+        self.pacing = Pacing(edits=budget, posts=budget)  # Discord paces messages and edits per channel alike
+        self.on_sent = on_sent
+        self.messages: list[discord.Message] = []
+        self.texts: list[str] = []  # what each message says, as the streamer gave it (no marks)
+
+    async def start(self) -> None:
+        with contextlib.suppress(discord.HTTPException):
+            await self.channel.typing()
+
+    async def _send(self, content: str, view: discord.ui.View | None = None) -> None:
+        reference = None
+        if self.question is not None and not self.messages:
+            reference = self.question.to_reference(fail_if_not_exists=False)
+        kwargs: dict[str, Any] = {"view": view} if view is not None else {}
+        message = await self.channel.send(content, reference=reference, mention_author=False,
+                                          allowed_mentions=NO_MENTIONS, suppress_embeds=True, **kwargs)
+        self.messages.append(message)
+        self.on_sent(message.id)
+
+    async def _edit(self, index: int, content: str, view: discord.ui.View | None = None) -> None:
+        kwargs: dict[str, Any] = {"view": view} if view is not None else {}
+        self.messages[index] = await self.messages[index].edit(content=content, allowed_mentions=NO_MENTIONS,
+                                                               suppress=True, **kwargs)
+
+    async def _write(self, index: int, content: str, view: discord.ui.View | None = None) -> None:
+        if index < len(self.messages):
+            await self._edit(index, content, view)
+        else:
+            await self._send(content, view)
+
+    async def update(self, index: int, text: str) -> None:
+        try:
+            await self._write(index, writing(defuse_mentions(text)))
+        except discord.HTTPException as exc:
+            log.warning("discord: intermediate update failed: %s", exc)
+            return
+        if index < len(self.texts):
+            self.texts[index] = text
+        else:
+            self.texts.append(text)
+
+    async def finish(self, answer: Answer) -> None:
+        parts = split_text(answer_markdown(answer), MAX_LENGTH)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            view = FeedbackButtons(answer.reply_id) if last and answer.reply_id else None
+            await self.budget.write(lambda i=index, p=part, v=view: self._write(i, to_discord_markdown(p), v))
+
+    async def fail(self, message: str) -> None:
+        notice = f"⚠️ {message}"
+        if self.texts:
+            last = len(self.texts) - 1
+            await self.budget.write(lambda: self._write(last, defuse_mentions(f"{self.texts[-1]}\n\n{notice}")))
+        else:
+            await self.budget.write(lambda: self._write(0, defuse_mentions(notice)))
+
+
+class InteractionPort(DiscordPort):
+    """An answer to `/ask`: the first response (sent with embeds suppressed) is edited; longer
+    answers continue as follow-ups."""
+
+    def __init__(self, interaction: discord.Interaction, budget: EditBudget) -> None:
+        super().__init__(interaction.channel, None, budget, lambda _id: None)  # type: ignore[arg-type]
+        self.interaction = interaction
+
+    async def start(self) -> None:
+        if not self.interaction.response.is_done():
+            await self.interaction.response.send_message(THINKING, suppress_embeds=True,
+                                                         allowed_mentions=NO_MENTIONS)
+
+    async def _send(self, content: str, view: discord.ui.View | None = None) -> None:
+        kwargs: dict[str, Any] = {"view": view} if view is not None else {}
+        if not self.messages:
+            message = await self.interaction.edit_original_response(content=content, allowed_mentions=NO_MENTIONS,
+                                                                    **kwargs)
+        else:
+            message = await self.interaction.followup.send(content, allowed_mentions=NO_MENTIONS, wait=True,
+                                                           suppress_embeds=True, **kwargs)
+        self.messages.append(message)
+
+    async def _edit(self, index: int, content: str, view: discord.ui.View | None = None) -> None:
+        kwargs: dict[str, Any] = {"view": view} if view is not None else {}
+        if index == 0:
+            await self.interaction.edit_original_response(content=content, allowed_mentions=NO_MENTIONS, **kwargs)
+        else:
+            await self.interaction.followup.edit_message(self.messages[index].id, content=content,
+                                                         allowed_mentions=NO_MENTIONS, **kwargs)

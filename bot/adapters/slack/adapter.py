@@ -1,0 +1,271 @@
+"""The Slack adapter: a Bolt app (Socket Mode, or signed HTTP events on kbot's own aiohttp server)
+with one listener per kind of event, over one slack_sdk Web API client and HTTP session."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+from dataclasses import replace
+from typing import Any
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.admins import AdminRule
+from bot.adapters.context import PlatformContext
+from bot.adapters.slack.commands import SlackCommands
+from bot.adapters.slack.events import PLATFORM, SlackEvents, question_text
+from bot.adapters.slack.port import SlackPort, plain
+from bot.adapters.slack.settings import SlackSettings
+from bot.feedback import parse_vote
+from bot.jobs import JobView
+from bot.messages import ThreadKey
+from bot.streaming import EditBudgets
+
+log = logging.getLogger("kbot.slack")
+
+FEEDBACK = re.compile(r"^kbot_feedback_(up|down)$")
+EMPTY_MENTION = "Ask me a question after the mention, e.g. @kbot how many vacation days do we get?"
+EMPTY_ASK = "Ask a question after /ask, e.g. /ask how many vacation days do we get?"
+CANNOT_POST = "I can't post in this channel. Invite me with /invite @kbot, or mention me instead."
+SIGNATURE_MAX_AGE_S = 300
+
+
+def readable_body(raw: bytes, content_type: str) -> str | None:
+    """The body as text when it is what Slack sends (a JSON object, or a form with an optional JSON
+    `payload` object); None for anything else."""
+    try:
+        text = raw.decode("utf-8")
+        if content_type == "application/json" or text.lstrip().startswith(("{", "[")):
+            return text if isinstance(json.loads(text), dict) else None
+        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        return text if payload is None or isinstance(json.loads(payload), dict) else None
+    except ValueError:  # bad UTF-8 or bad JSON
+        return None
+
+
+class SlackAdapter:
+    name = PLATFORM
+
+    def __init__(self, settings: SlackSettings, bot_token: str, context: PlatformContext) -> None:
+        self.settings = settings
+        self.service = context.service
+        self._bot_token = bot_token
+        self.client = AsyncWebClient(token=bot_token, base_url=settings.base_url or AsyncWebClient.BASE_URL)
+        # If Slack still says 429 (another app on the workspace spends the same tier), wait Retry-After.
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        self._identity: Any = None
+        signing_secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
+        self._signing_secret = signing_secret.encode() if signing_secret else None
+        self._app_token = settings.app_token.get_secret_value() if settings.app_token else None
+        self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
+                            request_verification_enabled=settings.mode == "http", process_before_response=False,
+                            authorize=self._authorizer())
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+        self.app.action(FEEDBACK)(self._on_feedback)
+        self.app.command("/ask")(self._on_ask)
+        self.app.command("/kb")(self._on_kb)
+        self.budgets = EditBudgets(settings.edits_per_minute, 60.0)  # chat.update is Tier 3 per workspace
+        self.events = SlackEvents(self.client, AdminRule(frozenset(settings.admins)))
+        self.commands = SlackCommands(self.client, self.service, self.events, self.budgets, bot_token,
+                                      context.max_file_bytes, context.public_uploads)
+        self._socket: AsyncSocketModeHandler | None = None
+        self._http: web.AppRunner | None = None
+        self.http_port: int | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self.bot_user: str | None = None
+        self._receiving = False
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        if not self._receiving:
+            return False
+        if self._socket is not None:
+            session = self._socket.client.current_session
+            return session is not None and not session.closed
+        return self._http is not None
+
+    async def ready(self) -> bool:
+        return self.connected
+
+    def _authorizer(self) -> Any:
+        """One auth.test at start-up serves every event (bolt's default asks again while its cache is cold)."""
+
+        async def authorize(team_id: str | None = None) -> AuthorizeResult:  # bolt passes arguments by name
+            if self._identity is None:
+                self._identity = await self.client.auth_test()
+            return AuthorizeResult.from_auth_test_response(bot_token=self._bot_token,
+                                                           auth_test_response=self._identity)
+
+        return authorize
+
+    async def start(self) -> None:
+        # One HTTP session for every Web API call: slack_sdk otherwise opens a connection per call.
+        self._session = aiohttp.ClientSession()
+        self.client.session = self._session
+        identity = self._identity = await self.client.auth_test()
+        self.bot_user = identity.get("user_id")
+        if identity.get("team_id"):  # the workspace that installed the app may use it
+            self.service.gate.access.trust(PLATFORM, str(identity["team_id"]))
+        if self.settings.mode == "socket":
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token)
+            await self._socket.connect_async()
+        else:
+            web_app = web.Application()
+            web_app.router.add_post(self.settings.http_path, self._on_http)
+            self._http = web.AppRunner(web_app, access_log=None)
+            await self._http.setup()
+            site = web.TCPSite(self._http, self.settings.http_host, self.settings.http_port)
+            await site.start()
+            self.http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._receiving = True
+        log.info("slack: connected as %s (%s mode)", identity.get("user"), self.settings.mode)
+
+    async def _on_http(self, request: web.Request) -> web.Response:
+        """Signed requests only (401 otherwise); a signed body that is not an event or a payload is a 400."""
+        if not self._receiving:
+            return web.Response(status=503, text="kbot is restarting")
+        raw = await request.read()
+        if not self._signed(raw, request.headers.get("X-Slack-Request-Timestamp", ""),
+                            request.headers.get("X-Slack-Signature", "")):
+            return web.Response(status=401, text="invalid request")
+        text = readable_body(raw, request.content_type)
+        if text is None:
+            return web.Response(status=400, text="the body is not a Slack event or payload")
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
+                                        headers=request.headers)  # type: ignore[arg-type]
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    def _signed(self, raw: bytes, stamp: str, signature: str) -> bool:
+        """Slack's v0 signature over the raw bytes, compared in constant time; at most 5 minutes old."""
+        if self._signing_secret is None or not stamp.isdigit() or abs(time.time() - int(stamp)) > SIGNATURE_MAX_AGE_S:
+            return False
+        expected = "v0=" + hmac.new(self._signing_secret, b"v0:" + stamp.encode() + b":" + raw,
+                                    hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected.encode(), signature.encode())
+
+    async def stop_receiving(self) -> None:
+        self._receiving = False
+        if self._socket is not None:
+            await self._socket.disconnect_async()
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._http is not None:
+            await self._http.cleanup()
+            self._http = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def show_job(self, view: JobView) -> None:
+        await self.commands.show_job(view)
+
+    # -- listeners -------------------------------------------------------------------------------------
+
+    def _port(self, team: str, channel: str, thread_ts: str, user: str) -> SlackPort:
+        return SlackPort(self.client, team, channel, thread_ts, user, self.budgets[team],
+                         self.settings.native_streaming)
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await self._question(body, event)
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """DMs, files shared with kbot, and messages in threads kbot answers in (channel mentions come
+        as app_mention)."""
+        subtype = event.get("subtype")
+        if (subtype and subtype != "file_share") or event.get("bot_id") or event.get("user") in (None, self.bot_user):
+            return
+        team, channel = str(body.get("team_id")), str(event["channel"])
+        thread_ts = event.get("thread_ts")
+        known = thread_ts is not None and await asyncio.to_thread(
+            self.service.conversation.memory.knows, ThreadKey(PLATFORM, team, channel, str(thread_ts)))
+        if event.get("channel_type") != "im" and not known:
+            return
+        if subtype == "file_share":
+            if await self.service.claim(PLATFORM, f"{team}:{channel}:{event['ts']}"):
+                await self.commands.files(team, event)
+            return
+        await self._question(body, event)
+
+    async def _on_kb(self, ack: Any, command: dict[str, Any]) -> None:
+        await ack()
+        if await self.service.claim(PLATFORM, f"command:{command.get('trigger_id')}"):
+            await self.commands.slash(command)
+
+    async def _question(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        team = str(body.get("team_id") or event.get("team"))
+        channel, ts = str(event["channel"]), str(event["ts"])
+        if not await self.service.claim(PLATFORM, f"{team}:{channel}:{ts}"):
+            return  # a retry, or the `message` twin of an `app_mention`
+        text = question_text(event)
+        thread_ts = str(event.get("thread_ts") or ts)
+        user = str(event.get("user"))
+        incoming = await self.events.incoming(team, channel, thread_ts, user, text, body,
+                                              channel_type=event.get("channel_type"))
+        if not text:
+            admission = await self.service.admit(incoming)  # even the hint is only for places kbot serves
+            if admission.incoming is not None or admission.reply:
+                await self._port(team, channel, thread_ts, user).fail(admission.reply or EMPTY_MENTION)
+            return
+        self.service.submit(incoming, lambda: self._port(team, channel, thread_ts, user))
+
+    async def _on_ask(self, ack: Any, command: dict[str, Any]) -> None:
+        """`/ask question`: slash commands have no thread, so the question is posted and answered under it."""
+        question = str(command.get("text") or "").strip()
+        if not question:
+            await ack(EMPTY_ASK)
+            return
+        await ack()
+        team, channel, user = str(command.get("team_id")), str(command.get("channel_id")), str(command.get("user_id"))
+        if not await self.service.claim(PLATFORM, f"command:{command.get('trigger_id')}"):
+            return
+        # The question is echoed into the channel only once the gate has let it through.
+        admission = await self.service.admit(await self.events.incoming(team, channel, "ask", user, question, command))
+        if admission.incoming is None:
+            if admission.reply:
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=plain(admission.reply))
+            return
+        try:
+            posted = await self.client.chat_postMessage(
+                channel=channel, text=f"<@{user}> asked: {plain(question)}", unfurl_links=False, unfurl_media=False)
+        except SlackApiError as exc:
+            log.warning("slack: /ask could not post the question: %s", exc.response.get("error"))
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=CANNOT_POST)
+            return
+        thread_ts = str(posted["ts"])
+        incoming = replace(admission.incoming, key=ThreadKey(PLATFORM, team, channel, thread_ts))
+        self.service.submit(incoming, lambda: self._port(team, channel, thread_ts, user), admitted=True)
+
+    async def _on_feedback(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        vote = parse_vote(str(action.get("action_id", "")).rsplit("_", 1)[-1])
+        user = str(body.get("user", {}).get("id"))
+        channel = str(body.get("channel", {}).get("id"))
+        if vote is None:
+            return
+        thanks = await self.service.vote(PLATFORM, str(action.get("value")), user, vote)
+        thread_ts = body.get("message", {}).get("thread_ts")
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=thanks, thread_ts=thread_ts)
+        except SlackApiError as exc:
+            log.warning("slack: could not acknowledge feedback: %s", exc.response.get("error"))

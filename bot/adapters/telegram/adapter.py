@@ -1,0 +1,212 @@
+"""The Telegram adapter: python-telegram-bot's Application, one handler per kind of update, and
+long polling or kbot's own webhook receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from itertools import count
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import commands
+from bot.adapters.admins import AdminRule
+from bot.adapters.context import PlatformContext
+from bot.adapters.reply_roots import ReplyRoots
+from bot.adapters.telegram.commands import TelegramCommands, download_cap
+from bot.adapters.telegram.events import PLATFORM, TelegramEvents
+from bot.adapters.telegram.port import TelegramPort
+from bot.adapters.telegram.settings import TelegramSettings
+from bot.adapters.telegram.webhook import WebhookReceiver, derived_secret
+from bot.feedback import parse_vote
+from bot.jobs import JobView
+from bot.streaming import EditBudgets
+
+log = logging.getLogger("kbot.telegram")
+
+API_PROBE_S = 5.0  # /readyz asks the Bot API at most this often
+API_PROBE_TIMEOUT_S = 3.0
+UPDATES = ["message", "callback_query"]
+KB_CAPTION = r"^/kb(@\w+)?(\s|$)"  # `/kb upload` as a document's caption
+HELP = (
+    "Ask me anything about the team's documents and I'll answer with sources.\n"
+    "In a private chat just write your question. In a group, mention me, reply to one of my answers, "
+    "or use /ask <question>, e.g. /ask how many vacation days do we get?\n"
+    "Add documents by sending them with the caption /kb upload; /kb help lists the knowledge commands."
+)
+EMPTY_ASK = "Ask me a question after /ask, e.g. /ask how many vacation days do we get?"
+COMMANDS = [BotCommand("ask", "Ask the knowledge base a question"), BotCommand("kb", "Add, list and manage "
+            "documents: /kb help"), BotCommand("help", "How to ask kbot")]
+
+
+def _from_a_person(update: Update) -> Message | None:
+    message = update.message
+    if message is None or message.from_user is None or message.from_user.is_bot:
+        return None
+    return message
+
+
+def _after_command(text: str) -> str:
+    """What follows `/command` (or `/command@kbot`)."""
+    return text.partition(" ")[2].strip() if " " in text.strip() else ""
+
+
+class TelegramAdapter:
+    name = PLATFORM
+
+    def __init__(self, settings: TelegramSettings, token: str, context: PlatformContext) -> None:
+        self.settings = settings
+        self.service = context.service
+        self._token = token
+        builder = ApplicationBuilder().token(token).concurrent_updates(True)
+        if settings.base_url:
+            builder = builder.base_url(settings.base_url)
+        if settings.base_file_url:
+            builder = builder.base_file_url(settings.base_file_url)
+        self.app: Application = builder.build()
+        self.budgets = EditBudgets(1, 1.0)  # about one message or edit per second per chat
+        self.roots = ReplyRoots()
+        self.events = TelegramEvents(AdminRule(frozenset(settings.admins)), self.roots)
+        self.commands = TelegramCommands(self.app.bot, self.service, self.events, self.budgets,
+                                         download_cap(context.max_file_bytes, bool(settings.base_url)))
+        self.app.add_handlers([
+            CallbackQueryHandler(self._on_vote, pattern=r"^fb:"),
+            CommandHandler("kb", self._on_kb),
+            MessageHandler(filters.CaptionRegex(KB_CAPTION), self._on_kb),
+            CommandHandler(["start", "help"], self._on_help),
+            CommandHandler("ask", self._on_ask),
+            MessageHandler(filters.TEXT & ~filters.COMMAND, self._on_text),
+        ])
+        self.app.add_error_handler(self._on_error)
+        self._draft_ids = count(1, 16)
+        self._started = False
+        self._webhook: WebhookReceiver | None = None
+        self._api_ok = False
+        self._probed_at = float("-inf")
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Receiving updates (polling, or the webhook receiver) and the Bot API answered lately."""
+        receiving = self._webhook.accepting if self._webhook is not None else bool(
+            self.app.updater and self.app.updater.running)
+        return self._started and receiving and self._api_ok
+
+    async def ready(self) -> bool:
+        """Ask the Bot API (getMe) at most every few seconds; /readyz reports what it answered."""
+        now = asyncio.get_running_loop().time()
+        if now - self._probed_at >= API_PROBE_S:
+            self._probed_at = now
+            try:
+                await asyncio.wait_for(self.app.bot.get_me(), API_PROBE_TIMEOUT_S)
+                self._api_ok = True
+            except (TelegramError, TimeoutError, OSError):
+                self._api_ok = False
+        return self.connected
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        self.events.username, self.events.bot_id = self.app.bot.username or "", self.app.bot.id
+        await self.app.bot.set_my_commands(COMMANDS)
+        if self.settings.mode == "webhook":
+            secret = (self.settings.webhook_secret.get_secret_value() if self.settings.webhook_secret
+                      else derived_secret(self._token))
+            self._webhook = WebhookReceiver(self.app, secret, self.settings.webhook_host, self.settings.webhook_port,
+                                            urlsplit(self.settings.webhook_url or "").path)
+            await self._webhook.start()
+            await self.app.bot.set_webhook(url=self.settings.webhook_url or "", secret_token=secret,
+                                           allowed_updates=UPDATES)
+        else:
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(allowed_updates=UPDATES, timeout=10)
+        await self.app.start()
+        self._started = True
+        self._api_ok = True  # getMe just answered (initialize)
+        log.info("telegram: connected as @%s (%s)", self.app.bot.username, self.settings.mode)
+
+    async def stop_receiving(self) -> None:
+        if self._webhook is not None:
+            self._webhook.accepting = False
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+
+    async def close(self) -> None:
+        if self._webhook is not None:
+            await self._webhook.stop()
+        if self._started:
+            await self.app.stop()
+            await self.app.shutdown()
+            self._started = False
+
+    async def show_job(self, view: JobView) -> None:
+        await self.commands.show_job(view)
+
+    async def _on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.warning("telegram: %s", context.error)
+
+    # -- one handler per kind of update ----------------------------------------------------------------
+
+    async def _first(self, message: Message) -> bool:
+        """The first delivery of this message? (Telegram re-sends updates it thinks were not received.)"""
+        return await self.service.claim(PLATFORM, f"{message.chat_id}:{message.message_id}")
+
+    async def _on_kb(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = _from_a_person(update)
+        if message is None or not await self._first(message):
+            return
+        name, args = commands.parse(message.text or message.caption or "") or ("help", "")
+        await self.commands.run(message, name, args)
+
+    async def _on_help(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = _from_a_person(update)
+        if message is not None and await self._first(message):
+            await self.commands.say(message, HELP)
+
+    async def _on_ask(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = _from_a_person(update)
+        if message is not None and await self._first(message):
+            await self._question(message, _after_command(message.text or ""))
+
+    async def _on_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = _from_a_person(update)
+        if message is None:
+            return
+        text = self.events.addressed_text(message)
+        if text is not None and await self._first(message):
+            await self._question(message, text)
+
+    async def _question(self, message: Message, text: str) -> None:
+        incoming = self.events.incoming(message, text)
+        if not text:  # the hint is for places kbot serves; others hear about pairing
+            admission = await self.service.admit(incoming)
+            if admission.incoming is not None or admission.reply:
+                await self.commands.say(message, admission.reply or EMPTY_ASK)
+            return
+        budget = self.budgets[str(message.chat_id)]
+        remember = self.roots.recorder(self.events.reply_root(message, incoming.key),
+                                       lambda sent: (message.chat_id, sent))
+        self.service.submit(incoming, lambda: TelegramPort(self.app.bot, message, budget, remember, self._draft_ids))
+
+    async def _on_vote(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        _, _, rest = (query.data or "").partition(":")
+        vote_name, _, reply_id = rest.partition(":")
+        vote = parse_vote(vote_name)
+        if vote is None or not reply_id:
+            await query.answer()
+            return
+        thanks = await self.service.vote(PLATFORM, reply_id, str(query.from_user.id), vote)
+        await query.answer(thanks)

@@ -1,0 +1,127 @@
+"""One answer in one Telegram chat: drafts (`sendMessageDraft`) in private chats, a reply edited in
+place in groups, then the final message in HTML with 👍/👎, all on the chat's write budget."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from itertools import count
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from bot.adapters.formatting import answer_markdown, defuse_mentions, to_telegram_html, writing
+from bot.messages import Answer, PortLimits
+from bot.streaming import EditBudget, Pacing, split_text
+
+log = logging.getLogger("kbot.telegram")
+
+MAX_LENGTH = 4096
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def feedback_keyboard(reply_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data=f"fb:up:{reply_id}"),
+                                  InlineKeyboardButton("👎", callback_data=f"fb:down:{reply_id}")]])
+
+
+class TelegramPort:
+    limits = PortLimits(max_length=MAX_LENGTH, min_edit_interval_s=1.0)
+
+    def __init__(self, bot: Bot, question: Message, budget: EditBudget, on_sent: Callable[[int], None],
+                 draft_ids: count) -> None:
+        self.bot = bot
+        self.chat_id = question.chat_id
+        self.question_id = question.message_id
+        self.topic = question.message_thread_id if question.is_topic_message else None
+        self.private = question.chat.type == ChatType.PRIVATE
+        self.budget = budget
+        self.pacing = Pacing(edits=budget, posts=budget)  # one budget per chat for messages and edits
+        self.on_sent = on_sent
+        self.draft_id = next(draft_ids)
+        self.message_ids: list[int] = []
+        self.texts: list[str] = []  # what each message says, as the streamer gave it (no marks)
+
+    async def start(self) -> None:
+        with contextlib.suppress(TelegramError):
+            await self.bot.send_chat_action(self.chat_id, ChatAction.TYPING, message_thread_id=self.topic)
+
+    async def _send(self, text: str, parse_mode: str | None = None, markup: InlineKeyboardMarkup | None = None) -> None:
+        message = await self.bot.send_message(
+            self.chat_id, text, parse_mode=parse_mode, reply_markup=markup, link_preview_options=NO_PREVIEW,
+            message_thread_id=self.topic,
+            reply_parameters=ReplyParameters(self.question_id, allow_sending_without_reply=True)
+            if not self.message_ids else None,
+        )
+        self.message_ids.append(message.message_id)
+        self.on_sent(message.message_id)
+
+    async def _edit(self, index: int, text: str, parse_mode: str | None = None,
+                    markup: InlineKeyboardMarkup | None = None) -> None:
+        try:
+            await self.bot.edit_message_text(text, self.chat_id, self.message_ids[index], parse_mode=parse_mode,
+                                             reply_markup=markup, link_preview_options=NO_PREVIEW)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+
+    async def _write(self, index: int, text: str, parse_mode: str | None = None,
+                     markup: InlineKeyboardMarkup | None = None) -> None:
+        if index < len(self.message_ids):
+            await self._edit(index, text, parse_mode, markup)
+        else:
+            await self._send(text, parse_mode, markup)
+
+    async def update(self, index: int, text: str) -> None:
+        shown = writing(defuse_mentions(text))
+        try:
+            if self.private:
+                await self.bot.send_message_draft(self.chat_id, self.draft_id + index, shown,
+                                                  message_thread_id=self.topic)
+            else:
+                await self._write(index, shown)
+        except RetryAfter as exc:  # an intermediate edit is skipped, never waited for
+            log.info("telegram asked to slow down for %ss; skipping an intermediate edit", exc.retry_after)
+            return
+        except BadRequest as exc:
+            log.warning("telegram refused an intermediate edit: %s", exc)
+            return
+        if index < len(self.texts):
+            self.texts[index] = text
+        else:
+            self.texts.append(text)
+
+    async def _final(self, index: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        """HTML, or the plain words when Telegram refuses the markup; retried after a RetryAfter."""
+        for attempt in range(3):
+            try:
+                try:
+                    await self.budget.write(lambda: self._write(index, to_telegram_html(text), ParseMode.HTML, markup))
+                except BadRequest as exc:
+                    if "parse entities" not in str(exc).lower():
+                        raise
+                    await self.budget.write(lambda: self._write(index, defuse_mentions(text), None, markup))
+                return
+            except RetryAfter as exc:
+                if attempt == 2:
+                    raise
+                delay = exc.retry_after
+                await asyncio.sleep(delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay))
+
+    async def finish(self, answer: Answer) -> None:
+        parts = split_text(answer_markdown(answer), MAX_LENGTH)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await self._final(index, part, feedback_keyboard(answer.reply_id) if last and answer.reply_id else None)
+
+    async def fail(self, message: str) -> None:
+        notice = f"⚠️ {message}"
+        if self.texts and not self.private:
+            await self._final(len(self.texts) - 1, f"{self.texts[-1]}\n\n{notice}", None)
+        elif self.texts:  # a draft was showing: the final message carries what was written, then the notice
+            await self._final(0, f"{self.texts[-1]}\n\n{notice}", None)
+        else:
+            await self._final(0, notice, None)
