@@ -25,21 +25,25 @@ from haystack.dataclasses import Document  # noqa: E402
 from haystack.document_stores.types import DuplicatePolicy  # noqa: E402
 
 from bench.common import english_sentences, percentile  # noqa: E402
-from bot.config import AnswerSettings, EmbedderSettings, LLMSettings  # noqa: E402
+from bot.adapters.formatting import answer_markdown  # noqa: E402
+from bot.config import AnswerSettings  # noqa: E402
 from bot.conversation import Conversation  # noqa: E402
 from bot.db import make_engine  # noqa: E402
 from bot.memory import ThreadMemory  # noqa: E402
 from bot.messages import Answer, Incoming, PortLimits, ThreadKey  # noqa: E402
-from bot.rag.embedders import build_embedder  # noqa: E402
-from bot.rag.generation import LLMGenerator  # noqa: E402
+from bot.rag.embedders import EmbedderOptions, build_embedder  # noqa: E402
+from bot.rag.generation import LLMGenerator, LLMOptions  # noqa: E402
 from bot.rag.knowledge_base import KnowledgeBase  # noqa: E402
 from bot.rag.stores.lancedb_backend import LanceDBBackend  # noqa: E402
+from bot.streaming import UNPACED, split_text  # noqa: E402
 from tests.fakes.openai_server import serve_openai  # noqa: E402
 
 LLM_FIRST_TOKEN_S = 0.200
 
 
 class TimingPort:
+    pacing = UNPACED
+
     def __init__(self, limits: PortLimits) -> None:
         self.limits = limits
         self.asked = 0.0
@@ -54,8 +58,8 @@ class TimingPort:
         if not self.first_token:
             self.first_token = time.perf_counter()
 
-    async def finish(self, parts: list[str], answer: Answer) -> None:
-        self.calls += len(parts)
+    async def finish(self, answer: Answer) -> None:
+        self.calls += len(split_text(answer_markdown(answer), self.limits.max_length))  # one write per part
 
     async def fail(self, message: str) -> None:
         raise RuntimeError(message)
@@ -96,7 +100,7 @@ async def overhead(conversation: Conversation, questions: list[str]) -> list[flo
 
 
 def main() -> None:
-    embedder = build_embedder(EmbedderSettings(kind="local"))
+    embedder = build_embedder(EmbedderOptions(kind="local"))
     embedder.warm_up()
     questions = [
         "How many vacation days do I get?", "What is the meal allowance when travelling?", "When is payroll paid?",
@@ -106,7 +110,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, serve_openai() as fake:
         kb = build_store(Path(tmp) / "store", embedder, 10_000)
         memory = ThreadMemory(make_engine(None, Path(tmp)))
-        llm = LLMGenerator(LLMSettings(kind="openai", base_url=fake.base_url, model="bench"))
+        llm = LLMGenerator(LLMOptions(base_url=fake.base_url, model="bench"))
         conversation = Conversation(kb, memory, llm, AnswerSettings(min_similarity=0.0))
         fake.first_token_delay_s = LLM_FIRST_TOKEN_S
         fake.reply_tokens = ["Answer ", "[1]."]

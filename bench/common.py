@@ -6,7 +6,9 @@ import itertools
 import random
 import resource
 import statistics
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 WORDS = " ".join(
     [
@@ -140,3 +142,34 @@ def start_kbot(folder: Path, config: dict, docs: dict[str, str]) -> tuple[object
             time.sleep(0.2)
     process.kill()
     raise SystemExit(f"kbot run did not become ready; see {folder / 'kbot.log'}")
+
+
+def run_main(doc: str | None, run: Callable[..., Awaitable[None]], **defaults: int) -> None:
+    """A benchmark's command line: `--name N` for each default (dashes for underscores), then `run`."""
+    import argparse
+    import asyncio
+
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    for name, value in defaults.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=value)
+    asyncio.run(run(**vars(parser.parse_args())))
+
+
+def stream_like_a_model(llm: Any, tokens: int = 60) -> None:
+    """The fake model answers the handbook question in `tokens` tokens at 50 tokens/s."""
+    llm.reply_tokens = ["Every employee gets 25 vacation days a year [1]."] + [f" w{i}" for i in range(tokens - 1)]
+    llm.token_delay_s = 1 / 50
+
+
+def telegram_config(folder: Path, llm: Any, tg: Any, **overrides: Any) -> dict:
+    """`kbot run` on the Telegram fake with the fake model, open to every chat (a benchmark's users)."""
+    from tests.fakes.telegram_server import TOKEN
+
+    return {
+        "data_dir": str(folder / "data"),
+        "llm": {"kind": "openai", "base_url": llm.base_url, "api_key": "bench", "model": "fake"},
+        "server": {"port": free_port()},
+        "telegram": {"enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base,
+                     "access": "open"},
+        **overrides,
+    }

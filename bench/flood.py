@@ -10,7 +10,6 @@ Run: .venv/bin/python bench/flood.py [--flood 200] [--questions 20]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import signal
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import free_port, percentile, start_kbot  # noqa: E402
+from bench.common import percentile, run_main, start_kbot, stream_like_a_model, telegram_config  # noqa: E402
 from bench.jobs import HANDBOOK, ask_all  # noqa: E402
 from tests.fakes import telegram_server  # noqa: E402
 from tests.fakes.openai_server import serve_openai  # noqa: E402
@@ -31,15 +30,8 @@ GROUP, FLOODER = -100999, 666
 async def run(flood: int, questions: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="kbot-bench-flood-"))
     with serve_openai() as llm, telegram_server.FakeTelegram() as tg:
-        llm.reply_tokens = ["Every employee gets 25 vacation days a year [1]."] + [f" w{i}" for i in range(59)]
-        llm.token_delay_s = 1 / 50
-        config = {
-            "data_dir": str(tmp / "data"),
-            "llm": {"kind": "openai", "base_url": llm.base_url, "api_key": "bench", "model": "fake"},
-            "server": {"port": free_port()},
-            "telegram": {"enabled": True, "token": telegram_server.TOKEN, "base_url": tg.api_base,
-                         "base_file_url": tg.file_base, "access": "open"},
-        }
+        stream_like_a_model(llm)
+        config = telegram_config(tmp, llm, tg)  # the default limits: that is what is measured
         bot, _ = await asyncio.to_thread(start_kbot, tmp, config, {"handbook.md": HANDBOOK})
         await ask_all(tg, [9000 + i for i in range(3)])  # warm-up
         idle = await ask_all(tg, [1000 + i for i in range(questions)])
@@ -66,13 +58,5 @@ async def run(flood: int, questions: int) -> None:
           f"{tg.state.too_many_requests}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--flood", type=int, default=200)
-    parser.add_argument("--questions", type=int, default=20)
-    args = parser.parse_args()
-    asyncio.run(run(args.flood, args.questions))
-
-
 if __name__ == "__main__":
-    main()
+    run_main(__doc__, run, flood=200, questions=20)

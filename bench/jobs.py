@@ -8,7 +8,6 @@ p95 no more than 1.5x), documents per minute, and 429s received.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import signal
 import sys
@@ -18,7 +17,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import BENCH_LIMITS, english_sentences, free_port, percentile, start_kbot  # noqa: E402
+from bench.common import (  # noqa: E402
+    BENCH_LIMITS,
+    english_sentences,
+    percentile,
+    run_main,
+    start_kbot,
+    stream_like_a_model,
+    telegram_config,
+)
 from tests.fakes import telegram_server  # noqa: E402
 from tests.fakes.openai_server import serve_openai  # noqa: E402
 from tests.samples import make_pdf  # noqa: E402
@@ -50,16 +57,8 @@ async def run(documents: int, questions: int) -> None:
         pages = [" ".join(sentences[(d * 37 + p * 11 + i) % len(sentences)] for i in range(28)) for p in range(6)]
         pdfs.append(make_pdf(tmp / f"report-{d:02d}.pdf", pages).read_bytes())
     with serve_openai() as llm, telegram_server.FakeTelegram() as tg:
-        llm.reply_tokens = ["Every employee gets 25 vacation days a year [1]."] + [f" w{i}" for i in range(59)]
-        llm.token_delay_s = 1 / 50
-        config = {
-            "data_dir": str(tmp / "data"),
-            "llm": {"kind": "openai", "base_url": llm.base_url, "api_key": "bench", "model": "fake"},
-            "server": {"port": free_port()},
-            "telegram": {"enabled": True, "token": telegram_server.TOKEN, "base_url": tg.api_base,
-                         "base_file_url": tg.file_base, "access": "open"},
-            "limits": BENCH_LIMITS,  # counted, never refused
-        }
+        stream_like_a_model(llm)
+        config = telegram_config(tmp, llm, tg, limits=BENCH_LIMITS)  # counted, never refused
         bot, _ = await asyncio.to_thread(start_kbot, tmp, config, {"handbook.md": HANDBOOK})
         print(f"kbot log: {tmp / 'kbot.log'}")
         await ask_all(tg, [9000 + i for i in range(3)])  # warm-up
@@ -92,13 +91,5 @@ async def run(documents: int, questions: int) -> None:
     print(f"429s received: {tg.state.too_many_requests}; refused requests: {len(tg.state.rejected)}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--documents", type=int, default=20)
-    parser.add_argument("--questions", type=int, default=20)
-    args = parser.parse_args()
-    asyncio.run(run(args.documents, args.questions))
-
-
 if __name__ == "__main__":
-    main()
+    run_main(__doc__, run, documents=20, questions=20)

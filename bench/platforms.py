@@ -12,7 +12,6 @@ kbot runs as its own `kbot run` process (the fakes live in this one); the store 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import signal
@@ -32,6 +31,7 @@ from bench.common import (  # noqa: E402
     percentile,
     process_cpu_s,
     process_peak_rss_mb,
+    run_main,
     start_kbot,
 )
 from tests.fakes import discord_server, slack_server, telegram_server  # noqa: E402
@@ -147,13 +147,5 @@ async def run(questions: int, tokens: int) -> None:
     print(f"kbot process peak RSS {rss:.0f} MB; exit code after SIGTERM {exit_code}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=int, default=100)
-    parser.add_argument("--tokens", type=int, default=100)
-    args = parser.parse_args()
-    asyncio.run(run(args.questions, args.tokens))
-
-
 if __name__ == "__main__":
-    main()
+    run_main(__doc__, run, questions=100, tokens=100)

@@ -91,10 +91,9 @@ def main() -> None:
             print(f"  hybrid   {summary_ms(hybrid)}")
             backend.close()
 
-    from bot.config import EmbedderSettings
-    from bot.rag.embedders import build_embedder
+    from bot.rag.embedders import EmbedderOptions, build_embedder
 
-    embedder = build_embedder(EmbedderSettings(kind="local"))
+    embedder = build_embedder(EmbedderOptions(kind="local"))
     embedder.warm_up()
     embed = time_queries(embedder.embed_query, texts[:100])
     print(f"query embedding (local all-MiniLM-L6-v2, excluded above)  {summary_ms(embed)}")

@@ -29,6 +29,15 @@ class ChannelChoice:
     use_global: bool = True
     use_workspace: bool = True
 
+    def apply(self, granted: frozenset[str], key: ThreadKey) -> frozenset[str]:
+        """What an answer here may use: the scopes the event granted, less what the admins switched off."""
+        dropped = set()
+        if not self.use_global:
+            dropped.add(GLOBAL)
+        if not self.use_workspace:
+            dropped.add(workspace_scope(key.platform, key.workspace))
+        return granted - dropped
+
 
 class ChannelScopes:
     """Read through on every message (one indexed row): a choice made in any process holds at once."""
@@ -62,10 +71,5 @@ class ChannelScopes:
 
     def narrow(self, incoming: Incoming) -> Incoming:
         """The incoming message with the scopes this channel's admins switched off removed."""
-        choice = self.choice(incoming.key)
-        dropped = set()
-        if not choice.use_global:
-            dropped.add(GLOBAL)
-        if not choice.use_workspace:
-            dropped.add(workspace_scope(incoming.key.platform, incoming.key.workspace))
-        return replace(incoming, scopes=incoming.scopes - dropped) if dropped else incoming
+        scopes = self.choice(incoming.key).apply(incoming.granted, incoming.key)
+        return replace(incoming, scopes=scopes) if scopes != incoming.scopes else incoming

@@ -304,9 +304,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.run import serve
 
     check_secrets(settings)  # a missing token fails now, not after the model has loaded
-    if not settings.enabled_platforms:
-        raise ConfigError("no platform is enabled: set slack.enabled, discord.enabled or telegram.enabled to true "
-                          "(see the README section for each platform)")
+    settings.require_a_platform()
     if args.port is not None:
         settings.server.port = args.port
     _log_for_serving()

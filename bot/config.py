@@ -220,6 +220,13 @@ class Settings(_PlatformSections):  # type: ignore[misc,valid-type]
     def enabled_platforms(self) -> list[str]:
         return [name for name in self.platform_names if self.platform(name).enabled]
 
+    def require_a_platform(self) -> None:
+        """`kbot run` serves the enabled platforms: with none, say which keys turn one on."""
+        if not self.enabled_platforms:
+            keys = ", ".join(f"{name}.enabled" for name in self.platform_names)
+            raise ConfigError(f"no platform is enabled: set one of {keys} to true (the README has a section "
+                              "for each platform)")
+
     @property
     def effective_mode(self) -> str:
         """Keyword-only when there is no embedder, whatever `retrieval.mode` says."""

@@ -61,16 +61,9 @@ class ProgressTarget:
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> ProgressTarget | None:
-        """The stored target; rows written by kbot 0.1 used each platform's own keys."""
-        if not data or not data.get("platform"):
-            return None
-        legacy = {"slack": ("team", "channel", "ts", None), "discord": (None, "channel", "message", None),
-                  "telegram": ("chat", "chat", "message", "topic")}.get(str(data["platform"]))
-        if "workspace" not in data and legacy is not None:
-            workspace, channel, message, thread = (data.get(k) if k else None for k in legacy)
-            data = {"platform": data["platform"], "workspace": workspace or channel, "channel": channel,
-                    "message": message, "thread": thread}
-        if data.get("channel") is None or data.get("message") is None:
+        """The stored target, or None (nobody watches, or a row kbot 0.1 wrote in its own shapes: the
+        job still runs, only its old progress message is not edited)."""
+        if not data or not data.get("platform") or data.get("channel") is None or data.get("message") is None:
             return None
         thread = data.get("thread")
         return cls(str(data["platform"]), str(data.get("workspace") or ""), str(data["channel"]),

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.app import App, check_secrets
-from bot.config import ConfigError
 from bot.db import check_writable
 from bot.housekeeping import Housekeeping
 from bot.jobs import JobRunner, JobView
@@ -57,8 +56,7 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
     """Run until SIGTERM/SIGINT (or `Running.stop` is set); returns the exit code."""
     settings = app.settings
     check_secrets(settings)
-    if not settings.enabled_platforms:
-        raise ConfigError("no platform is enabled: set slack.enabled, discord.enabled or telegram.enabled to true")
+    settings.require_a_platform()
     adapters = app.adapters()
     by_name = {adapter.name: adapter for adapter in adapters}
 

@@ -53,13 +53,21 @@ def _cut_point(text: str, limit: int) -> int:
     return limit  # one unbroken run longer than a message: nothing better exists
 
 
+def put(parts: list[str], index: int, text: str) -> None:
+    """Set message `index` of a reply's parts, or add it as the next one."""
+    if index < len(parts):
+        parts[index] = text
+    else:
+        parts.append(text)
+
+
 class EditBudget:
     """At most `calls` message writes per `window_s`, shared by every reply drawing on it.
 
     Platforms rate-limit per workspace (Slack's chat.update tier) or per chat (Telegram, Discord),
     not per reply. The Streamer skips an intermediate edit when the budget is spent, and leaves
-    half of each window to final messages; a port's final and failure writes `await take()` before
-    each call, so they wait their turn instead.
+    half of each window to final messages; a port's final and failure writes go through
+    `write(..., must=True)`, so they wait their turn instead.
     """
 
     def __init__(self, calls: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -174,10 +182,7 @@ class Streamer:
                                             keep=budget.calls // 2):
                     break  # the shared budget is spent: this edit waits for the next flush
                 self.calls += 1
-                if already is None:
-                    self._sent.append(shown)
-                else:
-                    self._sent[index] = shown
+                put(self._sent, index, shown)
         self._last_update = self.clock()
 
     async def finish(self, answer: Answer) -> None:

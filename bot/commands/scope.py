@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.commands.base import REFUSED_ADMIN, CommandEnv, CommandRequest, PostProgress, Reply
-from bot.scopes import GLOBAL, workspace_scope
+from bot.scopes import GLOBAL
 
 USAGE = "Use /kb scope, or (admins) /kb scope global on|off and /kb scope workspace on|off."
 
@@ -24,10 +24,7 @@ async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> R
         on = words[1] == "on"
         choice = await asyncio.to_thread(env.channel_scopes.choose, key, request.incoming.author,
                                          **{f"use_{words[0]}": on})
-        # The request's scopes were narrowed by the old choice; the event always grants these two.
-        workspace = workspace_scope(key.platform, key.workspace)
-        scopes = {s for s in scopes | {GLOBAL, workspace}
-                  if (s != GLOBAL or choice.use_global) and (s != workspace or choice.use_workspace)}
+        scopes = set(choice.apply(request.incoming.granted, key))  # the event's grant, under the new choice
     sources = await asyncio.to_thread(env.knowledge_base.sources, sorted(scopes))
     counts: dict[str, int] = {}
     for info in sources:

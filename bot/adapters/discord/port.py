@@ -12,7 +12,7 @@ import discord
 
 from bot.adapters.formatting import answer_markdown, defuse_mentions, to_discord_markdown, writing
 from bot.messages import Answer, PortLimits
-from bot.streaming import EditBudget, Pacing, split_text
+from bot.streaming import EditBudget, Pacing, put, split_text
 
 log = logging.getLogger("kbot.discord")
 
@@ -79,10 +79,7 @@ class DiscordPort:
         except discord.HTTPException as exc:
             log.warning("discord: intermediate update failed: %s", exc)
             return
-        if index < len(self.texts):
-            self.texts[index] = text
-        else:
-            self.texts.append(text)
+        put(self.texts, index, text)
 
     async def finish(self, answer: Answer) -> None:
         parts = split_text(answer_markdown(answer), MAX_LENGTH)

@@ -15,7 +15,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.adapters.formatting import answer_markdown, defuse_mentions, to_telegram_html, writing
 from bot.messages import Answer, PortLimits
-from bot.streaming import EditBudget, Pacing, split_text
+from bot.streaming import EditBudget, Pacing, put, split_text
 
 log = logging.getLogger("kbot.telegram")
 
@@ -89,10 +89,7 @@ class TelegramPort:
         except BadRequest as exc:
             log.warning("telegram refused an intermediate edit: %s", exc)
             return
-        if index < len(self.texts):
-            self.texts[index] = text
-        else:
-            self.texts.append(text)
+        put(self.texts, index, text)
 
     async def _final(self, index: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
         """HTML, or the plain words when Telegram refuses the markup; retried after a RetryAfter."""

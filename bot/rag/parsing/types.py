@@ -39,7 +39,3 @@ class Limits:
     pdf_timeout_s: float = 60.0
     pdf_memory_mb: int = 1024
     url_timeout_s: float = 20.0
-
-    @property
-    def max_mb(self) -> float:
-        return self.max_bytes / 1_000_000
