@@ -132,6 +132,18 @@ def main() -> None:
         print(f"500-token answer at 50 tokens/s into a port allowing 1 edit/s and 2,000 characters: "
               f"{port.calls} port calls (start + edits + final messages) over {took:4.1f} s")
 
+        fake.token_delay_s = 0.0
+        fake.reply_tokens = [f"w{i} " for i in range(2999)] + ["[1]."]
+        per_token = []
+        for run in range(3):
+            port = TimingPort(PortLimits(max_length=40_000, min_edit_interval_s=1.0))
+            incoming = Incoming(ThreadKey("bench", "w", "c", f"cpu{run}"), "bench", questions[0], frozenset({"global"}))
+            cpu = time.process_time()
+            asyncio.run(conversation.answer_once(incoming, port))
+            per_token.append((time.process_time() - cpu) / 3000 * 1e6)
+        print(f"CPU per streamed token (3,000 tokens as fast as they come, kbot and the local server together): "
+              f"{min(per_token):.0f}-{max(per_token):.0f} µs")
+
 
 if __name__ == "__main__":
     main()

@@ -5,14 +5,16 @@ what it touches (an `App` is cheap until asked for its parts, so `kbot search` n
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from bot.config import LimitsSettings, Settings, require_secret
+from bot.config import ConfigError, LimitsSettings, Settings, require_secret
 from bot.rag.embedders import LOCAL_MODEL_DIM, LOCAL_MODEL_NAME, EmbedderFingerprint, EmbedderOptions
 
 if TYPE_CHECKING:
+    from haystack import Pipeline
     from sqlalchemy.engine import Engine
 
     from bot.access import AccessControl
@@ -33,12 +35,15 @@ if TYPE_CHECKING:
     from bot.rag.knowledge_base import KnowledgeBase
     from bot.rag.parsing import Limits
     from bot.rag.parsing.addresses import AddressPolicy
+    from bot.rag.pipeline.answer import AnswerOptions
+    from bot.rag.pipeline.resources import Resources
     from bot.rag.splitting import Chunking
     from bot.rag.stores.base import StoreBackend
     from bot.rates import RateLimiter
     from bot.removal import DocumentRemover
     from bot.resync import Resync
     from bot.service import QuestionService
+    from bot.tracing import Tracing
 
 
 class App:
@@ -83,17 +88,14 @@ class App:
     @cached_property
     def indexer(self) -> Indexer:
         """The operator's own (`kbot ingest`): URLs are fetched as given."""
-        from bot.rag.indexing import Indexer
-
-        return Indexer(self.knowledge_base, *indexing_options(self.settings))
+        _ = self.tracing
+        return build_indexer(self.settings, self.knowledge_base)
 
     @cached_property
     def chat_indexer(self) -> Indexer:
         """For what chat users add (jobs, their re-syncs): every URL through the guarded fetcher."""
-        from bot.rag.indexing import Indexer
-        from bot.rag.parsing import UrlFetcher
-
-        return Indexer(self.knowledge_base, *indexing_options(self.settings), UrlFetcher(self.url_policy))
+        _ = self.tracing
+        return build_indexer(self.settings, self.knowledge_base, for_chat=True)
 
     @cached_property
     def url_policy(self) -> AddressPolicy:
@@ -152,11 +154,55 @@ class App:
         return LLMGenerator(llm_options(self.settings))
 
     @cached_property
+    def resources(self) -> Resources:
+        """What the pipelines' components are handed at run time (never written to YAML)."""
+        from bot.rag.pipeline.resources import Resources
+
+        chunking, limits = indexing_options(self.settings)
+        return Resources(self.knowledge_base, self.llm, _secret(self.settings.retrieval.reranker.api_key),
+                         chunking, limits)
+
+    @cached_property
+    def tracing(self) -> Tracing | None:
+        """Spans of every pipeline run, when `server.tracing.endpoint` is set (started with the first pipeline)."""
+        from bot.tracing import TracingUnavailable, start_tracing
+
+        traced = self.settings.server.tracing
+        if traced.endpoint is None:
+            return None
+        try:
+            return start_tracing(traced.endpoint, traced.service_name, self.settings.server.log_message_text)
+        except TracingUnavailable as exc:
+            raise ConfigError(str(exc)) from None
+
+    @cached_property
+    def answer_pipeline(self) -> Pipeline:
+        """The default answer pipeline, or `answer.pipeline` (checked now: a mistake is one line at start-up)."""
+        from bot.rag.pipeline.answer import check_answer_pipeline, default_answer_pipeline
+        from bot.rag.pipeline.contract import PipelineInvalid
+        from bot.rag.pipeline.loading import load_pipeline
+
+        custom = self.settings.answer.pipeline
+        _ = self.tracing
+        check_reranker(self.settings)
+        try:
+            if custom is None:
+                return default_answer_pipeline(answer_options(self.settings), self.knowledge_base, self.llm,
+                                               self.resources.rerank_api_key)
+            pipeline = load_pipeline(self.settings.resolve(custom), self.resources)
+            check_answer_pipeline(pipeline)
+            return pipeline
+        except PipelineInvalid as exc:
+            raise ConfigError(f"answer.pipeline: {exc}") from None
+
+    @cached_property
     def conversation(self) -> Conversation:
         from bot.conversation import Conversation
 
+        reranked = any(type(c).__name__.endswith("Reranker") for _, c in self.answer_pipeline.walk())
         return Conversation(self.knowledge_base, self.memory, self.llm, self.settings.answer,
-                            max_question_chars=self.settings.limits.max_question_chars)
+                            max_question_chars=self.settings.limits.max_question_chars,
+                            pipeline=self.answer_pipeline, preset=self.settings.retrieval.preset, reranked=reranked)
 
     @cached_property
     def gate(self) -> Gate:
@@ -176,10 +222,12 @@ class App:
 
     @cached_property
     def service(self) -> QuestionService:
+        from bot.explain import Explanations
         from bot.service import QuestionService
 
         return QuestionService(self.conversation, self.deliveries, self.feedback, self.metrics, self.gate,
-                               self.commands, log_message_text=self.settings.server.log_message_text)
+                               self.commands, log_message_text=self.settings.server.log_message_text,
+                               explanations=Explanations(self.engine))
 
     # -- documents from chat -----------------------------------------------------------------------
 
@@ -202,7 +250,8 @@ class App:
 
         return CommandEnv(self.knowledge_base, self.jobs, self.rates, self.access, self.remover,
                           channel_scopes=self.channel_scopes, url_policy=self.url_policy,
-                          uploads_per_hour=self.settings.jobs.uploads_per_hour)
+                          uploads_per_hour=self.settings.jobs.uploads_per_hour,
+                          default_preset=self.settings.retrieval.preset)
 
     @cached_property
     def resync(self) -> Resync:
@@ -244,6 +293,8 @@ class App:
     async def aclose(self) -> None:
         if "llm" in self.__dict__ and self.llm is not None:
             await self.llm.aclose()
+        if self.__dict__.get("tracing") is not None:
+            await asyncio.to_thread(self.__dict__.pop("tracing").close)  # sends the spans still buffered
 
 
 # -- settings mapped onto the plain parameters of the parts -------------------------------------------
@@ -268,6 +319,34 @@ def embedder_options(settings: Settings) -> EmbedderOptions:
     embedder = settings.embedder
     return EmbedderOptions(embedder.kind, embedder.model, embedder.base_url, _secret(embedder.api_key),
                            embedder.batch_size, embedder.timeout_s, embedder.precision)
+
+
+def check_reranker(settings: Settings) -> None:
+    """A local reranker's folder and library are there (nothing is downloaded at run time)."""
+    import importlib.util
+
+    reranker = settings.retrieval.reranker
+    if reranker.kind != "local" or reranker.model_path is None:
+        return
+    folder = settings.resolve(reranker.model_path)
+    if not (folder / "config.json").is_file():
+        raise ConfigError(f"retrieval.reranker.model_path: no model folder at {folder} (it needs the "
+                          "cross-encoder's config.json and weights; kbot never downloads one)")
+    if importlib.util.find_spec("sentence_transformers") is None:
+        raise ConfigError("retrieval.reranker.kind is local, but sentence-transformers is not installed: "
+                          "pip install 'kbot[local]'")
+
+
+def answer_options(settings: Settings) -> AnswerOptions:
+    from bot.rag.pipeline.answer import AnswerOptions, RerankerOptions
+
+    reranker = settings.retrieval.reranker
+    return AnswerOptions(
+        mode=None, top_k=settings.retrieval.top_k, min_similarity=settings.answer.min_similarity,
+        extractive=settings.llm.effective_kind != "openai",
+        reranker=RerankerOptions(reranker.kind, reranker.url, reranker.model,
+                                 str(settings.resolve(reranker.model_path)) if reranker.model_path else None,
+                                 reranker.style, reranker.timeout_s))
 
 
 def llm_options(settings: Settings) -> LLMOptions:
@@ -308,7 +387,27 @@ def build_indexer(settings: Settings, knowledge_base: KnowledgeBase, *, for_chat
     from bot.rag.parsing import UrlFetcher
 
     fetcher = UrlFetcher(url_policy(settings)) if for_chat else UrlFetcher()
-    return Indexer(knowledge_base, *indexing_options(settings), fetcher)
+    chunking, limits = indexing_options(settings)
+    return Indexer(knowledge_base, chunking, limits, fetcher, indexing_pipeline(settings, knowledge_base))
+
+
+def indexing_pipeline(settings: Settings, knowledge_base: KnowledgeBase) -> Pipeline | None:
+    """`knowledge.pipeline` loaded and checked (a mistake is one line at start-up); None: the default."""
+    from bot.rag.pipeline.contract import PipelineInvalid
+    from bot.rag.pipeline.indexing import check_indexing_pipeline
+    from bot.rag.pipeline.loading import load_pipeline
+    from bot.rag.pipeline.resources import Resources
+
+    if settings.knowledge.pipeline is None:
+        return None
+    chunking, limits = indexing_options(settings)
+    try:
+        pipeline = load_pipeline(settings.resolve(settings.knowledge.pipeline),
+                                 Resources(knowledge_base=knowledge_base, chunking=chunking, limits=limits))
+        check_indexing_pipeline(pipeline)
+    except PipelineInvalid as exc:
+        raise ConfigError(f"knowledge.pipeline: {exc}") from None
+    return pipeline
 
 
 def build_access(settings: Settings, engine: Engine) -> AccessControl:
@@ -326,6 +425,24 @@ def describe_answer_mode(settings: Settings) -> str:
         why = " (no LLM configured: set llm.api_key or llm.base_url)" if settings.llm.kind == "openai" else ""
         return f"extractive: quoted passages, no LLM{why}"
     return f"llm: {settings.llm.model} via {settings.llm.base_url or 'api.openai.com'}"
+
+
+def describe_reranker(settings: Settings) -> str:
+    reranker = settings.retrieval.reranker
+    if reranker.kind == "local":
+        return f"local cross-encoder at {reranker.model_path}"
+    if reranker.kind == "http":
+        return f"http ({reranker.style} style) at {_without_secrets(reranker.url or '')}"
+    return "none"
+
+
+def _without_secrets(url: str) -> str:
+    """An address fit for printing: no user, password or query (where keys tend to hide)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.netloc.rpartition("@")[2]) or ""
+    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def describe_embedder(settings: Settings) -> str:

@@ -28,6 +28,7 @@ def _row_of(key: ThreadKey) -> Select[tuple[ChannelScopeRow]]:
 class ChannelChoice:
     use_global: bool = True
     use_workspace: bool = True
+    preset: str | None = None  # the channel's retrieval preset; None: the configured one
 
     def apply(self, granted: frozenset[str], key: ThreadKey) -> frozenset[str]:
         """What an answer here may use: the scopes the event granted, less what the admins switched off."""
@@ -48,10 +49,10 @@ class ChannelScopes:
     def choice(self, key: ThreadKey) -> ChannelChoice:
         with Session(self.engine) as session:
             row = session.scalar(_row_of(key))
-        return ChannelChoice(row.use_global, row.use_workspace) if row else ChannelChoice()
+        return ChannelChoice(row.use_global, row.use_workspace, row.preset) if row else ChannelChoice()
 
     def choose(self, key: ThreadKey, who: str, *, use_global: bool | None = None,
-               use_workspace: bool | None = None) -> ChannelChoice:
+               use_workspace: bool | None = None, preset: str | None = None) -> ChannelChoice:
         with Session(self.engine) as session, session.begin():
             row = session.scalar(_row_of(key))
             if row is None:
@@ -66,10 +67,17 @@ class ChannelScopes:
                 row.use_global = use_global
             if use_workspace is not None:
                 row.use_workspace = use_workspace
+            if preset is not None:  # "" : back to the configured preset
+                row.preset = preset or None
             row.changed_by = who
-            return ChannelChoice(row.use_global, row.use_workspace)
+            return ChannelChoice(row.use_global, row.use_workspace, row.preset)
 
     def narrow(self, incoming: Incoming) -> Incoming:
-        """The incoming message with the scopes this channel's admins switched off removed."""
-        scopes = self.choice(incoming.key).apply(incoming.granted, incoming.key)
-        return replace(incoming, scopes=scopes) if scopes != incoming.scopes else incoming
+        """The incoming message with the scopes this channel's admins switched off removed, and the
+        channel's preset (unless the question chose its own, as `kbot ask --preset` does)."""
+        choice = self.choice(incoming.key)
+        scopes = choice.apply(incoming.granted, incoming.key)
+        preset = incoming.preset or choice.preset or ""
+        if scopes == incoming.scopes and preset == incoming.preset:
+            return incoming
+        return replace(incoming, scopes=scopes, preset=preset)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.rag.pipeline.presets import PRESETS
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -60,7 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--scope", action="append", dest="scopes", metavar="S",
                      help="a scope the answer may use; repeatable (default: global)")
     ask.add_argument("--json", action="store_true",
-                     help='print one object: {"answer", "sources", "thread", "mode"}')
+                     help='print one object: {"answer", "sources", "thread", "mode"} (and "explanation")')
+    ask.add_argument("--explain", action="store_true",
+                     help="after the answer, why these sources: each one's keyword and vector ranks and scores, "
+                          "reranker score and matched words")
+    ask.add_argument("--preset", choices=list(PRESETS), default=None,
+                     help="retrieval effort for this question (default: retrieval.preset)")
 
     run = commands.add_parser("run", help="serve the enabled platforms (Slack, Discord, Telegram) until stopped")
     run.add_argument("--port", type=int, default=None, metavar="N",
@@ -74,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
 
     revoke = commands.add_parser("revoke", help="withdraw an approval")
     revoke.add_argument("place", help="as `kbot access` shows it, e.g. telegram:-100123")
+
+    pipeline = commands.add_parser("pipeline", help="the answer and indexing pipelines as Haystack YAML")
+    pipeline_commands = pipeline.add_subparsers(dest="pipeline_command", required=True, metavar="show")
+    show = pipeline_commands.add_parser(
+        "show", help="print a pipeline (the configured one: answer.pipeline / knowledge.pipeline, else the default)")
+    show.add_argument("flow", nargs="?", choices=["answer", "indexing"], default=None,
+                      help="one of them (default: both, as two YAML documents); save one as a starting point "
+                           "for answer.pipeline or knowledge.pipeline")
 
     chat = commands.add_parser("chat", help="an interactive conversation in one thread")
     chat.add_argument("--thread", default=None, help="continue this thread (default: a new one)")
@@ -151,7 +165,7 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import App, describe_answer_mode, describe_embedder
+    from bot.app import App, describe_answer_mode, describe_embedder, describe_reranker
 
     kb = App(settings).knowledge_base
     sources = kb.sources()
@@ -161,6 +175,10 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         "store_location": kb.backend.describe(),
         "embedder": describe_embedder(settings),
         "retrieval_mode": settings.effective_mode,
+        "retrieval_preset": settings.retrieval.preset,
+        "reranker": describe_reranker(settings),
+        "answer_pipeline": settings.answer.pipeline or "default",
+        "indexing_pipeline": settings.knowledge.pipeline or "default",
         "answer_mode": describe_answer_mode(settings),
         "documents": len(sources),
         "chunks": kb.count_chunks(),
@@ -176,7 +194,10 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     print(f"embedder:   {info['embedder']}")
     if info["embedder_mismatch"]:
         print(f"            ! the store was embedded with {recorded.describe()}; run `kbot reindex`")
-    print(f"retrieval:  {info['retrieval_mode']}, top {settings.retrieval.top_k}")
+    print(f"retrieval:  {info['retrieval_mode']}, top {settings.retrieval.top_k}, preset {info['retrieval_preset']}"
+          f" (channels may choose another: /kb preset), reranker {info['reranker']}")
+    print(f"pipelines:  answer {info['answer_pipeline']}, indexing {info['indexing_pipeline']}"
+          " (`kbot pipeline show`)")
     print(f"answers:    {info['answer_mode']}")
     print(f"documents:  {info['documents']}")
     print(f"chunks:     {info['chunks']}")
@@ -220,14 +241,14 @@ def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _terminal(settings: Settings, thread: str | None, scopes: list[str] | None) -> Any:
+def _terminal(settings: Settings, thread: str | None, scopes: list[str] | None, preset: str | None = None) -> Any:
     import uuid
 
     from bot.adapters.console.session import TerminalSession
     from bot.app import App
 
     return TerminalSession(App(settings, terminal=True), thread or uuid.uuid4().hex[:12],
-                           frozenset(scopes or ["global"]))
+                           frozenset(scopes or ["global"]), preset=preset or "")
 
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
@@ -238,18 +259,20 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
     if not args.question.strip():
         raise CliError("the question is empty")
-    session = _terminal(settings, args.thread, args.scopes)
+    session = _terminal(settings, args.thread, args.scopes, args.preset)
     port = SilentPort() if args.json else ConsolePort()
     if not args.json:
         print(f"[{describe_answer_mode(settings)}]", file=sys.stderr)
 
-    async def ask() -> Any:
+    async def ask() -> tuple[Any, str | None]:
         try:
-            return await session.ask(args.question, port)
+            answer = await session.ask(args.question, port)
+            explained = await session.explain(answer) if answer is not None and args.explain else None
+            return answer, explained
         finally:
             await session.app.aclose()
 
-    answer = asyncio.run(ask())
+    answer, explanation = asyncio.run(ask())
     thread, mode = session.thread, session.app.conversation.mode
     if answer is None:
         if args.json:
@@ -257,10 +280,15 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if args.json:
         sources = [{"source": s.source, "page": s.page, "score": round(s.score, 6), "text": s.text,
-                    "number": s.number, "title": s.title, "url": s.url} for s in answer.sources]
-        print(json.dumps({"answer": answer.text, "sources": sources, "thread": thread, "mode": answer.mode},
-                         ensure_ascii=False, indent=2))
+                    "number": s.number, "title": s.title, "url": s.url, "why": s.why.to_json() if s.why else None}
+                   for s in answer.sources]
+        result = {"answer": answer.text, "sources": sources, "thread": thread, "mode": answer.mode}
+        if explanation is not None:
+            result["explanation"] = explanation
+        print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
+        if explanation is not None:
+            print(f"\n{explanation}")
         print(f"(thread {thread}: pass --thread {thread} to follow up)", file=sys.stderr)
     return EXIT_OK
 
@@ -294,6 +322,21 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             await session.app.aclose()
 
     asyncio.run(loop())
+    return EXIT_OK
+
+
+def cmd_pipeline(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import App
+
+    app = App(settings)
+    flows = [args.flow] if args.flow else ["answer", "indexing"]
+    shown = []
+    for flow in flows:
+        pipeline = app.answer_pipeline if flow == "answer" else app.indexer.pipeline
+        configured = settings.answer.pipeline if flow == "answer" else settings.knowledge.pipeline
+        origin = f"loaded from {configured}" if configured else "kbot's default"
+        shown.append(f"# the {flow} pipeline ({origin})\n{pipeline.dumps()}")
+    print("---\n".join(shown), end="")
     return EXIT_OK
 
 
@@ -397,6 +440,7 @@ COMMANDS = {
     "reindex": cmd_reindex,
     "ask": cmd_ask,
     "chat": cmd_chat,
+    "pipeline": cmd_pipeline,
     "run": cmd_run,
     "approve": cmd_approve,
     "access": cmd_access,
@@ -507,7 +551,6 @@ def _quiet_libraries() -> None:
     for name in ("haystack", "sentence_transformers", "httpx", "transformers", "weaviate", "lancedb"):
         logging.getLogger(name).setLevel(logging.ERROR)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

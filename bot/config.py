@@ -32,6 +32,7 @@ class KnowledgeSettings(Section):
     pdf_timeout_s: float = Field(60, gt=0)
     pdf_memory_mb: int = Field(1024, ge=64)
     url_timeout_s: float = Field(20, gt=0)
+    pipeline: str | None = None  # a customised indexing pipeline (Haystack YAML; `kbot pipeline show indexing`)
 
     @model_validator(mode="after")
     def _overlap_below_length(self) -> KnowledgeSettings:
@@ -80,9 +81,31 @@ class EmbedderSettings(Section):
         return self
 
 
+class RerankerSettings(Section):
+    """A second opinion on the retrieved passages' order: none, a local cross-encoder, or an endpoint."""
+
+    kind: Literal["none", "local", "http"] = "none"
+    model_path: str | None = None  # local: a sentence-transformers cross-encoder folder (nothing is downloaded)
+    url: str | None = None  # http: e.g. https://api.cohere.com/v2/rerank, http://tei:8080/rerank
+    model: str | None = None  # http: sent as "model" (Cohere, Jina, vLLM)
+    api_key: SecretStr | None = None
+    style: Literal["cohere", "tei"] = "cohere"  # the request and response shape of the endpoint
+    timeout_s: float = Field(5, gt=0)  # past it, the retrieval order stands
+
+    @model_validator(mode="after")
+    def _what_kind_needs(self) -> RerankerSettings:
+        if self.kind == "local" and not self.model_path:
+            raise ValueError("retrieval.reranker.kind is local: set retrieval.reranker.model_path (a model folder)")
+        if self.kind == "http" and not self.url:
+            raise ValueError("retrieval.reranker.kind is http: set retrieval.reranker.url")
+        return self
+
+
 class RetrievalSettings(Section):
     mode: Literal["hybrid", "keyword", "vector"] = "hybrid"
     top_k: int = Field(5, ge=1, le=100)
+    preset: Literal["fast", "balanced", "accurate"] = "balanced"  # admins may choose another per channel
+    reranker: RerankerSettings = Field(default_factory=RerankerSettings)
 
 
 class LLMSettings(Section):
@@ -107,6 +130,7 @@ class AnswerSettings(Section):
     # all-MiniLM-L6-v2 on knowledge/: 12 handbook questions scored 0.25-0.68, 10 off-topic ones 0.05-0.23.
     min_similarity: float = Field(0.24, ge=-1, le=1)
     history_chars: int = Field(6000, ge=0)  # thread memory budget given to each answer
+    pipeline: str | None = None  # a customised answer pipeline (Haystack YAML; `kbot pipeline show answer`)
 
 
 class LimitsSettings(Section):
@@ -151,6 +175,14 @@ class JobsSettings(Section):
         return entries
 
 
+class TracingSettings(Section):
+    """OpenTelemetry: a span per pipeline component, sent over OTLP/HTTP (no message text unless
+    `server.log_message_text`). Needs the `tracing` extra."""
+
+    endpoint: str | None = None  # e.g. http://otel-collector:4318/v1/traces; null: no tracing
+    service_name: str = "kbot"
+
+
 class ServerSettings(Section):
     """`kbot run`'s own HTTP endpoints: /healthz, /readyz, /metrics."""
 
@@ -161,6 +193,7 @@ class ServerSettings(Section):
     # Platform events are remembered this long to drop retries and replays (Slack retries for
     # about an hour, Telegram keeps updates for a day); older delivery rows are pruned hourly.
     dedup_window_hours: float = Field(48, gt=0)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
 
 # One section per registered platform (slack, discord, telegram), each defined in its own package.

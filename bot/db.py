@@ -125,6 +125,7 @@ class ChannelScopeRow(Base):
     channel: Mapped[str] = mapped_column(String(128))
     use_global: Mapped[bool] = mapped_column(default=True)
     use_workspace: Mapped[bool] = mapped_column(default=True)
+    preset: Mapped[str | None] = mapped_column(String(16), nullable=True)  # `/kb preset`; None: the configured one
     changed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
@@ -171,12 +172,16 @@ class PairingRequestRow(Base):
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+_ADDED_COLUMNS = [("turns", "reply_id", "VARCHAR(32)"), ("channel_scopes", "preset", "VARCHAR(16)")]
+
+
 def _add_missing_columns(engine: Engine) -> None:
     """Databases made by an older kbot lack newer nullable columns; add them in place."""
-    columns = {c["name"] for c in inspect(engine).get_columns("turns")}
-    if "reply_id" not in columns:
-        with engine.begin() as connection:
-            connection.execute(text("ALTER TABLE turns ADD COLUMN reply_id VARCHAR(32)"))
+    inspector = inspect(engine)
+    for table, column, kind in _ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            with engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
 
 
 class DatabaseUnavailable(Exception):

@@ -46,10 +46,43 @@ class Incoming:
     operator: bool = False  # listed in the platform's `admins`: may approve new places
     place_name: str = ""  # the workspace, server or chat as people know it (shown to whoever approves it)
     granted: frozenset[str] = frozenset()
+    preset: str = ""  # the channel's retrieval preset (`/kb preset`); "" for the configured one
 
     def __post_init__(self) -> None:
         if not self.granted:
             object.__setattr__(self, "granted", self.scopes)
+
+
+@dataclass(frozen=True)
+class Why:
+    """How a passage came to be cited: its place in each ranking, the reranker's score, the words it
+    shares with the query (what "why these sources?" shows)."""
+
+    keyword_rank: int | None = None  # 1 = first; None: not in the keyword (BM25) list
+    keyword_score: float | None = None
+    vector_rank: int | None = None  # None: not in the vector list
+    vector_score: float | None = None  # cosine similarity to the query
+    fused_score: float | None = None  # reciprocal rank fusion; 1.0 = first in both lists
+    rerank_score: float | None = None
+    matched_terms: tuple[str, ...] = ()
+
+    @property
+    def found_by(self) -> list[str]:
+        return [name for name, rank in (("keyword", self.keyword_rank), ("vector", self.vector_rank)) if rank]
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if v not in (None, ())}
+        if self.matched_terms:
+            data["matched_terms"] = list(self.matched_terms)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Why | None:
+        if not isinstance(data, dict):
+            return None
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["matched_terms"] = tuple(known.get("matched_terms") or ())
+        return cls(**known)
 
 
 @dataclass(frozen=True)
@@ -64,6 +97,7 @@ class Source:
     url: str | None
     score: float
     text: str
+    why: Why | None = None
 
     def label(self) -> str:
         name = self.title or self.source

@@ -17,10 +17,12 @@ from bot import commands
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
 from bot.conversation import Conversation
 from bot.deliveries import DeliveryLog
+from bot.explain import UNKNOWN, Explanations, Place
 from bot.feedback import FeedbackLog
 from bot.gate import Admission, Gate
 from bot.messages import Answer, Incoming, ReplyPort
 from bot.metrics import Metrics
+from bot.rates import Limit
 
 log = logging.getLogger("kbot.answers")
 
@@ -32,6 +34,7 @@ class QuestionService:
     def __init__(
         self, conversation: Conversation, deliveries: DeliveryLog, feedback: FeedbackLog, metrics: Metrics,
         gate: Gate, commands: CommandEnv | None = None, *, log_message_text: bool = False,
+        explanations: Explanations | None = None,
     ) -> None:
         self.conversation = conversation
         self.deliveries = deliveries
@@ -40,6 +43,7 @@ class QuestionService:
         self.gate = gate  # access, length and rates first; then the channel's `/kb scope` choices narrow scopes
         self.commands = commands
         self.log_message_text = log_message_text
+        self.explanations = explanations  # "why these sources?" clicks; None: the button says nothing is recorded
         self.accepting = True
         self._tasks: set[asyncio.Task[Answer | None]] = set()
 
@@ -141,6 +145,20 @@ class QuestionService:
         """Store a 👍/👎 click and return the acknowledgement to show the person."""
         self.metrics.feedback.labels(platform, "up" if value > 0 else "down").inc()
         return await asyncio.to_thread(self.feedback.record, reply_id, user, value)
+
+    async def explain(self, place: Place, reply_id: str, *, once_per_minutes: int = 0) -> str | None:
+        """The "why these sources?" text for an answer given in `place`. With `once_per_minutes`
+        (where the reply is seen by everyone, as in a Telegram group), None when it was shown that
+        recently: one click posts it, a hundred do not."""
+        self.metrics.commands.labels(place.platform, "why").inc()
+        if self.explanations is None or not reply_id or len(reply_id) > 64:
+            return UNKNOWN
+        if once_per_minutes > 0:
+            limit = Limit("why", f"why:{place.platform}:{place.workspace}:{reply_id}", 1, once_per_minutes * 60)
+            if await asyncio.to_thread(self.gate.rates.admit, [limit]) is not None:
+                return None
+        log.info(json.dumps({"event": "why", "platform": place.platform, "reply_id": reply_id}))
+        return await asyncio.to_thread(self.explanations.explain, reply_id, place)
 
     async def shutdown(self, grace_s: float) -> None:
         """Take nothing new; give in-flight answers `grace_s`, then end them with a short notice."""

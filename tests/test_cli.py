@@ -154,3 +154,58 @@ def test_chat_runs_knowledge_commands(project: Path) -> None:
     assert "Deleted a.md: 1 chunks" in run.stdout
     assert "No documents are answerable here yet" in run.stdout
     assert "There is no /kb nope" in run.stdout
+
+
+def test_ask_explain_says_why_each_source_was_cited(project: Path, capsys) -> None:
+    main(["ingest", "docs/a.md", "docs/b.txt"])
+    capsys.readouterr()
+    assert main(["ask", "Which team owns billing?", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "Why these sources? kbot searched for: Which team owns billing?" in out
+    assert "[1] Alpha: keyword #1 (BM25" in out and "matched: team, owns, billing" in out
+    assert main(["ask", "Which team owns billing?", "--json", "--explain", "--preset", "fast"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["sources"][0]["why"]["keyword_rank"] == 1
+    assert result["sources"][0]["why"]["matched_terms"] == ["team", "owns", "billing"]
+    assert result["explanation"].startswith("Why these sources?")
+
+
+def test_pipeline_show_prints_loadable_yaml(project: Path, capsys) -> None:
+    import yaml
+
+    assert main(["pipeline", "show"]) == 0
+    both = [yaml.safe_load(part) for part in capsys.readouterr().out.split("---\n")]
+    assert [doc["metadata"]["kbot"] for doc in both] == ["answer", "indexing"]
+    assert main(["pipeline", "show", "answer"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("# the answer pipeline (kbot's default)")
+    (project / "answer.yaml").write_text(shown)
+    (project / "config.yaml").write_text((project / "config.yaml").read_text() + "answer:\n  pipeline: answer.yaml\n")
+    assert main(["pipeline", "show", "answer"]) == 0
+    assert capsys.readouterr().out.startswith("# the answer pipeline (loaded from answer.yaml)")
+    (project / "answer.yaml").write_text(shown.replace("bot.rag.pipeline.citing.CitationFilter", "bot.nope.Gone"))
+    assert main(["ask", "Which team owns billing?"]) == 2
+    assert "config error: answer.pipeline: " in capsys.readouterr().err
+
+
+def test_status_names_the_preset_and_chat_admins_choose_one(project: Path, capsys) -> None:
+    import subprocess
+    import sys
+
+    main(["ingest", "docs/a.md"])
+    capsys.readouterr()
+    main(["status", "--json"])
+    status = json.loads(capsys.readouterr().out)
+    assert (status["retrieval_preset"], status["reranker"]) == ("balanced", "none")
+    assert (status["answer_pipeline"], status["indexing_pipeline"]) == ("default", "default")
+    session = "/kb preset\n/kb preset accurate\n/kb scope\n/kb preset sideways\n/kb preset default\n/kb preset\n\n"
+    run = subprocess.run([sys.executable, "-m", "bot", "chat"], cwd=project, text=True, input=session,
+                         capture_output=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    said = [line.split("Answers here use the ", 1)[1] for line in run.stdout.splitlines()
+            if "Answers here use the " in line]
+    assert [line.split(":")[0] for line in said] == [
+        "balanced preset (the configured default)", "accurate preset (chosen for this channel)",
+        "balanced preset (the configured default)", "balanced preset (the configured default)"]
+    assert "Retrieval preset: accurate; see /kb preset." in run.stdout
+    assert "Use /kb preset to see it, or (admins) /kb preset fast|balanced|accurate|default." in run.stdout

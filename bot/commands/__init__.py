@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.commands import add, approve, delete, scope, status, upload
+from bot.commands import add, approve, delete, preset, scope, status, upload
 from bot.commands import help as help_command
 from bot.commands import list as list_command
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply, Upload
@@ -18,6 +18,7 @@ COMMANDS: dict[str, Command] = {
     "list": list_command.run,
     "delete": delete.run,
     "scope": scope.run,
+    "preset": preset.run,
     "help": help_command.run,
     "approve": approve.run,
 }

@@ -59,6 +59,7 @@ class CommandEnv:
     channel_scopes: ChannelScopes | None = None  # admins' `/kb scope` choices; None: every channel uses all
     url_policy: AddressPolicy = field(default_factory=AddressPolicy)  # which hosts `/kb add` may fetch
     uploads_per_hour: int = 30  # per person
+    default_preset: str = "balanced"  # `retrieval.preset`: what `/kb preset` falls back to
 
     def upload_allowed(self, incoming: Incoming) -> bool:
         """One more document from this person this hour? (Counted when it is.) Blocking: database."""

@@ -11,6 +11,7 @@ HELP = """kbot answers questions from your team's documents. Knowledge commands:
 /kb list — documents answerable here, with chunks, uploader and when indexed
 /kb delete <document> — remove a document (admins), e.g. /kb delete handbook.pdf
 /kb scope — which knowledge this place answers from
+/kb preset [fast|balanced|accurate] — how hard answers here search (admins change it), e.g. /kb preset accurate
 /kb approve <code> — let a new chat, server or workspace use kbot (kbot's own admins)
 /kb help — this text
 To ask, mention me or reply to one of my answers; answers cite their sources."""

@@ -33,5 +33,10 @@ async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> R
     for scope in sorted(scopes, key=lambda s: (s == GLOBAL, s)):
         what = "the shared knowledge/ folder" if scope == GLOBAL else f"documents uploaded to {scope}"
         lines.append(f"• {what} ({counts.get(scope, 0)} documents)")
-    lines.append(f"Uploads here land in {request.upload_scope}. {USAGE}")
+    lines.append(f"Uploads here land in {request.upload_scope}.")
+    if env.channel_scopes is not None:
+        choice = await asyncio.to_thread(env.channel_scopes.choice, key)
+        lines.append(f"Retrieval preset: {choice.preset or env.default_preset}"
+                     f"{'' if choice.preset else ' (the configured default)'}; see /kb preset.")
+    lines.append(USAGE)
     return Reply("\n".join(lines), private=not words)

@@ -6,6 +6,7 @@ no unscoped search method.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -13,11 +14,21 @@ from typing import Any
 from haystack.dataclasses import Document
 from haystack.document_stores.types import DuplicatePolicy
 
+from bot.messages import Why
 from bot.rag.embedders import Embedder, EmbedderFingerprint
 from bot.rag.stores.base import StoreBackend
 from bot.rag.stores.filters import and_filters, scope_filter
+from bot.rag.stores.fusion import rank_fusion
 
 NO_EMBEDDER = EmbedderFingerprint("none", "none", 0)
+_TERM = re.compile(r"[^\W_]{3,}")
+_STOPWORD_TEXT = (
+    "the and for are but not you all any can her was one our out has his how its may new now see two who "
+    "does did get got had him let say she too use what when where which while with would this that these "
+    "those from have into more most much must some such than them then they their there were will your "
+    "about after also been before being could each just like many only other over same should very"
+)
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 Mode = str  # hybrid | keyword | vector
 
 
@@ -137,41 +148,44 @@ class KnowledgeBase:
         self, query: str, scopes: Iterable[str], top_k: int | None = None, mode: Mode | None = None
     ) -> list[Document]:
         """Ranked chunks from `scopes` only; an empty scope set sees nothing."""
-        scope_set = sorted(set(scopes))
-        if not scope_set or not query.strip():
-            return []
-        self.check_embedder()
-        top_k = top_k or self.default_top_k
-        mode = mode or self.default_mode
-        filters = scope_filter(scope_set)
-        if mode == "keyword" or self.embedder is None:
-            return self.backend.keyword(query, filters, top_k)
-        embedding = self.embedder.embed_query(query)
-        if mode == "vector":
-            return self.backend.vector(embedding, filters, top_k)
-        return self.backend.hybrid(query, embedding, filters, top_k)
+        return self.retrieve(query, scopes, top_k, mode).documents
 
-    def retrieve(self, query: str, scopes: Iterable[str], top_k: int | None = None) -> Retrieval:
+    def retrieve(self, query: str, scopes: Iterable[str], top_k: int | None = None, mode: Mode | None = None,
+                 candidates: int | None = None) -> Retrieval:
         """Ranked chunks plus how relevant the best of them is (cosine similarity; 1.0 without vectors).
 
+        Hybrid is reciprocal rank fusion of a keyword and a vector list of `candidates` each, done
+        here (not in the store) so that every store ranks alike and each chunk can say why it was
+        found: `meta["_why"]` holds its ranks and scores in each list and the query terms it contains.
         Rank-fusion scores are relative, so relevance is judged on the vector similarity of the
-        closest chunk; keyword-only stores count any BM25 match as relevant.
+        closest chunk; keyword-only retrieval counts any BM25 match as relevant.
         """
         scope_set = sorted(set(scopes))
         if not scope_set or not query.strip():
             return Retrieval([], 0.0)
         self.check_embedder()
         top_k = top_k or self.default_top_k
+        mode = mode or self.default_mode
         filters = scope_filter(scope_set)
-        if self.embedder is None or self.default_mode == "keyword":
-            docs = self.backend.keyword(query, filters, top_k)
-            return Retrieval(docs, 1.0 if docs else 0.0)
+        if mode == "keyword" or self.embedder is None:
+            found = self.backend.keyword(query, filters, top_k)
+            explained = [_with_why(d, query, keyword=(rank, d.score)) for rank, d in enumerate(found, 1)]
+            return Retrieval(explained, 1.0 if found else 0.0)
         embedding = self.embedder.embed_query(query)
-        closest = self.backend.vector(embedding, filters, 1)
-        similarity = float(closest[0].score or 0.0) if closest else 0.0
-        if self.default_mode == "vector":
-            return Retrieval(self.backend.vector(embedding, filters, top_k), similarity)
-        return Retrieval(self.backend.hybrid(query, embedding, filters, top_k), similarity)
+        pool = max(candidates or top_k * 4, top_k, 20 if mode == "hybrid" else top_k)
+        vector = self.backend.vector(embedding, filters, pool)
+        similarity = float(vector[0].score or 0.0) if vector else 0.0
+        if mode == "vector":
+            return Retrieval([_with_why(d, query, vector=(rank, d.score))
+                              for rank, d in enumerate(vector[:top_k], 1)], similarity)
+        keyword = self.backend.keyword(query, filters, pool)
+        fused = rank_fusion([[d.id for d in keyword], [d.id for d in vector]], top_k)
+        keyword_at = {d.id: (rank, d.score) for rank, d in enumerate(keyword, 1)}
+        vector_at = {d.id: (rank, d.score) for rank, d in enumerate(vector, 1)}
+        by_id = {d.id: d for d in [*keyword, *vector]}
+        documents = [_with_why(replace(by_id[doc_id], score=score), query, keyword=keyword_at.get(doc_id),
+                               vector=vector_at.get(doc_id), fused=score) for doc_id, score in fused.items()]
+        return Retrieval(documents, similarity)
 
     def sources(self, scopes: Iterable[str] | None = None) -> list[SourceInfo]:
         filters = scope_filter(list(scopes)) if scopes is not None else None
@@ -194,3 +208,23 @@ class KnowledgeBase:
 
     def count_chunks(self) -> int:
         return self.backend.document_store.count_documents()
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of a query worth matching (three letters or more, not a stop word), in order."""
+    return list(dict.fromkeys(t for t in _TERM.findall(query.lower()) if t not in _STOPWORDS))
+
+
+def _with_why(document: Document, query: str, *, keyword: tuple[int, float | None] | None = None,
+              vector: tuple[int, float | None] | None = None, fused: float | None = None) -> Document:
+    """The document with `meta["_why"]`: where it ranked in each list, and the query terms it contains."""
+    words = set(_TERM.findall((document.content or "").lower()))
+    why = Why(keyword_rank=keyword[0] if keyword else None,
+              keyword_score=_rounded(keyword[1]) if keyword else None,
+              vector_rank=vector[0] if vector else None, vector_score=_rounded(vector[1]) if vector else None,
+              fused_score=_rounded(fused), matched_terms=tuple(t for t in query_terms(query) if t in words))
+    return replace(document, embedding=None, meta={**document.meta, "_why": why.to_json()})
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 4)

@@ -59,3 +59,28 @@ def test_attachment_upload_progress_private_scope_and_admin_delete(make_settings
             assert discord.state.too_many_requests == 0 and discord.state.rejected == []
 
         asyncio.run(scenario())
+
+
+def test_admins_choose_a_preset_with_the_registered_subcommand(make_settings, llm) -> None:
+    with FakeDiscord() as discord:
+        _world(discord)
+        app = knowledge_bot(_settings(make_settings, llm, discord), {})
+
+        async def scenario() -> None:
+            async with running_bot(app):
+                kb = next(c for c in discord.state.commands if c["name"] == "kb")
+                preset = next(o for o in kb["options"] if o["name"] == "preset")
+                assert [c["value"] for c in preset["options"][0]["choices"]] == [
+                    "fast", "balanced", "accurate", "default"]
+                discord.kb(GENERAL, "preset", choice="accurate")
+                await eventually(lambda: any("Only admins" in m.content for m in discord.state.messages.values())
+                                 or any("Only admins" in str(r) for r in discord.state.interaction_responses),
+                                 what="the refusal")
+                discord.kb(GENERAL, "preset", choice="accurate", manage_server=True)
+                await eventually(lambda: any("the accurate preset (chosen for this channel)" in str(r)
+                                             for r in [*discord.state.interaction_responses,
+                                                       *(m.content for m in discord.state.messages.values())]),
+                                 what="the choice")
+            assert discord.state.rejected == []
+
+        asyncio.run(scenario())

@@ -133,5 +133,9 @@ def test_admins_switch_the_shared_knowledge_off_and_on(make_settings, llm) -> No
                 assert "knowledge/ folder" in await command("/kb scope global on", ADMIN)
                 assert "25 vacation days" in await ask()
                 assert "There is no /kb nonsense" in await command("/kb nonsense", MEMBER)
+                assert "Only admins" in await command("/kb preset fast", MEMBER)
+                assert "the fast preset (chosen for this channel)" in await command("/kb preset fast", ADMIN)
+                assert "Retrieval preset: fast;" in await command("/kb scope", MEMBER)
+                assert "25 vacation days" in await ask()
 
         asyncio.run(scenario())

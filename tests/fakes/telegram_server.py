@@ -234,14 +234,14 @@ class FakeTelegram(FakePlatform):
         """Deliver an update again, as Telegram does when it was not confirmed (same update_id)."""
         self._push({**update, "_replay": True})
 
-    def click(self, chat_id: int, message_id: int, data: str, *, user_id: int = 1) -> None:
+    def click(self, chat_id: int, message_id: int, data: str, *, user_id: int = 1, chat_type: str = "private") -> None:
         self.state.next_update_id += 1
         sent = self.state.messages[(chat_id, message_id)]
         self._push({"update_id": self.state.next_update_id, "callback_query": {
             "id": f"cb{self.state.next_update_id}", "from": {"id": user_id, "is_bot": False, "first_name": "u"},
             "chat_instance": "ci", "data": data,
             "message": {"message_id": message_id, "date": int(time.time()), "text": sent.text,
-                        "chat": {"id": chat_id, "type": "private"}},
+                        "chat": {"id": chat_id, "type": chat_type}},
         }})
 
     def bot_messages(self, chat_id: int) -> list[SentMessage]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot import commands
 from bot.commands import CommandRequest, Upload
+from bot.explain import UNKNOWN, Place
 from bot.jobs import JobView, ProgressTarget
 from bot.messages import Answer, Incoming, ReplyPort, ThreadKey
 from bot.scopes import GLOBAL
@@ -25,19 +26,25 @@ CHANNEL = "terminal"
 
 
 class TerminalSession:
-    def __init__(self, app: App, thread: str, scopes: frozenset[str], out: TextIO = sys.stdout) -> None:
+    def __init__(self, app: App, thread: str, scopes: frozenset[str], out: TextIO | None = None,
+                 preset: str = "") -> None:
         self.app = app
+        self.preset = preset  # "" : the configured retrieval preset
         self.thread = thread
         self.scopes = scopes
-        self.out = out
+        self.out = out or sys.stdout
 
     def incoming(self, text: str) -> Incoming:
         """The operator, in their own place: an admin, allowed everywhere, scopes as they chose them."""
         return Incoming(ThreadKey(PLATFORM, WORKSPACE, CHANNEL, self.thread), getpass.getuser(), text, self.scopes,
-                        is_admin=True, operator=True, place_name="this terminal")
+                        is_admin=True, operator=True, place_name="this terminal", preset=self.preset)
 
     async def ask(self, text: str, port: ReplyPort) -> Answer | None:
         return await self.app.service.submit(self.incoming(text), lambda: port)
+
+    async def explain(self, answer: Answer) -> str:
+        """"Why these sources?" for an answer of this session, read back as a platform's button does."""
+        return await self.app.service.explain(Place(PLATFORM, WORKSPACE, CHANNEL), answer.reply_id) or UNKNOWN
 
     async def command(self, text: str) -> None:
         name, args = commands.parse(text) or ("help", "")

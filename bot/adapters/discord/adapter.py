@@ -20,11 +20,19 @@ from discord.http import Route
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
 from bot.adapters.discord.commands import DiscordCommands, KnowledgeCommands
-from bot.adapters.discord.events import PLATFORM, DiscordEvents
-from bot.adapters.discord.port import FEEDBACK_PREFIX, NO_MENTIONS, THINKING, DiscordPort, InteractionPort
+from bot.adapters.discord.events import PLATFORM, DiscordEvents, workspace_of
+from bot.adapters.discord.port import (
+    FEEDBACK_PREFIX,
+    NO_MENTIONS,
+    THINKING,
+    WHY_PREFIX,
+    DiscordPort,
+    InteractionPort,
+)
 from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
+from bot.explain import UNKNOWN, Place
 from bot.feedback import parse_vote
 from bot.jobs import JobView
 from bot.streaming import EditBudgets
@@ -149,11 +157,23 @@ class DiscordAdapter:
         budget = self.budgets[str(channel.id) if channel else str(interaction.user.id)]
         self.service.submit(admission.incoming, lambda: InteractionPort(interaction, budget), admitted=True)
 
+    async def _on_why(self, interaction: discord.Interaction, reply_id: str) -> None:
+        """Shown to the one who clicked only (an ephemeral response)."""
+        place = Place(PLATFORM, workspace_of(interaction.guild_id, interaction.user.id),
+                      str(interaction.channel_id))
+        text = await self.service.explain(place, reply_id) or UNKNOWN
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.response.send_message(defuse_mentions(text), ephemeral=True, suppress_embeds=True,
+                                                    allowed_mentions=NO_MENTIONS)
+
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """👍/👎 clicks (application commands are the command tree's)."""
+        """👍/👎 and "why these sources?" clicks (application commands are the command tree's)."""
         if interaction.type != discord.InteractionType.component:
             return
         custom_id = str((interaction.data or {}).get("custom_id", ""))
+        if custom_id.startswith(WHY_PREFIX):
+            await self._on_why(interaction, custom_id.removeprefix(WHY_PREFIX))
+            return
         if not custom_id.startswith(FEEDBACK_PREFIX):
             return
         vote_name, _, reply_id = custom_id.removeprefix(FEEDBACK_PREFIX).partition(":")

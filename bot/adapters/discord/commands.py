@@ -84,7 +84,7 @@ class DiscordCommands:
 
 
 class KnowledgeCommands(app_commands.Group):
-    """`/kb upload|add|status|list|delete|scope|approve|help`."""
+    """`/kb upload|add|status|list|delete|scope|preset|approve|help`."""
 
     def __init__(self, run: DiscordCommands) -> None:
         super().__init__(name="kb", description="Add, list and manage kbot's documents")
@@ -114,6 +114,11 @@ class KnowledgeCommands(app_commands.Group):
     async def scope(self, interaction: discord.Interaction, knowledge: Literal["global", "workspace"] | None = None,
                     state: Literal["on", "off"] | None = None) -> None:
         await self.glue.run(interaction, "scope", " ".join(part for part in (knowledge, state) if part))
+
+    @app_commands.command(description="How hard answers here search; admins choose fast, balanced or accurate")
+    async def preset(self, interaction: discord.Interaction,
+                     choice: Literal["fast", "balanced", "accurate", "default"] | None = None) -> None:
+        await self.glue.run(interaction, "preset", choice or "")
 
     @app_commands.command(description="Let a new server or DM use kbot (kbot's own admins)")
     async def approve(self, interaction: discord.Interaction, code: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import discord
 
 from bot.adapters.formatting import answer_markdown, defuse_mentions, to_discord_markdown, writing
+from bot.explain import WHY_LABEL
 from bot.messages import Answer, PortLimits
 from bot.streaming import EditBudget, Pacing, put, split_text
 
@@ -20,15 +21,20 @@ MAX_LENGTH = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
 THINKING = "kbot is thinking…"
 FEEDBACK_PREFIX = "kbot:fb:"
+WHY_PREFIX = "kbot:why:"
 
 
 class FeedbackButtons(discord.ui.View):
-    """👍/👎 under a final answer; clicks are handled in `on_interaction`, so the view need not outlive sending."""
+    """👍/👎 (and "Why these sources?" when it cites any) under a final answer; clicks are handled in
+    `on_interaction`, so the view need not outlive sending."""
 
-    def __init__(self, reply_id: str) -> None:
+    def __init__(self, reply_id: str, explain: bool = False) -> None:
         super().__init__(timeout=1)
         for vote, emoji in (("up", "👍"), ("down", "👎")):
             self.add_item(discord.ui.Button(label=emoji, custom_id=f"{FEEDBACK_PREFIX}{vote}:{reply_id}",
+                                            style=discord.ButtonStyle.secondary))
+        if explain:
+            self.add_item(discord.ui.Button(label=WHY_LABEL, custom_id=f"{WHY_PREFIX}{reply_id}",
                                             style=discord.ButtonStyle.secondary))
 
 
@@ -85,7 +91,7 @@ class DiscordPort:
         parts = split_text(answer_markdown(answer), MAX_LENGTH)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            view = FeedbackButtons(answer.reply_id) if last and answer.reply_id else None
+            view = FeedbackButtons(answer.reply_id, bool(answer.sources)) if last and answer.reply_id else None
             await self.budget.write(lambda i=index, p=part, v=view: self._write(i, to_discord_markdown(p), v))
 
     async def fail(self, message: str) -> None:

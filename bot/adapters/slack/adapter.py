@@ -29,8 +29,9 @@ from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
 from bot.adapters.slack.commands import SlackCommands
 from bot.adapters.slack.events import PLATFORM, SlackEvents, question_text
-from bot.adapters.slack.port import SlackPort, plain
+from bot.adapters.slack.port import WHY_ACTION, SlackPort, plain
 from bot.adapters.slack.settings import SlackSettings
+from bot.explain import UNKNOWN, Place
 from bot.feedback import parse_vote
 from bot.jobs import JobView
 from bot.messages import ThreadKey
@@ -78,6 +79,7 @@ class SlackAdapter:
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.action(FEEDBACK)(self._on_feedback)
+        self.app.action(WHY_ACTION)(self._on_why)
         self.app.command("/ask")(self._on_ask)
         self.app.command("/kb")(self._on_kb)
         self.budgets = EditBudgets(settings.edits_per_minute, 60.0)  # chat.update is Tier 3 per workspace
@@ -255,6 +257,20 @@ class SlackAdapter:
         thread_ts = str(posted["ts"])
         incoming = replace(admission.incoming, key=ThreadKey(PLATFORM, team, channel, thread_ts))
         self.service.submit(incoming, lambda: self._port(team, channel, thread_ts, user), admitted=True)
+
+    async def _on_why(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Shown to the one who clicked only (an ephemeral message in the answer's thread)."""
+        await ack()
+        user = str(body.get("user", {}).get("id"))
+        channel = str(body.get("channel", {}).get("id"))
+        team = str((body.get("team") or {}).get("id") or body.get("user", {}).get("team_id"))
+        text = await self.service.explain(Place(PLATFORM, team, channel), str(action.get("value") or ""))
+        thread_ts = body.get("message", {}).get("thread_ts")
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=plain(text or UNKNOWN),
+                                                 thread_ts=thread_ts)
+        except SlackApiError as exc:
+            log.warning("slack: could not show why: %s", exc.response.get("error"))
 
     async def _on_feedback(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()

@@ -1,6 +1,6 @@
 """One answer in one Slack thread: native streaming (chat.startStream/appendStream/stopStream), or
 paced chat.update edits when Slack refuses streaming; the final message as blocks, its sources in a
-context block and 👍/👎 under it. Only chat.update draws on the workspace's Tier 3 budget."""
+context block and 👍/👎 and "Why these sources?" under it. Only chat.update draws on the workspace's Tier 3 budget."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.formatting import defuse_mentions, slack_escape, sources_lines, to_slack_mrkdwn, writing
+from bot.explain import WHY_LABEL
 from bot.messages import Answer, PortLimits
 from bot.streaming import EditBudget, Pacing, split_text
 
@@ -20,6 +21,7 @@ log = logging.getLogger("kbot.slack")
 MAX_LENGTH = 11_000  # under markdown_text's 12,000, leaving room for escaping
 SECTION_LIMIT = 3000
 THINKING = "is thinking…"
+WHY_ACTION = "kbot_why"
 
 
 def plain(text: str) -> str:
@@ -28,7 +30,8 @@ def plain(text: str) -> str:
 
 
 def final_blocks(body: str, sources: list[str], reply_id: str | None) -> list[dict[str, Any]]:
-    """Sections for the answer, a context block for its sources, and 👍/👎 (the last part's)."""
+    """Sections for the answer, a context block for its sources, and 👍/👎 and "Why these sources?"
+    (the last part's)."""
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
         for chunk in split_text(to_slack_mrkdwn(body), SECTION_LIMIT) if chunk.strip()
@@ -37,7 +40,7 @@ def final_blocks(body: str, sources: list[str], reply_id: str | None) -> list[di
         lines = "\n".join(to_slack_mrkdwn(line) for line in sources)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"*Sources*\n{lines}"[:2900]}]})
     if reply_id:
-        blocks.append(feedback_actions(reply_id))
+        blocks.append(feedback_actions(reply_id, explain=bool(sources)))
     return blocks
 
 
@@ -46,13 +49,17 @@ def fallback_text(body: str, sources: list[str]) -> str:
     return to_slack_mrkdwn(body + ("\n\nSources:\n" + "\n".join(sources) if sources else ""))
 
 
-def feedback_actions(reply_id: str) -> dict[str, Any]:
-    return {"type": "actions", "block_id": "kbot_feedback", "elements": [
+def feedback_actions(reply_id: str, explain: bool = False) -> dict[str, Any]:
+    elements: list[dict[str, Any]] = [
         {"type": "button", "action_id": "kbot_feedback_up", "value": reply_id,
          "text": {"type": "plain_text", "text": "👍"}},
         {"type": "button", "action_id": "kbot_feedback_down", "value": reply_id,
          "text": {"type": "plain_text", "text": "👎"}},
-    ]}
+    ]
+    if explain:
+        elements.append({"type": "button", "action_id": WHY_ACTION, "value": reply_id,
+                         "text": {"type": "plain_text", "text": WHY_LABEL}})
+    return {"type": "actions", "block_id": "kbot_feedback", "elements": elements}
 
 
 class SlackPort:

@@ -8,7 +8,8 @@ import logging
 from itertools import count
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Message, Update
+from telegram import BotCommand, Message, ReplyParameters, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -23,12 +24,14 @@ from telegram.ext import (
 from bot import commands
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
+from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
 from bot.adapters.telegram.commands import TelegramCommands, download_cap
 from bot.adapters.telegram.events import PLATFORM, TelegramEvents
-from bot.adapters.telegram.port import TelegramPort
+from bot.adapters.telegram.port import NO_PREVIEW, WHY_DATA, TelegramPort
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.adapters.telegram.webhook import WebhookReceiver, derived_secret
+from bot.explain import UNKNOWN, Place
 from bot.feedback import parse_vote
 from bot.jobs import JobView
 from bot.streaming import EditBudgets
@@ -45,6 +48,8 @@ HELP = (
     "or use /ask <question>, e.g. /ask how many vacation days do we get?\n"
     "Add documents by sending them with the caption /kb upload; /kb help lists the knowledge commands."
 )
+WHY_REPEAT_MINUTES = 10
+WHY_SHOWN = "The explanation is already posted, just under the answer."
 EMPTY_ASK = "Ask me a question after /ask, e.g. /ask how many vacation days do we get?"
 COMMANDS = [BotCommand("ask", "Ask the knowledge base a question"), BotCommand("kb", "Add, list and manage "
             "documents: /kb help"), BotCommand("help", "How to ask kbot")]
@@ -82,6 +87,7 @@ class TelegramAdapter:
                                          download_cap(context.max_file_bytes, bool(settings.base_url)))
         self.app.add_handlers([
             CallbackQueryHandler(self._on_vote, pattern=r"^fb:"),
+            CallbackQueryHandler(self._on_why, pattern=rf"^{WHY_DATA}"),
             CommandHandler("kb", self._on_kb),
             MessageHandler(filters.CaptionRegex(KB_CAPTION), self._on_kb),
             CommandHandler(["start", "help"], self._on_help),
@@ -198,6 +204,32 @@ class TelegramAdapter:
         remember = self.roots.recorder(self.events.reply_root(message, incoming.key),
                                        lambda sent: (message.chat_id, sent))
         self.service.submit(incoming, lambda: TelegramPort(self.app.bot, message, budget, remember, self._draft_ids))
+
+    async def _on_why(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Telegram has no message for one person in a group: the explanation is posted as a reply to
+        the answer, once in WHY_REPEAT_MINUTES however many click (a private chat is the asker's own)."""
+        query = update.callback_query
+        assert query is not None
+        answer_message = query.message
+        if not isinstance(answer_message, Message):  # too old for Telegram to include it
+            await query.answer(UNKNOWN, show_alert=True)
+            return
+        chat = answer_message.chat
+        private = chat.type == ChatType.PRIVATE
+        text = await self.service.explain(Place(PLATFORM, str(chat.id), str(chat.id)),
+                                          (query.data or "").removeprefix(WHY_DATA),
+                                          once_per_minutes=0 if private else WHY_REPEAT_MINUTES)
+        if text is None:
+            await query.answer(WHY_SHOWN)
+            return
+        await query.answer()
+        topic = answer_message.message_thread_id if answer_message.is_topic_message else None
+        try:
+            await self.budgets[str(chat.id)].write(lambda: self.app.bot.send_message(
+                chat.id, defuse_mentions(text), link_preview_options=NO_PREVIEW, message_thread_id=topic,
+                reply_parameters=ReplyParameters(answer_message.message_id, allow_sending_without_reply=True)))
+        except TelegramError as exc:
+            log.warning("telegram: could not show why: %s", exc)
 
     async def _on_vote(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

@@ -14,6 +14,7 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.adapters.formatting import answer_markdown, defuse_mentions, to_telegram_html, writing
+from bot.explain import WHY_LABEL
 from bot.messages import Answer, PortLimits
 from bot.streaming import EditBudget, Pacing, put, split_text
 
@@ -21,11 +22,16 @@ log = logging.getLogger("kbot.telegram")
 
 MAX_LENGTH = 4096
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+WHY_DATA = "why:"
 
 
-def feedback_keyboard(reply_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data=f"fb:up:{reply_id}"),
-                                  InlineKeyboardButton("👎", callback_data=f"fb:down:{reply_id}")]])
+def feedback_keyboard(reply_id: str, explain: bool = False) -> InlineKeyboardMarkup:
+    """👍/👎, and "Why these sources?" under an answer that cites any (callback data stays under 64 bytes)."""
+    rows = [[InlineKeyboardButton("👍", callback_data=f"fb:up:{reply_id}"),
+             InlineKeyboardButton("👎", callback_data=f"fb:down:{reply_id}")]]
+    if explain:
+        rows.append([InlineKeyboardButton(WHY_LABEL, callback_data=f"{WHY_DATA}{reply_id}")])
+    return InlineKeyboardMarkup(rows)
 
 
 class TelegramPort:
@@ -112,7 +118,8 @@ class TelegramPort:
         parts = split_text(answer_markdown(answer), MAX_LENGTH)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            await self._final(index, part, feedback_keyboard(answer.reply_id) if last and answer.reply_id else None)
+            markup = feedback_keyboard(answer.reply_id, bool(answer.sources)) if last and answer.reply_id else None
+            await self._final(index, part, markup)
 
     async def fail(self, message: str) -> None:
         notice = f"⚠️ {message}"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.rag.parsing.types import Limits, ParsedDocument, ParseError, Section
-from bot.rag.parsing.url import UrlFetcher, is_url, too_large
+from bot.rag.parsing.url import Fetched, UrlFetcher, is_url, too_large
 
 __all__ = [
     "Limits", "ParsedDocument", "ParseError", "Section", "SUPPORTED_SUFFIXES", "UrlFetcher",
-    "is_url", "parse_bytes", "parse_url", "kind_for", "check_size",
+    "is_url", "parse_bytes", "parse_url", "fetch_url", "Fetched", "kind_for", "check_size",
 ]
 
 SUFFIX_KINDS = {
@@ -82,8 +82,8 @@ def parse_bytes(data: bytes, kind: str, limits: Limits) -> ParsedDocument:
     return parsed
 
 
-def parse_url(url: str, limits: Limits, fetcher: UrlFetcher) -> tuple[ParsedDocument, bytes]:
-    """The parsed page and the raw bytes it came from (for the content hash)."""
+def fetch_url(url: str, limits: Limits, fetcher: UrlFetcher) -> tuple[Fetched, str]:
+    """The page's bytes and the kind to parse them as (from its content type, else its name)."""
     fetched = fetcher.fetch(url, limits.max_bytes, limits.url_timeout_s)
     kind = CONTENT_TYPE_KINDS.get(fetched.content_type)
     if kind is None:
@@ -91,6 +91,12 @@ def parse_url(url: str, limits: Limits, fetcher: UrlFetcher) -> tuple[ParsedDocu
             kind = kind_for(url.split("?")[0])
         except ParseError:
             raise ParseError(f"unsupported content type {fetched.content_type or 'unknown'!r} at that URL") from None
+    return fetched, kind
+
+
+def parse_url(url: str, limits: Limits, fetcher: UrlFetcher) -> tuple[ParsedDocument, bytes]:
+    """The parsed page and the raw bytes it came from (for the content hash)."""
+    fetched, kind = fetch_url(url, limits, fetcher)
     parsed = parse_bytes(fetched.data, kind, limits)
     parsed.url = fetched.url
     return parsed, fetched.data

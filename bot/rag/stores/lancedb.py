@@ -24,9 +24,9 @@ from haystack.utils.filters import document_matches_filter
 
 from bot.rag.stores.chunk_cache import ChunkCache, scopes_of
 from bot.rag.stores.filters import split_filters, sql_literal, validate_filters
+from bot.rag.stores.fusion import RRF_K, rank_fusion
 
 PROMOTED = {"id": "id", "meta.scope": "scope", "meta.source": "source"}
-RRF_K = 60
 _ROW_COLUMNS = ["id", "content", "meta", "blob", "blob_mime", "blob_meta", "sparse", "has_embedding"]
 
 
@@ -421,17 +421,6 @@ class LanceDBDocumentStore:
         vector_ids = [h.doc_id for h in cache.search(query_embedding, scopes, pool)]
         fused = rank_fusion([keyword_ids, vector_ids], top_k)
         return [d for doc_id, score in fused.items() if (d := cache.document(doc_id, score)) is not None]
-
-
-def rank_fusion(rankings: list[list[str]], top_k: int, k: int = RRF_K) -> dict[str, float]:
-    """Reciprocal rank fusion of id lists, best first, normalised so first everywhere scores 1.0."""
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, doc_id in enumerate(ranking):
-            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank + 1)
-    best = len(rankings) / (k + 1) or 1.0
-    ordered = sorted(scores, key=lambda i: scores[i], reverse=True)[:top_k]
-    return {doc_id: scores[doc_id] / best for doc_id in ordered}
 
 
 def fuse_rankings(rankings: Iterable[list[Document]], top_k: int, k: int = RRF_K) -> list[Document]:

@@ -1,0 +1,58 @@
+"""Split: sections into chunks with content-derived ids, so an unchanged document writes nothing and a
+re-indexed one overwrites its own chunks in place."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from haystack import component, default_to_dict
+from haystack.dataclasses import Document
+
+from bot.rag.parsing import ParsedDocument
+from bot.rag.pipeline.writing import ProgressFn
+from bot.rag.splitting import Chunking, split_words
+
+
+def chunk_id(scope: str, source: str, content_hash: str, chunking: str, index: int) -> str:
+    key = "\x00".join([scope, source, content_hash, chunking, str(index)])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@component
+class ChunkSplitter:
+    """Word windows (`knowledge.chunk_words`, `knowledge.chunk_overlap_words`), each chunk keeping its
+    page and heading, and the bookkeeping the indexer compares next time (hash, chunking, count)."""
+
+    RESOURCES: ClassVar[tuple[str, ...]] = ("chunking",)
+
+    def __init__(self, chunking: Chunking | None = None) -> None:
+        self.chunking = chunking or Chunking()
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self)
+
+    @component.output_types(documents=list[Document], pages=int, warnings=list[str])
+    def run(self, parsed: ParsedDocument, content_hash: str, source: str, scope: str,
+            uploader: str | None = None, on_progress: ProgressFn | None = None) -> dict[str, Any]:
+        if parsed.pages and on_progress is not None:
+            on_progress("reading", parsed.pages, parsed.pages)
+        name = self.chunking.name
+        pieces = [(text, section.page, section.heading) for section in parsed.sections
+                  for text in split_words(section.text, self.chunking.words, self.chunking.overlap)]
+        base = {"source": source, "scope": scope, "kind": parsed.kind, "title": parsed.title or Path(source).name,
+                "content_hash": content_hash, "chunking": name, "chunk_count": len(pieces), "uploader": uploader,
+                "indexed_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        if parsed.url:
+            base["url"] = parsed.url
+        documents = []
+        for index, (text, page, heading) in enumerate(pieces):
+            meta = {**base, "chunk_index": index}
+            if page is not None:
+                meta["page"] = page
+            if heading:
+                meta["heading"] = heading
+            documents.append(Document(id=chunk_id(scope, source, content_hash, name, index), content=text, meta=meta))
+        return {"documents": documents, "pages": parsed.pages, "warnings": list(parsed.warnings)}
