@@ -89,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="one of them (default: both, as two YAML documents); save one as a starting point "
                            "for answer.pipeline or knowledge.pipeline")
 
+    from bot.eval_command import add_parser as add_eval_parser
+
+    add_eval_parser(commands)
+
     chat = commands.add_parser("chat", help="an interactive conversation in one thread")
     chat.add_argument("--thread", default=None, help="continue this thread (default: a new one)")
     chat.add_argument("--scope", action="append", dest="scopes", metavar="S", help="repeatable (default: global)")
@@ -279,7 +283,8 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
             print(json.dumps({"error": port.failed, "thread": thread, "mode": mode}))
         return EXIT_FAILED
     if args.json:
-        sources = [{"source": s.source, "page": s.page, "score": round(s.score, 6), "text": s.text,
+        sources = [{"source": s.source, "page": s.page, "page_end": s.page_end, "heading": s.heading,
+                    "score": round(s.score, 6), "text": s.text,
                     "number": s.number, "title": s.title, "url": s.url, "why": s.why.to_json() if s.why else None}
                    for s in answer.sources]
         result = {"answer": answer.text, "sources": sources, "thread": thread, "mode": answer.mode}
@@ -432,6 +437,12 @@ def _log_for_serving() -> None:
     answers.propagate = False
 
 
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.eval_command import cmd_eval as run_eval
+
+    return run_eval(settings, args)
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "search": cmd_search,
@@ -445,6 +456,7 @@ COMMANDS = {
     "approve": cmd_approve,
     "access": cmd_access,
     "revoke": cmd_revoke,
+    "eval": cmd_eval,
 }
 
 
@@ -456,6 +468,7 @@ def _hit_json(doc: Any) -> dict[str, Any]:
     return {
         "source": meta.get("source"),
         "page": meta.get("page"),
+        "page_end": meta.get("page_end"),
         "heading": meta.get("heading"),
         "title": meta.get("title"),
         "url": meta.get("url"),
@@ -469,7 +482,7 @@ def _hit_json(doc: Any) -> dict[str, Any]:
 def _where(meta: dict[str, Any]) -> str:
     where = str(meta.get("source"))
     if meta.get("page"):
-        where += f" p.{meta['page']}"
+        where += f" p.{meta['page']}" + (f"-{meta['page_end']}" if meta.get("page_end") else "")
     if meta.get("heading"):
         where += f" — {meta['heading']}"
     return where

@@ -98,14 +98,26 @@ class Source:
     score: float
     text: str
     why: Why | None = None
+    page_end: int | None = None  # the passage runs on to this page
+
+    def pages(self) -> str | None:
+        """`p. 12`, or `pp. 12–13` for a passage across a page break."""
+        if self.page is None:
+            return None
+        if self.page_end is not None and self.page_end > self.page:
+            return f"pp. {self.page}–{self.page_end}"
+        return f"p. {self.page}"
 
     def label(self) -> str:
         name = self.title or self.source
         parts = [name]
         if self.page is not None:
-            parts.append(f"p. {self.page}")
-        if self.heading and self.heading != name:
-            parts.append(self.heading)
+            parts.append(str(self.pages()))
+        heading = self.heading
+        if heading and heading.startswith(name + " › "):
+            heading = heading[len(name) + 3:]  # the path under the document's own title
+        if heading and heading != name:
+            parts.append(heading)
         return ", ".join(parts)
 
 

@@ -121,3 +121,45 @@ PNG_BYTES = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
 )
+
+
+ADMIN_GUIDE_PAGES = [
+    # (outline entries starting on the page as (level, title), body lines)
+    ([], ["Contents"] + [f"{n} {t} . . . . . . . . . . . . . . . . . . {p}" for n, t, p in
+                         [("1", "Backups", 2), ("1.1", "Restoring a single table", 3), ("2", "Monitoring", 5),
+                          ("2.1", "Alerts", 5), ("A", "Index", 6)]]),
+    ([(0, "Backups")], ["1 Backups", "Backups run nightly at 02:00 and are kept for thirty days. The sched-",
+                        "ule is set in backup.yaml on the primary server.",
+                        "Each backup is encrypted before it leaves the machine."]),
+    ([(1, "Restoring a single table")], ["1.1 Restoring a single table",
+                                         "To restore one table, stop the writer service first. Then fetch",
+                                         "the latest backup from the vault and unpack it in a scratch folder."]),
+    ([], ["Run restore --table NAME against the scratch copy and compare the row count with the",
+          "production table before you switch over. Keep the scratch copy for a week."]),
+    ([(0, "Monitoring"), (1, "Alerts")], ["2 Monitoring", "Dashboards live in Grafana under the ops folder.",
+                                          "2.1 Alerts", "Alerts page the on-call engineer through the pager bot."]),
+    ([(0, "Index")], ["Index"] + [f"{w} . . . . . . . . . . . . . . . . . . . . {p}" for w, p in
+                                  [("alerts", 5), ("backups", 2), ("grafana", 5), ("restore", 3), ("vault", 3)]]),
+]
+
+
+def make_structured_pdf(path: Path, outline: bool = True) -> Path:
+    """An admin guide as real manuals are: a contents page, running header and footer, a word hyphenated
+    across lines, a section running over a page break, bookmarks (or only numbered headings), an index."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title("Admin guide")
+    pdf.set_font("Helvetica", size=11)
+    for number, (entries, lines) in enumerate(ADMIN_GUIDE_PAGES, 1):
+        pdf.add_page()
+        pdf.cell(0, 6, f"Lumen Admin Guide {number}", new_x="LMARGIN", new_y="NEXT")
+        for level, title in entries:
+            if outline:
+                pdf.start_section(title, level=level)
+        for line in lines:
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, "Confidential: for Lumen staff only", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, str(number), new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path

@@ -163,7 +163,7 @@ def test_follow_up_is_rewritten_before_retrieval(knowledge, memory) -> None:
         answer, _ = _ask(conversation, "and what about when I'm ill?")
     rewrite_request = fake.chat_requests[1]
     assert not rewrite_request.get("stream") and "vacation days" in rewrite_request["messages"][-1]["content"]
-    assert answer is not None and answer.sources[0].heading == "Sick leave"
+    assert answer is not None and answer.sources[0].heading == "Time off › Sick leave"
     from sqlalchemy import text
 
     with memory.engine.connect() as db:

@@ -1,16 +1,16 @@
-"""Word-window splitting with overlap: offline, deterministic, whitespace kept inside a chunk."""
+"""Splitting into passages of about N words that start and end at sentence boundaries: offline,
+deterministic, whitespace kept inside a passage."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
-
-_WORD = re.compile(r"\S+\s*")
 
 
 @dataclass(frozen=True)
 class Chunking:
-    """How documents are cut: windows of `words`, neighbours sharing `overlap` of them."""
+    """How documents are cut: passages of about `words`, neighbours sharing up to `overlap` of them."""
 
     words: int = 150
     overlap: int = 30
@@ -18,28 +18,87 @@ class Chunking:
     @property
     def name(self) -> str:
         """Recorded on every chunk: a change of chunking re-indexes a document."""
-        return f"words:{self.words}/{self.overlap}"
+        return f"passages:{self.words}/{self.overlap}"
 
 
-def split_words(text: str, length: int, overlap: int) -> list[str]:
-    """Windows of `length` words, each starting `length - overlap` words after the previous one.
+# Where a new sentence, paragraph, list item, table row, heading or code fence begins.
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+_SENTENCE = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[A-Z0-9\"“‘(\[])")
+_LINE_ITEM = re.compile(r"\n(?=[ \t]*(?:[-*•+] |\d{1,3}[.)] |\||#{1,6} |```|~~~))")
+_FENCED = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_WORDS = re.compile(r"\S+")
 
-    A tail that would add fewer than `overlap` new words joins the last window instead of becoming
-    a chunk that is mostly a repeat of its neighbour.
-    """
+
+def _units(text: str) -> list[tuple[int, int]]:
+    """Spans of sentences (and list items, table rows, whole code blocks), in order, covering the text."""
+    starts = {0}
+    for pattern in (_PARAGRAPH, _SENTENCE, _LINE_ITEM):
+        starts.update(match.end() if pattern is not _LINE_ITEM else match.start() + 1
+                      for match in pattern.finditer(text))
+    fences = [(fence.start(), fence.end()) for fence in _FENCED.finditer(text)]
+    for start, end in fences:  # a code block is never cut inside
+        starts.update((start, end))
+    fence_starts = [start for start, _ in fences]
+
+    def inside_fence(position: int) -> bool:
+        index = bisect.bisect_right(fence_starts, position) - 1
+        return index >= 0 and fences[index][0] < position < fences[index][1]
+
+    ordered = sorted(s for s in starts if s < len(text) and not inside_fence(s))
+    spans: list[tuple[int, int]] = []
+    for start, end in zip(ordered, [*ordered[1:], len(text)], strict=False):
+        piece = text[start:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + lead, start + len(piece.rstrip())))
+    return spans
+
+
+def _word_spans(text: str, span: tuple[int, int], length: int, overlap: int) -> list[tuple[int, int]]:
+    """A unit longer than a chunk (a long code block, a run-on line) cut into word windows."""
+    words = [(m.start() + span[0], m.end() + span[0]) for m in _WORDS.finditer(text[span[0]:span[1]])]
+    step = length - overlap
+    pieces: list[tuple[int, int]] = []
+    for first in range(0, len(words), step):
+        last = min(first + length, len(words))
+        if pieces and last == len(words) and last - (first + overlap) < overlap:
+            pieces[-1] = (pieces[-1][0], words[-1][1])  # a tail of few new words joins the last window
+            break
+        pieces.append((words[first][0], words[last - 1][1]))
+        if last == len(words):
+            break
+    return pieces
+
+
+def split_passages(text: str, length: int, overlap: int) -> list[tuple[int, int]]:
+    """Spans of about `length` words that start and end at sentence boundaries, each beginning with
+    up to `overlap` words of whole sentences from the end of the previous one."""
     if overlap >= length:
         raise ValueError("overlap must be smaller than length")
-    words = _WORD.findall(text.strip())
-    if not words:
-        return []
-    if len(words) <= length:
-        return ["".join(words).strip()]
-    step = length - overlap
-    chunks = []
-    for start in range(0, len(words), step):
-        end = start + length
-        if len(words) - end < overlap:
-            chunks.append("".join(words[start:]).strip())
+    units: list[tuple[int, int]] = []
+    for unit in _units(text):
+        count = len(_WORDS.findall(text[unit[0]:unit[1]]))
+        units.extend(_word_spans(text, unit, length, overlap) if count > length else [unit])
+    counts = [len(_WORDS.findall(text[a:b])) for a, b in units]
+    passages: list[tuple[int, int]] = []
+    fresh, previous_start = 0, -1  # the first unit no passage holds yet; where the last passage began
+    while fresh < len(units):
+        start, shared = fresh, 0
+        while passages and start - 1 > previous_start and shared + counts[start - 1] <= overlap:
+            start -= 1
+            shared += counts[start]
+        if shared + counts[fresh] > length:  # the next sentence does not fit beside the overlap
+            start, shared = fresh, 0
+        end, words = fresh, shared
+        while end < len(units) and (end == fresh or words + counts[end] <= length):
+            words += counts[end]
+            end += 1
+        if end < len(units) and words < length * 0.9 and words + counts[end] <= length + overlap // 2:
+            words += counts[end]  # finish on the next sentence rather than leave a short passage
+            end += 1
+        if passages and end == len(units) and words - shared < max(1, overlap):
+            passages[-1] = (passages[-1][0], units[-1][1])  # a tail of a few words joins the last passage
             break
-        chunks.append("".join(words[start:end]).strip())
-    return chunks
+        passages.append((units[start][0], units[end - 1][1]))
+        previous_start, fresh = start, end
+    return passages

@@ -33,10 +33,10 @@ def test_markdown_sections_carry_their_heading(tmp_path: Path, keyword_kb: Knowl
                   "```\n# not a heading inside code\n```\n\n## Restores\n\nRestores need two approvals.\n")
     indexer_for(keyword_kb).index_path(md, "ops.md")
     hit = keyword_kb.search("approvals", GLOBAL)[0]
-    assert hit.meta["heading"] == "Restores"
+    assert hit.meta["heading"] == "Operations › Restores"
     assert hit.meta["title"] == "Operations"
     backups = keyword_kb.search("nightly", GLOBAL)[0]
-    assert backups.meta["heading"] == "Backups" and "# not a heading" in backups.content
+    assert backups.meta["heading"] == "Operations › Backups" and "# not a heading" in backups.content
 
 
 def test_docx_headings_and_tables(tmp_path: Path, keyword_kb: KnowledgeBase, indexer_for) -> None:
@@ -44,9 +44,9 @@ def test_docx_headings_and_tables(tmp_path: Path, keyword_kb: KnowledgeBase, ind
     outcome = indexer_for(keyword_kb).index_path(path, "rituals.docx")
     assert outcome.status == "indexed"
     hit = keyword_kb.search("standup", GLOBAL)[0]
-    assert hit.meta["heading"] == "Standups" and hit.meta["title"] == "Team rituals"
+    assert hit.meta["heading"] == "Team rituals › Standups" and hit.meta["title"] == "Team rituals"
     table_hit = keyword_kb.search("alphabetically", GLOBAL)[0]
-    assert table_hit.meta["heading"] == "Retrospectives" and "Facilitator" in table_hit.content
+    assert table_hit.meta["heading"] == "Team rituals › Retrospectives" and "Facilitator" in table_hit.content
 
 
 def test_html_main_text_and_headings(tmp_path: Path, keyword_kb: KnowledgeBase, indexer_for) -> None:
@@ -56,7 +56,7 @@ def test_html_main_text_and_headings(tmp_path: Path, keyword_kb: KnowledgeBase, 
                     "<p>Bicycle racks are in the courtyard behind building B.</p></body></html>")
     indexer_for(keyword_kb).index_path(page, "page.html")
     hit = keyword_kb.search("bicycle racks", GLOBAL)[0]
-    assert hit.meta["title"] == "Parking" and hit.meta["heading"] == "Bicycles"
+    assert hit.meta["title"] == "Parking" and hit.meta["heading"] == "Parking › Bicycles"
     assert keyword_kb.search("tracking", GLOBAL) == []
 
 

@@ -1,11 +1,34 @@
-"""DOCX paragraphs and tables in document order, split at Heading/Title styles."""
+"""DOCX paragraphs and tables in document order, split at Heading/Title styles into sections with a
+heading path; list items keep a marker and tables a header row, so both read as they do in Word."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 
+from bot.rag.parsing.markdown import HEADING_SEPARATOR
 from bot.rag.parsing.types import ParsedDocument, ParseError, Section
+
+
+def _heading_level(style: str) -> int | None:
+    if style == "Title":
+        return 0
+    if style.startswith("Heading"):
+        number = style.removeprefix("Heading").strip()
+        return int(number) if number.isdigit() else 1
+    return None
+
+
+def _list_marker(paragraph: object, style: str) -> str | None:
+    """`- ` or `1. ` for a list item (a List style, or Word numbering on the paragraph), else None."""
+    p_pr = getattr(getattr(paragraph, "_p", None), "pPr", None)
+    numbered = p_pr is not None and p_pr.numPr is not None
+    if not (numbered or style.startswith("List")):
+        return None
+    depth = 0
+    if numbered and p_pr.numPr.ilvl is not None and p_pr.numPr.ilvl.val is not None:
+        depth = int(p_pr.numPr.ilvl.val)
+    return "  " * depth + ("1. " if "Number" in style else "- ")
 
 
 def parse_docx(data: bytes) -> ParsedDocument:
@@ -20,6 +43,7 @@ def parse_docx(data: bytes) -> ParsedDocument:
 
     sections: list[Section] = []
     heading: str | None = None
+    path: list[tuple[int, str]] = []
     title = (document.core_properties.title or "").strip() or None
     lines: list[str] = []
 
@@ -35,17 +59,22 @@ def parse_docx(data: bytes) -> ParsedDocument:
             paragraph = Paragraph(block, document)
             text = paragraph.text.strip()
             style = (paragraph.style.name if paragraph.style is not None else "") or ""
-            if text and (style.startswith("Heading") or style == "Title"):
+            level = _heading_level(style)
+            if text and level is not None:
                 flush()
-                heading = text
-                title = title or (text if style == "Title" or style == "Heading 1" else None)
+                path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, text)]
+                heading = HEADING_SEPARATOR.join(t for _, t in path)
+                title = title or (text if level <= 1 else None)
             elif text:
-                lines.append(text)
+                marker = _list_marker(paragraph, style)
+                lines.append(marker + text if marker else text)
         elif tag == "tbl":
+            lines.append("")  # a table is a block of its own
             for row in Table(block, document).rows:
-                cells = [c.text.strip() for c in row.cells]
+                cells = [" ".join(c.text.split()) for c in row.cells]
                 if any(cells):
-                    lines.append(" | ".join(cells))
+                    lines.append("| " + " | ".join(cells) + " |")
+            lines.append("")
     flush()
     if not sections:
         raise ParseError("the Word document has no text")

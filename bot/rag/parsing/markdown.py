@@ -1,10 +1,13 @@
-"""Markdown split into sections at its ATX headings (`#` .. `######`), code fences respected."""
+"""Markdown split into sections at its ATX headings (`#` .. `######`), code fences respected; each
+section carries its heading path (`Guide › Backups › Restoring a table`)."""
 
 from __future__ import annotations
 
 import re
 
 from bot.rag.parsing.types import Section
+
+HEADING_SEPARATOR = " › "
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
@@ -15,6 +18,7 @@ def markdown_sections(text: str) -> tuple[list[Section], str | None]:
     sections: list[Section] = []
     title: str | None = None
     heading: str | None = None
+    path: list[tuple[int, str]] = []
     lines: list[str] = []
     fence: str | None = None
 
@@ -32,9 +36,11 @@ def markdown_sections(text: str) -> tuple[list[Section], str | None]:
         match = None if fence else _HEADING.match(line)
         if match:
             flush()
-            heading = match.group(2).strip()
-            if title is None and len(match.group(1)) == 1:
-                title = heading
+            level, text = len(match.group(1)), match.group(2).strip()
+            path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, text)]
+            heading = HEADING_SEPARATOR.join(t for _, t in path)
+            if title is None and level == 1:
+                title = text
             continue
         lines.append(line)
     flush()

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from bot.rag.parsing.pdf_worker import MEMORY_REASON
-from bot.rag.parsing.types import ParsedDocument, ParseError, Section
+from bot.rag.parsing.types import OutlineEntry, ParsedDocument, ParseError, Section
 
 _MAGIC = {
     b"\x89PNG": "a PNG image",
@@ -70,4 +70,6 @@ def parse_pdf(data: bytes, timeout_s: float = 60.0, memory_mb: int = 1024) -> Pa
     sections = [Section(text=text.strip(), page=number) for number, text in enumerate(pages, 1) if text.strip()]
     if not sections:
         raise ParseError("no text layer (a scanned PDF? run OCR on it first)")
-    return ParsedDocument(kind="pdf", sections=sections, title=title)
+    outline = [OutlineEntry(int(depth), str(name), int(page)) for depth, name, page in result.get("outline", [])
+               if 1 <= int(page) <= len(pages)]
+    return ParsedDocument(kind="pdf", sections=sections, title=title, outline=outline, page_count=len(sections))

@@ -15,9 +15,29 @@ class ParseError(Exception):
 
 @dataclass(frozen=True)
 class Section:
+    """A run of text under one heading path (`A › B › C`); a PDF section may span pages."""
+
     text: str
-    page: int | None = None
+    page: int | None = None  # the page it starts on
     heading: str | None = None
+    page_breaks: tuple[tuple[int, int], ...] = ()  # (offset in text, page) where each later page begins
+
+    def page_at(self, offset: int) -> int | None:
+        page = self.page
+        for start, number in self.page_breaks:
+            if start > offset:
+                break
+            page = number
+        return page
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    """A PDF bookmark: how deep it sits, its title, the page it points to."""
+
+    depth: int
+    title: str
+    page: int
 
 
 @dataclass
@@ -27,10 +47,16 @@ class ParsedDocument:
     title: str | None = None
     url: str | None = None
     warnings: list[str] = field(default_factory=list)
+    outline: list[OutlineEntry] = field(default_factory=list)
+    page_count: int | None = None  # PDFs: pages in the file, skipped ones included
 
     @property
     def pages(self) -> int:
-        return len({s.page for s in self.sections if s.page is not None})
+        if self.page_count is not None:
+            return self.page_count
+        pages = {s.page for s in self.sections if s.page is not None}
+        pages.update(number for s in self.sections for _, number in s.page_breaks)
+        return len(pages)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ class RerankerOptions:
 class AnswerOptions:
     mode: str | None = None
     top_k: int = 5
-    min_similarity: float = 0.24
+    min_similarity: float = 0.27
     extractive: bool = False  # no model: quote the passages
     reranker: RerankerOptions = field(default_factory=RerankerOptions)
 

@@ -13,7 +13,7 @@ from haystack.dataclasses import Document
 
 from bot.rag.parsing import ParsedDocument
 from bot.rag.pipeline.writing import ProgressFn
-from bot.rag.splitting import Chunking, split_words
+from bot.rag.splitting import Chunking, split_passages
 
 
 def chunk_id(scope: str, source: str, content_hash: str, chunking: str, index: int) -> str:
@@ -23,8 +23,9 @@ def chunk_id(scope: str, source: str, content_hash: str, chunking: str, index: i
 
 @component
 class ChunkSplitter:
-    """Word windows (`knowledge.chunk_words`, `knowledge.chunk_overlap_words`), each chunk keeping its
-    page and heading, and the bookkeeping the indexer compares next time (hash, chunking, count)."""
+    """Passages of whole sentences (`knowledge.chunk_words`, `knowledge.chunk_overlap_words`) that never
+    cross a section boundary, each keeping its heading path and the pages it spans, and the bookkeeping
+    the indexer compares next time (hash, chunking, count)."""
 
     RESOURCES: ClassVar[tuple[str, ...]] = ("chunking",)
 
@@ -40,18 +41,21 @@ class ChunkSplitter:
         if parsed.pages and on_progress is not None:
             on_progress("reading", parsed.pages, parsed.pages)
         name = self.chunking.name
-        pieces = [(text, section.page, section.heading) for section in parsed.sections
-                  for text in split_words(section.text, self.chunking.words, self.chunking.overlap)]
+        pieces = [(section.text[start:end], section.page_at(start), section.page_at(end - 1), section.heading)
+                  for section in parsed.sections
+                  for start, end in split_passages(section.text, self.chunking.words, self.chunking.overlap)]
         base = {"source": source, "scope": scope, "kind": parsed.kind, "title": parsed.title or Path(source).name,
                 "content_hash": content_hash, "chunking": name, "chunk_count": len(pieces), "uploader": uploader,
                 "indexed_at": datetime.now(UTC).isoformat(timespec="seconds")}
         if parsed.url:
             base["url"] = parsed.url
         documents = []
-        for index, (text, page, heading) in enumerate(pieces):
+        for index, (text, page, page_end, heading) in enumerate(pieces):
             meta = {**base, "chunk_index": index}
             if page is not None:
                 meta["page"] = page
+            if page_end is not None and page is not None and page_end > page:
+                meta["page_end"] = page_end
             if heading:
                 meta["heading"] = heading
             documents.append(Document(id=chunk_id(scope, source, content_hash, name, index), content=text, meta=meta))

@@ -16,7 +16,7 @@ def to_sources(documents: list[Document]) -> list[Source]:
     return [
         Source(number=i, source=str(d.meta.get("source")), title=d.meta.get("title"), page=d.meta.get("page"),
                heading=d.meta.get("heading"), url=d.meta.get("url"), score=float(d.score or 0.0),
-               text=d.content or "", why=Why.from_json(d.meta.get("_why")))
+               text=d.content or "", why=Why.from_json(d.meta.get("_why")), page_end=d.meta.get("page_end"))
         for i, d in enumerate(documents, 1)
     ]
 

@@ -41,7 +41,7 @@ class RelevanceGate:
     """Below `min_similarity` nothing retrieved counts as relevant, and no model is asked; otherwise
     the best `keep` documents go on."""
 
-    def __init__(self, min_similarity: float = 0.24, keep: int = 5) -> None:
+    def __init__(self, min_similarity: float = 0.27, keep: int = 5) -> None:
         self.min_similarity = min_similarity
         self.keep = keep
 

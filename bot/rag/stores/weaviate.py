@@ -19,6 +19,7 @@ META_PROPERTIES = [
     {"name": "heading", "dataType": ["text"]},
     {"name": "url", "dataType": ["text"], "tokenization": "field"},
     {"name": "page", "dataType": ["int"]},
+    {"name": "page_end", "dataType": ["int"]},
     {"name": "chunk_index", "dataType": ["int"]},
     {"name": "chunk_count", "dataType": ["int"]},
     {"name": "embedded", "dataType": ["boolean"]},
