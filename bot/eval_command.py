@@ -46,6 +46,8 @@ def add_parser(commands: Any) -> None:
                     help="passages retrieved per question (default: the larger of 5 and retrieval.top_k)")
     ev.add_argument("--preset", choices=list(PRESETS), default=None,
                     help="retrieval preset to measure (default: retrieval.preset)")
+    ev.add_argument("--mode", choices=["hybrid", "keyword", "vector"], default=None,
+                    help="retrieval mode to measure (default: the preset's, else retrieval.mode)")
     ev.add_argument("--json", action="store_true", help="print one JSON object (every miss included)")
     limits = ev.add_argument_group("thresholds (exit code 1 when missed)")
     limits.add_argument("--min-page-hit1", type=_share, metavar="X", help="page-hit@1 at least X")
@@ -58,7 +60,8 @@ def add_parser(commands: Any) -> None:
                         help="off-topic questions answered anyway, at most N")
 
 
-def eval_retriever(settings: Settings, scopes: list[str], top_k: int, preset_name: str) -> tuple[Retrieve, Any]:
+def eval_retriever(settings: Settings, scopes: list[str], top_k: int, preset_name: str,
+                   mode: str | None = None) -> tuple[Retrieve, Any]:
     """Retrieval as the answer flow runs it: the preset's mode and lists, the reranker when configured."""
     from bot.app import App
 
@@ -70,7 +73,7 @@ def eval_retriever(settings: Settings, scopes: list[str], top_k: int, preset_nam
     retrieve_k = max(top_k, chosen.retrieve)
 
     def retrieve(question: str) -> tuple[list[Any], float]:
-        found = kb.retrieve(question, scopes, retrieve_k, chosen.mode, chosen.candidates)
+        found = kb.retrieve(question, scopes, retrieve_k, mode or chosen.mode, chosen.candidates)
         documents = found.documents
         if reranker is not None and chosen.rerank:
             documents = reranker.run(query=question, documents=documents)["documents"]
@@ -114,7 +117,10 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     thresholds = Thresholds(args.min_page_hit1, args.min_page_hit5, args.min_doc_hit5, args.min_mrr,
                             args.max_false_refusals, args.max_off_topic)
     retrieve, app = eval_retriever(settings, args.scopes or ["global"], top_k,
-                                   args.preset or settings.retrieval.preset)
+                                   args.preset or settings.retrieval.preset, args.mode)
+    if args.mode in ("vector", "hybrid") and app.knowledge_base.embedder is None:
+        print(f"kbot: --mode {args.mode} needs an embedder; embedder.kind is none", file=sys.stderr)
+        return EXIT_INPUT
     bar = _Bar(len(cases))
     try:
         report = evaluate(cases, retrieve, settings.answer.min_similarity, bar.step)
@@ -123,7 +129,8 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     failures = thresholds.failures(report)
     if args.json:
         print(json.dumps({**report.to_json(), "min_similarity": settings.answer.min_similarity,
-                          "top_k": top_k, "failed": failures}, ensure_ascii=False, indent=2))
+                          "top_k": top_k, "mode": args.mode or settings.retrieval.mode, "failed": failures},
+                         ensure_ascii=False, indent=2))
     else:
         print(render(report))
         if app.knowledge_base.count_chunks() == 0:

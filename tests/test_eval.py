@@ -84,6 +84,15 @@ def test_bad_question_files_exit_two_naming_the_line(project: Path, capsys, line
     assert message in capsys.readouterr().err
 
 
+def test_mode_is_measured_as_asked(project: Path, capsys) -> None:
+    questions = _questions(project / "q.jsonl", {"q": "refunds paid", "source": "billing.md"})
+    capsys.readouterr()
+    assert main(["eval", str(questions), "--json", "--mode", "keyword"]) == 0
+    assert json.loads(capsys.readouterr().out)["mode"] == "keyword"
+    assert main(["eval", str(questions), "--mode", "vector"]) == 2  # this project has no embedder
+    assert "--mode vector needs an embedder" in capsys.readouterr().err
+
+
 def test_missing_or_empty_question_file(project: Path, capsys) -> None:
     assert main(["eval", "nowhere.jsonl"]) == 2
     assert "nowhere.jsonl: no such file" in capsys.readouterr().err

@@ -112,7 +112,14 @@ class TestScopedVectorSearch:
         scope = {"field": "meta.scope", "operator": "in", "value": ["s0", "s1"]}
         got = cached.bm25_retrieval("doc 12 plain", filters=scope, top_k=5)
         want = scanned.bm25_retrieval("doc 12 plain", filters=scope, top_k=5)
-        assert [(d.id, d.score, d.content, d.meta) for d in got] == [(d.id, d.score, d.content, d.meta) for d in want]
+        assert [d.score for d in got] == [d.score for d in want]
+        # Rows with equal BM25 scores ("doc 1", "doc 8") come back from LanceDB in no fixed order: compare
+        # the ranked rows whose score is their own, and that every row is whole whichever path served it.
+        scores = [d.score for d in want]
+        untied = [i for i, score in enumerate(scores) if scores.count(score) == 1]
+        assert [(got[i].id, got[i].content, got[i].meta) for i in untied] == \
+               [(want[i].id, want[i].content, want[i].meta) for i in untied]
+        assert all(d.content == f"doc {d.meta['n']}" for d in got if "n" in d.meta)
         assert got[0].id == "plain"
         query = [1.0] * 16
         assert "plain" not in {d.id for d in cached.embedding_retrieval(query, filters=scope, top_k=300)}
