@@ -318,7 +318,7 @@ def check_secrets(settings: Settings) -> None:
 def embedder_options(settings: Settings) -> EmbedderOptions:
     embedder = settings.embedder
     return EmbedderOptions(embedder.kind, embedder.model, embedder.base_url, _secret(embedder.api_key),
-                           embedder.batch_size, embedder.timeout_s, embedder.precision)
+                           embedder.batch_size, embedder.timeout_s, embedder.precision, embedder.runtime)
 
 
 def check_reranker(settings: Settings) -> None:
@@ -452,7 +452,9 @@ def describe_embedder(settings: Settings) -> str:
     if settings.embedder.kind == "local":
         model = settings.embedder.model or LOCAL_MODEL_NAME
         dims = f", {LOCAL_MODEL_DIM} dims" if settings.embedder.model is None else ""
-        return f"local ({model}{dims}, offline)"
+        runtime = {"auto": "queries in NumPy, documents with sentence-transformers", "numpy": "NumPy",
+                   "sentence-transformers": "sentence-transformers"}[settings.embedder.runtime]
+        return f"local ({model}{dims}, offline; {runtime})"
     where = settings.embedder.base_url or "api.openai.com"
     return f"openai ({settings.embedder.model or 'text-embedding-3-small'} via {where})"
 

@@ -71,6 +71,9 @@ class EmbedderSettings(Section):
     timeout_s: float = Field(30, gt=0)
     # local only: bfloat16 halves CPU time where the CPU has it natively; auto uses it there.
     precision: Literal["auto", "float32", "bfloat16"] = "auto"
+    # local only: auto embeds queries in NumPy (no torch: a fast start) and documents with
+    # sentence-transformers when installed; numpy does both without torch; sentence-transformers both.
+    runtime: Literal["auto", "numpy", "sentence-transformers"] = "auto"
 
     @model_validator(mode="after")
     def _openai_needs_key(self) -> EmbedderSettings:

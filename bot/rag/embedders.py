@@ -33,6 +33,7 @@ class EmbedderOptions:
     batch_size: int = 64
     timeout_s: float = 30.0
     precision: str = "auto"  # local only: auto | float32 | bfloat16
+    runtime: str = "auto"  # local only: auto | numpy | sentence-transformers
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,52 @@ def local_compute(precision: str) -> Callable[[], AbstractContextManager[Any]]:
     return lambda: torch.autocast("cpu", dtype=torch.bfloat16)
 
 
-def _local(settings: EmbedderOptions, batch_size: int) -> HaystackEmbedder:
+class SplitEmbedder:
+    """Queries through one embedder, documents through another, under one fingerprint: both compute the
+    same vectors, and the one for documents (sentence-transformers, torch) is built only when a
+    document is embedded, so asking a question never imports torch."""
+
+    def __init__(self, queries: Embedder, documents: Callable[[], Embedder]) -> None:
+        self.fingerprint = queries.fingerprint
+        self._queries = queries
+        self._make_documents = documents
+        self._documents: Embedder | None = None
+
+    def warm_up(self) -> None:
+        """Load the query side (the document side loads with the first document)."""
+        warm = getattr(self._queries, "warm_up", None)
+        if warm is not None:
+            warm()
+
+    def embed_documents(self, documents: list[Document]) -> list[Document]:
+        if not documents:
+            return []
+        if self._documents is None:
+            self._documents = self._make_documents()
+        return self._documents.embed_documents(documents)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._queries.embed_query(text)
+
+
+def _local(settings: EmbedderOptions, batch_size: int) -> Embedder:
+    """all-MiniLM-L6-v2 (or `embedder.model`) by `embedder.runtime`; see SplitEmbedder and lean_embedder."""
+    import importlib.util
+
+    if settings.runtime == "sentence-transformers" or (settings.runtime == "auto" and settings.model is not None):
+        return _sentence_transformers(settings, batch_size)
+    from bot.rag.lean_embedder import LeanLocalEmbedder
+
+    folder = settings.model or local_model_path()
+    lean = LeanLocalEmbedder(folder, settings.model or LOCAL_MODEL_NAME, LOCAL_MODEL_DIM, batch_size)
+    if settings.model is not None:
+        lean.fingerprint = EmbedderFingerprint("local", settings.model, len(lean.embed_query("dimension probe")))
+    if settings.runtime == "numpy" or importlib.util.find_spec("sentence_transformers") is None:
+        return lean
+    return SplitEmbedder(lean, lambda: _sentence_transformers(settings, batch_size))
+
+
+def _sentence_transformers(settings: EmbedderOptions, batch_size: int) -> HaystackEmbedder:
     # Offline and quiet: nothing is fetched from a hub, no download/loading bars on the terminal.
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS", "HF_HUB_DISABLE_TELEMETRY"):
         os.environ.setdefault(name, "1")
@@ -184,7 +230,7 @@ def _probe_dim(text_embedder: Any) -> int:
     return len(text_embedder.run(text="dimension probe")["embedding"])
 
 
-def build_embedder(settings: EmbedderOptions) -> HaystackEmbedder | None:
+def build_embedder(settings: EmbedderOptions) -> Embedder | None:
     """The configured embedder, or None for keyword-only (`embedder.kind: none`)."""
     if settings.kind == "none":
         return None

@@ -1,4 +1,5 @@
-"""The local embedder: offline all-MiniLM-L6-v2; bfloat16 and float32 vectors share one space."""
+"""The local embedder: offline all-MiniLM-L6-v2; bfloat16, float32 and NumPy vectors share one space, and a
+question is embedded without torch."""
 
 from __future__ import annotations
 
@@ -13,10 +14,44 @@ def _cosine(a: list[float], b: list[float]) -> float:
 
 
 def test_precisions_agree_and_share_a_fingerprint(local_embedder) -> None:
-    exact = build_embedder(EmbedderOptions(kind="local", precision="float32"))
-    fast = build_embedder(EmbedderOptions(kind="local", precision="bfloat16"))
+    exact = build_embedder(EmbedderOptions(kind="local", precision="float32", runtime="sentence-transformers"))
+    fast = build_embedder(EmbedderOptions(kind="local", precision="bfloat16", runtime="sentence-transformers"))
     assert exact.fingerprint == fast.fingerprint == local_embedder.fingerprint
     text = "Report a lost laptop to the security team within one hour."
     a, b = exact.embed_query(text), fast.embed_query(text)
     assert len(a) == 384 and _cosine(a, b) > 0.999
     assert _cosine(a, exact.embed_query("Meals are reimbursed up to 75 EUR per day.")) < 0.5
+
+
+def test_numpy_runtime_writes_the_same_vectors_as_sentence_transformers() -> None:
+    from haystack.dataclasses import Document
+
+    torch_side = build_embedder(EmbedderOptions(kind="local", precision="float32", runtime="sentence-transformers"))
+    numpy_side = build_embedder(EmbedderOptions(kind="local", runtime="numpy"))
+    assert numpy_side.fingerprint == torch_side.fingerprint  # a store written by either stays valid
+    long_text = " ".join(["Backups are encrypted before they leave the machine."] * 60)  # past 256 tokens
+    documents = [Document(content="Meals are reimbursed up to 75 EUR per day.", meta={"title": "Expenses"}),
+                 Document(content=long_text, meta={"title": "Ops", "heading": "Ops › Backups"}),
+                 Document(content="x")]
+    for a, b in zip(torch_side.embed_documents(documents), numpy_side.embed_documents(documents), strict=True):
+        assert _cosine(a.embedding, b.embedding) > 0.9999
+    question = "how fast must I report a lost laptop?"
+    assert _cosine(torch_side.embed_query(question), numpy_side.embed_query(question)) > 0.9999
+
+
+def test_answering_a_question_loads_no_sentence_transformers(tmp_path) -> None:
+    """The default runtime embeds questions in NumPy; sentence-transformers (and its model load) waits
+    for the first document, so `kbot search` and `kbot ask` start fast."""
+    import subprocess
+    import sys
+
+    (tmp_path / "config.yaml").write_text("data_dir: state\n")
+    (tmp_path / "a.md").write_text("# Parking\n\nBicycle racks are in the courtyard behind building B.\n")
+    subprocess.run([sys.executable, "-c", "from bot.cli import main; main(['ingest', 'a.md'])"],
+                   cwd=tmp_path, check=True, capture_output=True, text=True)
+    searched = subprocess.run([sys.executable, "-c", "import sys; from bot.cli import main; "
+                               "main(['search', 'where can I park my bike', '--json']); "
+                               "print('sentence_transformers' in sys.modules)"],
+                              cwd=tmp_path, check=True, capture_output=True, text=True)
+    assert searched.stdout.strip().endswith("False")
+    assert "courtyard" in searched.stdout

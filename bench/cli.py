@@ -1,0 +1,77 @@
+"""Wall time of one `kbot search`, `kbot ask` (extractive) and `kbot status` on a knowledge base of
+about 2,500 chunks, each a fresh process as a person runs it, with `embedder.runtime: auto`
+(questions embedded in NumPy) against `sentence-transformers` (the torch path), alternating.
+
+Run: .venv/bin/python bench/cli.py [--runs 5]
+Prints each command's median and spread per runtime, and the ratio auto / sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.ingest import make_pdf  # noqa: E402
+
+COMMANDS = {
+    "search": ["search", "how many vacation days carry over into next year"],
+    "ask": ["ask", "how many vacation days carry over into next year"],
+    "status": ["status"],
+}
+RUNTIMES = ("auto", "sentence-transformers")
+
+
+def write_config(root: Path, runtime: str) -> Path:
+    path = root / f"config-{runtime}.yaml"
+    path.write_text(f"data_dir: {root / 'data'}\nknowledge:\n  paths: [{root / 'docs'}]\n"
+                    f"embedder:\n  kind: local\n  runtime: {runtime}\nllm:\n  kind: extractive\n")
+    return path
+
+
+def kbot(config: Path, args: list[str]) -> float:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "bot", "--config", str(config), *args], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "docs").mkdir()
+        for number in range(8):  # 8 x 100 pages of 400 words: about 2,500 chunks
+            make_pdf(root / "docs" / f"manual-{number}.pdf", pages=100, words_per_page=400, rng=rng)
+        configs = {runtime: write_config(root, runtime) for runtime in RUNTIMES}
+        print(f"indexing (once): {kbot(configs['sentence-transformers'], ['ingest']):.1f} s", flush=True)
+        times: dict[tuple[str, str], list[float]] = {}
+        for _ in range(args.runs):
+            for command, command_args in COMMANDS.items():
+                for runtime in RUNTIMES:
+                    times.setdefault((command, runtime), []).append(kbot(configs[runtime], command_args))
+        print(f"bench/cli.py — {args.runs} runs each, wall seconds per command (median, min-max)")
+        for command in COMMANDS:
+            cells = []
+            for runtime in RUNTIMES:
+                samples = times[(command, runtime)]
+                cells.append(f"{runtime} {statistics.median(samples):.2f} ({min(samples):.2f}-{max(samples):.2f})")
+            ratio = statistics.median(times[(command, "auto")]) / statistics.median(
+                times[(command, "sentence-transformers")])
+            print(f"  kbot {command:6} " + "   ".join(cells) + f"   ratio {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
