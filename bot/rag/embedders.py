@@ -141,10 +141,14 @@ class SplitEmbedder:
         self._documents: Embedder | None = None
 
     def warm_up(self) -> None:
-        """Load the query side (the document side loads with the first document)."""
-        warm = getattr(self._queries, "warm_up", None)
-        if warm is not None:
-            warm()
+        """Load both sides now (benchmarks and tests); without it the document side loads with the first
+        document and the query side with the first question."""
+        if self._documents is None:
+            self._documents = self._make_documents()
+        for side in (self._queries, self._documents):
+            warm = getattr(side, "warm_up", None)
+            if warm is not None:
+                warm()
 
     def embed_documents(self, documents: list[Document]) -> list[Document]:
         if not documents:
