@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+HEADING_SEPARATOR = " › "  # between the levels of a heading path: "Guide › Backups › Restoring a table"
+
 if TYPE_CHECKING:
     from bot.jobs import JobView
     from bot.streaming import Pacing
@@ -114,8 +116,8 @@ class Source:
         if self.page is not None:
             parts.append(str(self.pages()))
         heading = self.heading
-        if heading and heading.startswith(name + " › "):
-            heading = heading[len(name) + 3:]  # the path under the document's own title
+        if heading and heading.startswith(name + HEADING_SEPARATOR):
+            heading = heading[len(name) + len(HEADING_SEPARATOR):]  # the path under the document's own title
         if heading and heading != name:
             parts.append(heading)
         return ", ".join(parts)

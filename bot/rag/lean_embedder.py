@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,4 @@ def _text_to_embed(document: Document) -> str:
 
 
 def _with_embedding(document: Document, vector: Any) -> Document:
-    from dataclasses import replace
-
     return replace(document, embedding=vector.tolist())

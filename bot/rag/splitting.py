@@ -76,10 +76,16 @@ def split_passages(text: str, length: int, overlap: int) -> list[tuple[int, int]
     if overlap >= length:
         raise ValueError("overlap must be smaller than length")
     units: list[tuple[int, int]] = []
+    counts: list[int] = []  # words in each unit, counted once
     for unit in _units(text):
         count = len(_WORDS.findall(text[unit[0]:unit[1]]))
-        units.extend(_word_spans(text, unit, length, overlap) if count > length else [unit])
-    counts = [len(_WORDS.findall(text[a:b])) for a, b in units]
+        if count <= length:
+            units.append(unit)
+            counts.append(count)
+            continue
+        for piece in _word_spans(text, unit, length, overlap):
+            units.append(piece)
+            counts.append(len(_WORDS.findall(text[piece[0]:piece[1]])))
     passages: list[tuple[int, int]] = []
     fresh, previous_start = 0, -1  # the first unit no passage holds yet; where the last passage began
     while fresh < len(units):

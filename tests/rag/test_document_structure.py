@@ -137,24 +137,3 @@ def test_ligatures_and_look_alike_characters_are_folded(tmp_path: Path, keyword_
     hit = keyword_kb.search("final configuration", GLOBAL)[0]
     assert hit.content == "The final configuration uses ${name:-default} and tabs."
 
-
-def test_hostile_structure_is_bounded(tmp_path: Path, keyword_kb: KnowledgeBase, indexer_for) -> None:
-    """Thousands of bookmarks on one page and HTML nested thousands deep index like ordinary documents."""
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter()
-    for page in PdfReader(make_structured_pdf(tmp_path / "admin.pdf")).pages:
-        writer.add_page(page)
-    for number in range(6000):
-        writer.add_outline_item(f"Bookmark {number}", 1)
-    with open(tmp_path / "many.pdf", "wb") as out:
-        writer.write(out)
-    indexer = indexer_for(keyword_kb)
-    assert indexer.index_path(tmp_path / "many.pdf", "many.pdf").status == "indexed"
-    assert keyword_kb.search("schedule backup.yaml", GLOBAL)[0].meta["source"] == "many.pdf"
-
-    deep = tmp_path / "deep.html"
-    deep.write_text("<html><body><main>" + "<div><span>" * 5000 + "The deepest sentence is here."
-                    + "</span></div>" * 5000 + "</main></body></html>")
-    assert indexer.index_path(deep, "deep.html").status == "indexed"
-    assert "The deepest sentence is here." in keyword_kb.search("deepest sentence", GLOBAL)[0].content

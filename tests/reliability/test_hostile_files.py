@@ -19,6 +19,7 @@ from tests.samples import (
     make_encrypted_pdf,
     make_scanned_pdf,
     make_slow_pdf,
+    make_structured_pdf,
 )
 
 
@@ -158,3 +159,25 @@ def test_noise_is_refused_as_binary_whatever_its_bytes(tmp_path: Path, seeded, s
         outcome = indexer.index_path(_write(tmp_path, name, data), name)
         assert outcome.status == "failed" and "binary data, not text" in outcome.reason, name
     assert _snapshot(kb) == before
+
+
+def test_hostile_structure_is_bounded(tmp_path: Path, keyword_kb: KnowledgeBase, indexer_for) -> None:
+    """Thousands of bookmarks on one page and HTML nested thousands deep index like ordinary documents."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for page in PdfReader(make_structured_pdf(tmp_path / "admin.pdf")).pages:
+        writer.add_page(page)
+    for number in range(6000):
+        writer.add_outline_item(f"Bookmark {number}", 1)
+    with open(tmp_path / "many.pdf", "wb") as out:
+        writer.write(out)
+    indexer = indexer_for(keyword_kb)
+    assert indexer.index_path(tmp_path / "many.pdf", "many.pdf").status == "indexed"
+    assert keyword_kb.search("schedule backup.yaml", ["global"])[0].meta["source"] == "many.pdf"
+
+    deep = tmp_path / "deep.html"
+    deep.write_text("<html><body><main>" + "<div><span>" * 5000 + "The deepest sentence is here."
+                    + "</span></div>" * 5000 + "</main></body></html>")
+    assert indexer.index_path(deep, "deep.html").status == "indexed"
+    assert "The deepest sentence is here." in keyword_kb.search("deepest sentence", ["global"])[0].content

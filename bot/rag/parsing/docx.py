@@ -6,8 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from bot.rag.parsing.markdown import HEADING_SEPARATOR
-from bot.rag.parsing.types import ParsedDocument, ParseError, Section
+from bot.rag.parsing.types import HEADING_SEPARATOR, ParsedDocument, ParseError, Section
 
 
 def _heading_level(style: str) -> int | None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.rag.parsing.types import Section
-
-HEADING_SEPARATOR = " › "
+from bot.rag.parsing.types import HEADING_SEPARATOR, Section
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")

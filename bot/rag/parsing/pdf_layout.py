@@ -12,8 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.rag.parsing.markdown import HEADING_SEPARATOR
-from bot.rag.parsing.types import OutlineEntry, Section
+from bot.rag.parsing.types import HEADING_SEPARATOR, OutlineEntry, Section
 
 # "Introduction . . . . . 12", "export .......... 56": a dot leader ending in a page number.
 _LEADER = re.compile(r"(?:\.\s?){4,}\s*[0-9ivxlc]+\s*$", re.IGNORECASE)

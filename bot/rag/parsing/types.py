@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.messages import HEADING_SEPARATOR
+
+__all__ = ["HEADING_SEPARATOR", "Limits", "OutlineEntry", "ParsedDocument", "ParseError", "Section"]
+
 
 class ParseError(Exception):
     """A document kbot cannot index; `reason` is short, specific, and says what to do where it can."""
