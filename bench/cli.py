@@ -2,8 +2,10 @@
 about 2,500 chunks, each a fresh process as a person runs it, with `embedder.runtime: auto`
 (questions embedded in NumPy) against `sentence-transformers` (the torch path), alternating.
 
-Run: .venv/bin/python bench/cli.py [--runs 5]
+Run: .venv/bin/python bench/cli.py [--runs 5] [--before TREE]
 Prints each command's median and spread per runtime, and the ratio auto / sentence-transformers.
+With --before (a checkout of an older kbot), its `auto` runs alternate with this tree's on the same
+store, and the ratio this / before is printed too.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from bench.ingest import make_pdf  # noqa: E402
 
@@ -37,18 +40,20 @@ def write_config(root: Path, runtime: str) -> Path:
     return path
 
 
-def kbot(config: Path, args: list[str]) -> float:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+def kbot(config: Path, args: list[str], tree: Path = ROOT) -> float:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(tree)}
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "bot", "--config", str(config), *args], check=True, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="an older checkout to compare with (embedder.runtime auto)")
     args = parser.parse_args()
+    runtimes = (*RUNTIMES, "before") if args.before else RUNTIMES
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -60,17 +65,25 @@ def main() -> None:
         times: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.runs):
             for command, command_args in COMMANDS.items():
-                for runtime in RUNTIMES:
-                    times.setdefault((command, runtime), []).append(kbot(configs[runtime], command_args))
+                for runtime in runtimes:
+                    if runtime == "before":
+                        seconds = kbot(configs["auto"], command_args, args.before.resolve())
+                    else:
+                        seconds = kbot(configs[runtime], command_args)
+                    times.setdefault((command, runtime), []).append(seconds)
         print(f"bench/cli.py — {args.runs} runs each, wall seconds per command (median, min-max)")
         for command in COMMANDS:
             cells = []
-            for runtime in RUNTIMES:
+            for runtime in runtimes:
                 samples = times[(command, runtime)]
                 cells.append(f"{runtime} {statistics.median(samples):.2f} ({min(samples):.2f}-{max(samples):.2f})")
             ratio = statistics.median(times[(command, "auto")]) / statistics.median(
                 times[(command, "sentence-transformers")])
-            print(f"  kbot {command:6} " + "   ".join(cells) + f"   ratio {ratio:.2f}")
+            line = f"  kbot {command:6} " + "   ".join(cells) + f"   ratio {ratio:.2f}"
+            if args.before:
+                now, then = (statistics.median(times[(command, key)]) for key in ("auto", "before"))
+                line += f"   this/before {now / then:.2f}"
+            print(line)
 
 
 if __name__ == "__main__":

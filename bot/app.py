@@ -364,7 +364,9 @@ def indexing_options(settings: Settings) -> tuple[Chunking, Limits]:
     knowledge = settings.knowledge
     return (Chunking(knowledge.chunk_words, knowledge.chunk_overlap_words),
             Limits(max_bytes=int(knowledge.max_file_mb * 1_000_000), pdf_timeout_s=knowledge.pdf_timeout_s,
-                   pdf_memory_mb=knowledge.pdf_memory_mb, url_timeout_s=knowledge.url_timeout_s))
+                   pdf_memory_mb=knowledge.pdf_memory_mb, url_timeout_s=knowledge.url_timeout_s,
+                   pdf_page_budget_s=knowledge.pdf_page_budget_s, pdf_max_pages=knowledge.pdf_max_pages,
+                   pdf_parser=knowledge.pdf_parser))
 
 
 def url_policy(settings: Settings) -> AddressPolicy:

@@ -566,8 +566,16 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+# Commands that embed only questions (in NumPy) and run on one thread: torch waits for first use.
+LAZY_TORCH_COMMANDS = frozenset({"search", "ask", "status", "eval", "delete", "approve", "access", "revoke"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in LAZY_TORCH_COMMANDS:
+        from bot.lazy_imports import defer_imports
+
+        defer_imports()
     _quiet_libraries()
     try:
         settings = load_settings(args.config)

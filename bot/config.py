@@ -31,6 +31,9 @@ class KnowledgeSettings(Section):
     chunk_overlap_words: int = Field(30, ge=0)
     pdf_timeout_s: float = Field(60, gt=0)
     pdf_memory_mb: int = Field(1024, ge=64)
+    pdf_page_budget_s: float = Field(0.5, ge=0)  # added to pdf_timeout_s for each page
+    pdf_max_pages: int = Field(10_000, ge=1)
+    pdf_parser: Literal["pdfium", "pypdf"] = "pdfium"
     url_timeout_s: float = Field(20, gt=0)
     pipeline: str | None = None  # a customised indexing pipeline (Haystack YAML; `kbot pipeline show indexing`)
 

@@ -242,10 +242,20 @@ class JobQueue:
             return self._end(job.id, state="failed", error=f"indexing failed ({exc.__class__.__name__})")
         return self._finish(job, outcome)
 
+    def _fold_into_indexes(self, job: JobView) -> None:
+        """New rows are searchable at once, but by a scan beside the full-text index (a keyword query
+        took 20 ms instead of 3 on a 700-chunk manual): fold them in, as `kbot ingest` does."""
+        try:
+            self.indexer.kb.optimize()
+        except Exception:  # the document is indexed either way; the next job or ingest folds it in
+            log.warning("job %s: could not fold new chunks into the search indexes", job.id, exc_info=True)
+
     def _finish(self, job: JobView, outcome: IndexOutcome) -> JobView:
         if outcome.status == "failed":
             return self._end(job.id, state="failed", error=outcome.reason or "unknown reason")
         chunks = outcome.chunks
+        if outcome.status == "indexed":
+            self._fold_into_indexes(job)
         if outcome.status == "unchanged":  # a re-run after a crash, or the same file again
             chunks = len(self.indexer.kb.chunk_metadata(source_filter(job.source, [job.scope])))
         return self._end(job.id, state="done", stage="done", chunks=chunks, pages=outcome.pages, error=None)

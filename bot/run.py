@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import time
@@ -89,6 +90,8 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
         log.info("kbot is running on %s", ", ".join(adapter.name for adapter in adapters))
         for adapter in adapters:
             log.info("access: %s", app.access.describe(adapter.name))
+        preload_lazy_imports()
+        log.info("start-up heap frozen: %d objects out of the collector's way", freeze_startup_heap())
         lag_watch = asyncio.create_task(watch_loop_lag(app.metrics))  # from here on, lag is what askers feel
         if on_ready is not None:
             on_ready(running)
@@ -111,6 +114,22 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
     return 0
+
+
+def preload_lazy_imports() -> None:
+    """Haystack's Pipeline.run imports haystack.tools (jsonschema and a dozen more) on its first call;
+    on the event loop that stalled every chat for 70 ms to 1 s at the first question. Imported here,
+    before serving (and not at module level: `kbot search` and `kbot ask` need not pay for it)."""
+    import haystack.tools  # noqa: F401
+
+
+def freeze_startup_heap() -> int:
+    """Imports and start-up leave about a million long-lived objects; a full collection walking them
+    stalled the loop for 50-160 ms (bench/platforms.py). Frozen, later collections walk only what
+    serving allocates. Returns how many objects were frozen."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 async def watch_loop_lag(metrics: Metrics, interval_s: float = 0.05) -> None:

@@ -100,6 +100,27 @@ def make_slow_pdf(path: Path, operators: int = 300_000, copies: int = 4) -> Path
     return path
 
 
+def make_slow_pages_pdf(path: Path, pages: int = 20, operators: int = 300_000) -> Path:
+    """Many pages sharing one slow content stream: each page is slow, none needs much memory.
+
+    Each page also says one sentence of its own (words, not digits), so none reads as a running header.
+    """
+    kids = b" ".join(b"%d 0 R" % (5 + 2 * i) for i in range(pages))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    ops = zlib.compress(b"BT /F1 1 Tf 1 1 Td (a) Tj ET\n" * operators, 9)
+    objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(ops) + ops + b"\nendstream")
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for i in range(pages):
+        own = f"BT /F1 12 Tf 72 700 Td (The slow page called {letters[i // 26 % 26]}{letters[i % 26]}x "
+        own += "holds a sentence of its own.) Tj ET"
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+                       b"/Contents [4 0 R %d 0 R] >>" % (6 + 2 * i))
+        objects.append(b"<< /Length %d >>\nstream\n" % len(own) + own.encode() + b"\nendstream")
+    path.write_bytes(_pdf_file(objects))
+    return path
+
+
 def make_docx(path: Path) -> Path:
     import docx
 

@@ -45,6 +45,8 @@ def test_a_job_reports_progress_then_one_completion(make_settings, tmp_path: Pat
         events.append(view)
 
     target = ProgressTarget("slack", "T1", "C1", "1700000001.000100")
+    # A document already there: the store and its full-text index exist before the job writes.
+    queue.indexer.index_bytes(b"# Expenses\n\nReceipts go to finance within a week.", "markdown", "expenses.md")
     job = queue.enqueue_file(DOC.encode(), "travel.md", "slack:T1", "U1", target)
     asyncio.run(_run_until(JobRunner(queue, report, poll_s=0.1), lambda: any(e.state == "done" for e in events)))
     ended = [e for e in events if e.state in ("done", "failed")]
@@ -54,6 +56,8 @@ def test_a_job_reports_progress_then_one_completion(make_settings, tmp_path: Pat
     assert events[0].target == target
     assert [j.id for j in queue.recent({"slack:T1"})] == [job] and queue.recent({"slack:T2"}) == []
     assert not queue.take_notification(job)  # it was taken by the runner, once
+    # The new chunks were folded into the full-text index, so keyword search needs no scan beside it.
+    assert queue.indexer.kb.backend.document_store.unindexed_rows() == 0
 
 
 def test_a_bad_file_fails_with_its_reason_and_touches_nothing(make_settings, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -97,6 +98,9 @@ def test_run_serves_health_metrics_logs_and_stops_cleanly_on_sigterm(tmp_path: P
         assert lines[0]["latency_ms"] > 0 and "question" not in lines[0]
         assert "vacation days do we get" not in stderr  # no message text in the logs by default
         assert "sk-test-secret-value" not in stderr and TOKEN not in stderr
+        # Start-up objects are frozen before serving, so no full collection walks them mid-answer.
+        frozen = re.search(r"start-up heap frozen: (\d+) objects", stderr)
+        assert frozen and int(frozen.group(1)) > 10_000
 
 
 def test_metrics_count_questions_errors_and_latency(make_settings) -> None:

@@ -116,3 +116,31 @@ def test_edit_budget_keeps_half_for_finals_and_counts_from_completion() -> None:
     assert not budget.try_take()  # the settled one lasts until t=13
     now[0] = 13.0
     assert budget.try_take()
+
+
+class PacedPort(RecordingPort):
+    def __init__(self, limits: PortLimits, clock, pacing) -> None:
+        super().__init__(limits, clock)
+        self.pacing = pacing
+
+
+def test_a_final_finds_a_free_call_after_a_long_stream_on_discord() -> None:
+    """Ten seconds of tokens in one Discord channel: intermediate edits leave room in the channel's
+    bucket, so the final answer's write goes out the moment the model is done (never waits a window)."""
+    from bot.adapters.discord.port import CHANNEL_BUCKET, DiscordPort
+    from bot.streaming import EditBudget, Pacing
+
+    clock = FakeClock()
+    budget = EditBudget(*CHANNEL_BUCKET, clock=clock)
+    port = PacedPort(DiscordPort.limits, clock, Pacing(edits=budget, posts=budget))
+    streamer = Streamer(port, clock=clock)
+
+    async def run() -> None:
+        for i in range(500):  # 50 tokens/s for 10 s
+            await streamer.push(f"w{i} ")
+            clock.now += 0.02
+
+    asyncio.run(run())
+    assert len(port.updates) >= 5  # the answer was visibly written as it came
+    assert budget.try_take()  # the final's call is free now
+    assert budget.try_take()  # and so is a second part's

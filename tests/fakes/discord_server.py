@@ -2,8 +2,8 @@
 
 The gateway says HELLO, takes IDENTIFY, sends READY and GUILD_CREATE, acknowledges heartbeats and
 dispatches the events a test makes. REST keeps messages and threads, and enforces Discord's limits:
-2,000 characters of content, and about one message or edit per second per channel (a 429 with
-`retry_after` and a `Via` header, as discord.py expects of the real API).
+2,000 characters of content, and Discord's bucket of 5 messages or edits per 5 s per channel (a 429
+with `retry_after` and a `Via` header, as discord.py expects of the real API).
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ class DiscordState:
 
 
 class FakeDiscord(FakePlatform):
-    window_s = 0.9  # at most one message or edit per channel in this window
+    window_s = 5.0  # at most `bucket` messages or edits per channel in this window
+    bucket = 5
 
     def __init__(self) -> None:
         self.state = DiscordState()
@@ -275,7 +276,7 @@ class FakeDiscord(FakePlatform):
         now = time.monotonic()
         while stamps and now - stamps[0] >= self.window_s:
             stamps.popleft()
-        if stamps:
+        if len(stamps) >= self.bucket:
             self.state.too_many_requests += 1
             return self._json({"message": "You are being rate limited.", "retry_after": 1.0, "global": False}, 429,
                               Via="1.1 google", **{"Retry-After": "1"})

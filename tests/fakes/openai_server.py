@@ -42,6 +42,8 @@ class FakeOpenAI:
     first_token_delay_s: float = 0.0
     chat_faults: list[int] = field(default_factory=list)  # HTTP statuses to answer the next requests with
     chat_requests: list[dict] = field(default_factory=list)
+    # (request, time.monotonic() when its last token and [DONE] were written), per streamed reply.
+    chat_done_at: list[tuple[dict, float]] = field(default_factory=list)
     scripted: list[list[str]] = field(default_factory=list)  # per-request replies, used before reply_tokens
     # The next streamed replies end after this many tokens with no finish_reason and no [DONE], the
     # body closed cleanly (a dropped upstream connection, or a proxy ending the response).
@@ -109,6 +111,7 @@ def serve_openai() -> Iterator[FakeOpenAI]:
                 done = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": state.finish_reason}]}
                 self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
                 self.wfile.flush()
+                state.chat_done_at.append((body, time.monotonic()))
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test)
 

@@ -11,6 +11,7 @@ from bot.rag.pipeline.prompting import to_sources
 from tests.samples import make_structured_pdf
 
 GLOBAL = ["global"]
+PARSERS = pytest.mark.parametrize("parser", ["pdfium", "pypdf"])  # knowledge.pdf_parser: same text either way
 
 
 def _chunks(kb: KnowledgeBase) -> list[tuple[str, dict]]:
@@ -18,11 +19,12 @@ def _chunks(kb: KnowledgeBase) -> list[tuple[str, dict]]:
                   key=lambda pair: pair[1]["chunk_index"])
 
 
+@PARSERS
 @pytest.mark.parametrize("bookmarks", [True, False], ids=["outline", "numbered-headings"])
 def test_pdf_contents_index_headers_and_hyphenation_are_cleaned(
-        tmp_path: Path, keyword_kb: KnowledgeBase, indexer_for, bookmarks: bool) -> None:
+        tmp_path: Path, keyword_kb: KnowledgeBase, indexer_for, bookmarks: bool, parser: str) -> None:
     pdf = make_structured_pdf(tmp_path / "admin.pdf", outline=bookmarks)
-    outcome = indexer_for(keyword_kb).index_path(pdf, "admin.pdf")
+    outcome = indexer_for(keyword_kb, pdf_parser=parser).index_path(pdf, "admin.pdf")
     assert outcome.status == "indexed" and outcome.pages == 6
     assert "2 contents or index page(s) not indexed as passages" in outcome.warnings
     chunks = _chunks(keyword_kb)
@@ -38,9 +40,11 @@ def test_pdf_contents_index_headers_and_hyphenation_are_cleaned(
     (True, "Backups › Restoring a single table"),
     (False, "1 Backups › 1.1 Restoring a single table"),
 ], ids=["outline", "numbered-headings"])
+@PARSERS
 def test_pdf_sections_carry_their_heading_path_and_page_range(
-        tmp_path: Path, keyword_kb: KnowledgeBase, indexer_for, bookmarks: bool, path: str) -> None:
-    indexer_for(keyword_kb).index_path(make_structured_pdf(tmp_path / "admin.pdf", outline=bookmarks), "admin.pdf")
+        tmp_path: Path, keyword_kb: KnowledgeBase, indexer_for, bookmarks: bool, path: str, parser: str) -> None:
+    pdf = make_structured_pdf(tmp_path / "admin.pdf", outline=bookmarks)
+    indexer_for(keyword_kb, pdf_parser=parser).index_path(pdf, "admin.pdf")
     hit = keyword_kb.search("restore scratch copy row count", GLOBAL)[0]
     assert hit.meta["heading"] == path
     assert (hit.meta["page"], hit.meta["page_end"]) == (3, 4)  # the section runs over the page break
@@ -52,8 +56,9 @@ def test_pdf_sections_carry_their_heading_path_and_page_range(
     assert "Grafana" not in alerts.content  # chunks end at section boundaries
 
 
+@PARSERS
 def test_pdf_outline_survives_a_damaged_bookmark_list(tmp_path: Path, keyword_kb: KnowledgeBase,
-                                                      indexer_for) -> None:
+                                                      indexer_for, parser: str) -> None:
     """Bookmarks pointing nowhere cost their headings, never the document."""
     from pypdf import PdfReader, PdfWriter
 
@@ -65,7 +70,7 @@ def test_pdf_outline_survives_a_damaged_bookmark_list(tmp_path: Path, keyword_kb
     writer.add_outline_item("Ghost chapter", 1)  # a title that appears nowhere on the page
     with open(tmp_path / "odd.pdf", "wb") as out:
         writer.write(out)
-    outcome = indexer_for(keyword_kb).index_path(tmp_path / "odd.pdf", "odd.pdf")
+    outcome = indexer_for(keyword_kb, pdf_parser=parser).index_path(tmp_path / "odd.pdf", "odd.pdf")
     assert outcome.status == "indexed"
     assert keyword_kb.search("schedule backup.yaml", GLOBAL)[0].meta["page"] == 2
 

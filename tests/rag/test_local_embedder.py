@@ -50,8 +50,21 @@ def test_answering_a_question_loads_no_sentence_transformers(tmp_path) -> None:
     subprocess.run([sys.executable, "-c", "from bot.cli import main; main(['ingest', 'a.md'])"],
                    cwd=tmp_path, check=True, capture_output=True, text=True)
     searched = subprocess.run([sys.executable, "-c", "import sys; from bot.cli import main; "
+                               "from bot.lazy_imports import loaded; "
                                "main(['search', 'where can I park my bike', '--json']); "
-                               "print('sentence_transformers' in sys.modules)"],
+                               "print('sentence_transformers' in sys.modules, loaded('torch'))"],
                               cwd=tmp_path, check=True, capture_output=True, text=True)
-    assert searched.stdout.strip().endswith("False")
+    # Neither sentence-transformers nor torch ran: Haystack's `import torch` got a deferred module.
+    assert searched.stdout.strip().endswith("False False")
     assert "courtyard" in searched.stdout
+
+
+def test_a_deferred_torch_is_the_real_one_at_first_use() -> None:
+    """A command that does embed a document with torch gets the real module the moment it touches it."""
+    import subprocess
+    import sys
+
+    code = ("from bot.lazy_imports import defer_imports, loaded; assert defer_imports(); import torch; "
+            "before = loaded('torch'); x = torch.ones(3).sum().item(); print(before, loaded('torch'), x)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.split() == ["False", "True", "3.0"]

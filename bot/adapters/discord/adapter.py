@@ -22,6 +22,7 @@ from bot.adapters.context import PlatformContext
 from bot.adapters.discord.commands import DiscordCommands, KnowledgeCommands
 from bot.adapters.discord.events import PLATFORM, DiscordEvents, workspace_of
 from bot.adapters.discord.port import (
+    CHANNEL_BUCKET,
     FEEDBACK_PREFIX,
     NO_MENTIONS,
     THINKING,
@@ -54,7 +55,9 @@ class DiscordAdapter:
         intents.message_content = True  # privileged: enable it for the bot in the Developer Portal
         self.client = discord.Client(intents=intents, allowed_mentions=NO_MENTIONS)
         self.tree = app_commands.CommandTree(self.client)
-        self.budgets = EditBudgets(1, 1.0)  # about one message or edit per second per channel
+        # Discord's bucket for messages and edits in one channel: 5 per 5 s. Intermediate edits may
+        # take 3 of them (the Streamer keeps half), so a final finds a free call the moment it is ready.
+        self.budgets = EditBudgets(*CHANNEL_BUCKET)
         self.roots = ReplyRoots()
         self.events = DiscordEvents(self.client, AdminRule(frozenset(settings.admins)), self.roots)
         self.commands = DiscordCommands(self.client, self.service, self.events, self.budgets,

@@ -23,6 +23,9 @@ THINKING = "kbot is thinking…"
 FEEDBACK_PREFIX = "kbot:fb:"
 WHY_PREFIX = "kbot:why:"
 
+# Discord's rate-limit bucket for messages and edits in one channel: 5 calls per 5 s.
+CHANNEL_BUCKET = (5, 5.0)
+
 
 class FeedbackButtons(discord.ui.View):
     """👍/👎 (and "Why these sources?" when it cites any) under a final answer; clicks are handled in

@@ -81,6 +81,9 @@ class TelegramAdapter:
             builder = builder.base_file_url(settings.base_file_url)
         self.app: Application = builder.build()
         self.budgets = EditBudgets(1, 1.0)  # about one message or edit per second per chat
+        # Drafts (private chats) are not messages: they pace themselves, so the final message's
+        # call on the chat's budget is free the moment the answer is ready.
+        self.draft_budgets = EditBudgets(1, 1.0)
         self.roots = ReplyRoots()
         self.events = TelegramEvents(AdminRule(frozenset(settings.admins)), self.roots)
         self.commands = TelegramCommands(self.app.bot, self.service, self.events, self.budgets,
@@ -203,7 +206,9 @@ class TelegramAdapter:
         budget = self.budgets[str(message.chat_id)]
         remember = self.roots.recorder(self.events.reply_root(message, incoming.key),
                                        lambda sent: (message.chat_id, sent))
-        self.service.submit(incoming, lambda: TelegramPort(self.app.bot, message, budget, remember, self._draft_ids))
+        drafts = self.draft_budgets[str(message.chat_id)]
+        self.service.submit(incoming, lambda: TelegramPort(self.app.bot, message, budget, remember, self._draft_ids,
+                                                           drafts))
 
     async def _on_why(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Telegram has no message for one person in a group: the explanation is posted as a reply to

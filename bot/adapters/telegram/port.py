@@ -38,14 +38,16 @@ class TelegramPort:
     limits = PortLimits(max_length=MAX_LENGTH, min_edit_interval_s=1.0)
 
     def __init__(self, bot: Bot, question: Message, budget: EditBudget, on_sent: Callable[[int], None],
-                 draft_ids: count) -> None:
+                 draft_ids: count, draft_budget: EditBudget | None = None) -> None:
         self.bot = bot
         self.chat_id = question.chat_id
         self.question_id = question.message_id
         self.topic = question.message_thread_id if question.is_topic_message else None
         self.private = question.chat.type == ChatType.PRIVATE
         self.budget = budget
-        self.pacing = Pacing(edits=budget, posts=budget)  # one budget per chat for messages and edits
+        # One budget per chat for messages and edits; drafts, in private chats, draw on their own.
+        paced = draft_budget if self.private and draft_budget is not None else budget
+        self.pacing = Pacing(edits=paced, posts=paced)
         self.on_sent = on_sent
         self.draft_id = next(draft_ids)
         self.message_ids: list[int] = []

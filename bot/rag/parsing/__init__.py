@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.rag.parsing.types import Limits, ParsedDocument, ParseError, Section
@@ -50,12 +51,17 @@ def check_size(size: int, limits: Limits) -> None:
         raise ParseError(too_large(size, limits.max_bytes))
 
 
-def parse_bytes(data: bytes, kind: str, limits: Limits) -> ParsedDocument:
+def parse_bytes(data: bytes, kind: str, limits: Limits,
+                on_page: Callable[[int, int], None] | None = None) -> ParsedDocument:
+    """`on_page(read, total)` follows a PDF's pages as the parser reads them."""
     check_size(len(data), limits)
     if kind == "pdf":
-        from bot.rag.parsing.pdf import parse_pdf
+        from bot.rag.parsing.pdf import PdfLimits, parse_pdf
 
-        return parse_pdf(data, timeout_s=limits.pdf_timeout_s, memory_mb=limits.pdf_memory_mb)
+        pdf_limits = PdfLimits(timeout_s=limits.pdf_timeout_s, page_budget_s=limits.pdf_page_budget_s,
+                               memory_mb=limits.pdf_memory_mb, max_pages=limits.pdf_max_pages,
+                               parser=limits.pdf_parser)
+        return parse_pdf(data, pdf_limits, on_page)
     if kind == "docx":
         from bot.rag.parsing.docx import parse_docx
 

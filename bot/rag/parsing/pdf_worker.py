@@ -1,8 +1,12 @@
-"""The PDF child process: `python -m bot.rag.parsing.pdf_worker MEMORY_MB` < file.pdf > result.json.
+"""The PDF child process: `python -m bot.rag.parsing.pdf_worker MEMORY_MB [pdfium|pypdf]` < file.pdf.
 
-A fresh interpreter that imports only pypdf, with its address space capped before it reads the
-file; it prints {"ok": true, "pages": [...], "title": ..., "outline": [[depth, title, page], ...]} or
-{"ok": false, "reason": ...}.
+A fresh interpreter that imports only the extractor, with its address space capped before it reads
+the file. It writes JSON lines as it goes, so the parent shows page progress and sets the time limit
+from the page count:
+    {"pages": N, "title": ...}            once the file is open
+    {"text": "..."}                       one per page, in order
+    {"ok": true, "outline": [[depth, title, page], ...]}   at the end
+or {"ok": false, "reason": ...} at any point.
 """
 
 from __future__ import annotations
@@ -11,10 +15,63 @@ import io
 import json
 import resource
 import sys
+from collections.abc import Iterator
 
 MEMORY_REASON = "PDF parsing hit the {mb} MB memory cap and was stopped (decompression bomb?)"
+BOMB_REASON = "PDF content expands past the parser's safety limits and was stopped (decompression bomb?)"
+PASSWORD_REASON = "password-protected (remove the password and upload it again)"
 MAX_OUTLINE = 5000  # bookmarks kept; a hostile outline can be endless or cyclic
+MAX_OUTLINE_DEPTH = 8
+PARSERS = ("pdfium", "pypdf")
 
+
+class Refused(Exception):
+    """A reason for the person, worded for one line."""
+
+
+def _title(raw: object) -> str | None:
+    text = " ".join(str(raw or "").split())
+    return text[:200] or None
+
+
+# -- pypdfium2 (PDFium, the engine of Chrome's viewer): 10-25x faster than pypdf on typeset manuals --
+
+def pdfium_pages(data: bytes) -> Iterator[dict]:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise Refused(PASSWORD_REASON) from None
+        raise Refused(f"damaged PDF ({str(exc)[:120]})") from None
+    count = len(document)
+    yield {"pages": count, "title": _title(document.get_metadata_value("Title"))}
+    for index in range(count):
+        try:
+            page = document[index]
+        except pdfium.PdfiumError as exc:
+            raise Refused(f"damaged PDF (page {index + 1}: {str(exc)[:100]})") from None
+        textpage = page.get_textpage()
+        yield {"text": textpage.get_text_bounded()}
+        textpage.close()
+        page.close()
+    outline: list[list] = []
+    try:
+        for bookmark in document.get_toc(max_depth=MAX_OUTLINE_DEPTH):
+            if len(outline) >= MAX_OUTLINE:
+                break
+            destination = bookmark.get_dest()
+            index = destination.get_index() if destination is not None else None
+            title = _title(bookmark.get_title())
+            if title and index is not None and index >= 0:
+                outline.append([bookmark.level, title, index + 1])
+    except Exception:  # outlines are optional: a damaged one only costs the headings
+        pass
+    yield {"ok": True, "outline": outline}
+
+
+# -- pypdf (pure Python): selectable with knowledge.pdf_parser: pypdf --------------------------------
 
 def outline_entries(reader: object) -> list[list]:
     """The bookmarks as [depth, title, 1-based page], in document order; [] when unreadable."""
@@ -22,7 +79,7 @@ def outline_entries(reader: object) -> list[list]:
 
     def walk(items: list, depth: int) -> None:
         for item in items:
-            if len(entries) >= MAX_OUTLINE or depth > 8:
+            if len(entries) >= MAX_OUTLINE or depth > MAX_OUTLINE_DEPTH:
                 return
             if isinstance(item, list):
                 walk(item, depth + 1)
@@ -31,9 +88,9 @@ def outline_entries(reader: object) -> list[list]:
                 page = reader.get_destination_page_number(item)  # type: ignore[attr-defined]
             except Exception:  # a broken destination: that bookmark only
                 continue
-            title = " ".join(str(getattr(item, "title", "") or "").split())
+            title = _title(getattr(item, "title", ""))
             if title and page is not None and page >= 0:
-                entries.append([depth, title[:200], page + 1])
+                entries.append([depth, title, page + 1])
 
     try:
         walk(reader.outline, 0)  # type: ignore[attr-defined]
@@ -42,7 +99,7 @@ def outline_entries(reader: object) -> list[list]:
     return entries
 
 
-def extract(data: bytes) -> dict:
+def pypdf_pages(data: bytes) -> Iterator[dict]:
     from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, LimitReachedError, PdfReadError
 
@@ -54,31 +111,37 @@ def extract(data: bytes) -> dict:
             except (DependencyError, NotImplementedError):
                 unlocked = PasswordType.NOT_DECRYPTED
             if unlocked == PasswordType.NOT_DECRYPTED:
-                return {"ok": False, "reason": "password-protected (remove the password and upload it again)"}
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = reader.metadata.title if reader.metadata else None
-        outline = outline_entries(reader)
+                raise Refused(PASSWORD_REASON)
+        yield {"pages": len(reader.pages), "title": _title(reader.metadata.title if reader.metadata else None)}
+        for page in reader.pages:
+            yield {"text": page.extract_text() or ""}
+        yield {"ok": True, "outline": outline_entries(reader)}
     except LimitReachedError:
-        return {
-            "ok": False,
-            "reason": "PDF content expands past the parser's safety limits and was stopped (decompression bomb?)",
-        }
+        raise Refused(BOMB_REASON) from None
     except PdfReadError as exc:
-        return {"ok": False, "reason": f"damaged PDF ({str(exc)[:120]})"}
-    return {"ok": True, "pages": pages, "title": str(title) if title else None, "outline": outline}
+        raise Refused(f"damaged PDF ({str(exc)[:120]})") from None
+
+
+def emit(record: dict) -> None:
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
 
 
 def main() -> int:
     memory_mb = int(sys.argv[1])
+    parser = sys.argv[2] if len(sys.argv) > 2 else PARSERS[0]
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        result = extract(sys.stdin.buffer.read())
+        data = sys.stdin.buffer.read()
+        for record in (pdfium_pages if parser == "pdfium" else pypdf_pages)(data):
+            emit(record)
+    except Refused as exc:
+        emit({"ok": False, "reason": str(exc)})
     except MemoryError:
-        result = {"ok": False, "reason": MEMORY_REASON.format(mb=memory_mb)}
+        emit({"ok": False, "reason": MEMORY_REASON.format(mb=memory_mb)})
     except Exception as exc:  # any parser failure is a reason for the person, not a crash
-        result = {"ok": False, "reason": f"unreadable PDF ({exc.__class__.__name__}: {str(exc)[:120]})"}
-    sys.stdout.write(json.dumps(result))
+        emit({"ok": False, "reason": f"unreadable PDF ({exc.__class__.__name__}: {str(exc)[:120]})"})
     return 0
 
 

@@ -66,6 +66,9 @@ class ParsedDocument:
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int
-    pdf_timeout_s: float = 60.0
+    pdf_timeout_s: float = 60.0  # the base; each page adds pdf_page_budget_s
     pdf_memory_mb: int = 1024
+    pdf_page_budget_s: float = 0.5
+    pdf_max_pages: int = 10_000
+    pdf_parser: str = "pdfium"
     url_timeout_s: float = 20.0

@@ -12,6 +12,7 @@ from haystack import component, default_to_dict
 
 from bot.rag.parsing import Limits, ParsedDocument, Section, parse_bytes
 from bot.rag.parsing.pdf_layout import Page, structure_pdf
+from bot.rag.pipeline.writing import ProgressFn
 
 # Control characters other than tab and newline, soft hyphens and zero-width marks: invisible in the
 # document, but they split words for keyword search.
@@ -37,8 +38,10 @@ class DocumentConverter:
         return default_to_dict(self)
 
     @component.output_types(parsed=ParsedDocument)
-    def run(self, data: bytes, kind: str, url: str | None = None) -> dict[str, ParsedDocument]:
-        parsed = parse_bytes(data, kind, self.limits)
+    def run(self, data: bytes, kind: str, url: str | None = None,
+            on_progress: ProgressFn | None = None) -> dict[str, ParsedDocument]:
+        on_page = (lambda done, total: on_progress("reading", done, total)) if on_progress is not None else None
+        parsed = parse_bytes(data, kind, self.limits, on_page)
         if url:
             parsed.url = url
         return {"parsed": parsed}

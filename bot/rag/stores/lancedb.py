@@ -122,6 +122,14 @@ class LanceDBDocumentStore:
                     table.create_index(column, config=config, replace=True)
         self._indexes_ready = table.name + str(id(table))
 
+    def unindexed_rows(self) -> int:
+        """Rows the full-text index does not cover yet (searched by a slower scan until `optimize`)."""
+        table = self._open()
+        if table is None:
+            return 0
+        names = [ix.name for ix in table.list_indices() if list(ix.columns) == ["content"]]
+        return int(table.index_stats(names[0]).num_unindexed_rows) if names else table.count_rows()
+
     def optimize(self) -> None:
         """Fold recent writes into the indexes (new rows are searchable before this, just slower)."""
         table = self._open()
