@@ -88,9 +88,12 @@ class _Child:
             while b"\n" in self._buffer:
                 line, self._buffer = self._buffer.split(b"\n", 1)
                 try:
-                    yield json.loads(line)
+                    record = json.loads(line)
                 except ValueError:
                     raise ParseError(self._death_reason()) from None
+                if not isinstance(record, dict):
+                    raise ParseError(self._death_reason())
+                yield record
             remaining = self.started + self.limits.deadline_s(self.pages) - time.monotonic()
             if remaining <= 0:
                 raise ParseError(f"PDF parsing took longer than {self._budget_text()} and was stopped")
@@ -111,7 +114,11 @@ class _Child:
         return f"{total:g} s ({base:g} s + {per_page:g} s for each of {pages} page{plural})"
 
     def _death_reason(self) -> str:
-        exitcode = self.process.wait(timeout=5)
+        try:
+            exitcode = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # alive but talking nonsense: stop it
+            self.process.kill()
+            return "the PDF parser stopped unexpectedly; the file may be damaged"
         if exitcode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT, 1):
             # Out of address space inside native code shows up as a kill or an abort.
             return MEMORY_REASON.format(mb=self.limits.memory_mb)
