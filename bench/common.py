@@ -173,3 +173,18 @@ def telegram_config(folder: Path, llm: Any, tg: Any, **overrides: Any) -> dict:
                      "access": "open"},
         **overrides,
     }
+
+
+def fetched_document(script: str, name: str) -> Path | None:
+    """A public document fetched from Debian by scripts/SCRIPT (which prints a folder or the file's
+    path); None when this machine cannot fetch it."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([str(root / "scripts" / script)], capture_output=True, text=True, check=False).stdout
+    printed = out.strip().splitlines()[-1] if out.strip() else ""
+    if not printed:
+        return None
+    path = Path(printed) if printed.endswith(".pdf") else Path(printed) / name
+    path = path if path.is_absolute() else root / path
+    return path if path.is_file() else None

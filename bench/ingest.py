@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import english_sentences, peak_rss_mb  # noqa: E402
+from bench.common import english_sentences, fetched_document, peak_rss_mb  # noqa: E402
 from bot.app import build_indexer, build_knowledge_base  # noqa: E402
 from bot.config import parse_settings  # noqa: E402
 from bot.rag.ingest import expand  # noqa: E402
@@ -47,12 +46,6 @@ def make_markdown(folder: Path, files: int, rng: random.Random) -> None:
         (folder / f"note-{i:03}.md").write_text(f"# Note {i}\n\n{sections}\n")
 
 
-def real_manual() -> Path | None:
-    out = subprocess.run([str(Path(__file__).resolve().parent.parent / "scripts" / "fetch-big-pdf")],
-                         capture_output=True, text=True, check=False).stdout.strip()
-    return Path(out) if out and Path(out).is_file() else None
-
-
 def index_real_manual(indexer: object, kb: object, path: Path) -> None:
     reading: list[float] = []
     started = time.perf_counter()
@@ -73,7 +66,7 @@ def index_real_manual(indexer: object, kb: object, path: Path) -> None:
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--no-real", action="store_true", help="skip the 2,415-page manual")
-    real = None if options.parse_args().no_real else real_manual()
+    real = None if options.parse_args().no_real else fetched_document("fetch-big-pdf", "fullrefman.pdf")
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,8 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import fetched_document  # noqa: E402
 from bench.ingest import make_pdf  # noqa: E402
-from bot.rag.parsing import Limits, ParsedDocument, parse_bytes  # noqa: E402
+from bot.rag.parsing import Limits, ParsedDocument, PdfLimits, parse_bytes  # noqa: E402
 
 PARSERS = ("pdfium", "pypdf")
 
@@ -31,10 +31,8 @@ PARSERS = ("pdfium", "pypdf")
 def real_pdfs() -> list[Path]:
     found = []
     for script, name in (("fetch-public-docs", "bashref.pdf"), ("fetch-big-pdf", "fullrefman.pdf")):
-        out = subprocess.run([str(ROOT / "scripts" / script)], capture_output=True, text=True, check=False).stdout
-        folder = out.strip().splitlines()[-1] if out.strip() else ""
-        path = Path(folder) if folder.endswith(".pdf") else ROOT / folder / name
-        if folder and path.is_file():
+        path = fetched_document(script, name)
+        if path is not None:
             found.append(path)
         else:
             print(f"(skipped {name}: this machine cannot fetch it from Debian)")
@@ -42,7 +40,7 @@ def real_pdfs() -> list[Path]:
 
 
 def parse(data: bytes, parser: str) -> tuple[float, ParsedDocument]:
-    limits = Limits(max_bytes=100_000_000, pdf_timeout_s=600, pdf_parser=parser)
+    limits = Limits(max_bytes=100_000_000, pdf=PdfLimits(timeout_s=600, parser=parser))
     started = time.perf_counter()
     parsed = parse_bytes(data, "pdf", limits)
     return time.perf_counter() - started, parsed

@@ -32,14 +32,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import fetched_document  # noqa: E402
+from bot.evaluation import EvalCase, load_cases  # noqa: E402
+
 STACKS = ("kbot", "langchain", "haystack")
 TOP_K = 5
 
 
-def questions(pdf_name: str) -> list[dict]:
-    lines = (ROOT / "evals" / "public.jsonl").read_text().splitlines()
-    rows = [json.loads(line) for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    return [row for row in rows if row.get("source") == pdf_name and row.get("pages")]
+def questions(pdf_name: str) -> list[EvalCase]:
+    return [case for case in load_cases(ROOT / "evals" / "public.jsonl") if case.source == pdf_name and case.pages]
 
 
 def model_folder() -> str:
@@ -158,13 +159,13 @@ def one_stack(stack: str, pdf: Path) -> dict:
     asked = questions(pdf.name)
     with tempfile.TemporaryDirectory() as tmp:
         load, index, search = RUNNERS[stack](pdf, Path(tmp))
-        search(asked[0]["q"])  # the first query pays for lazy imports in every stack alike
+        search(asked[0].question)  # the first query pays for lazy imports in every stack alike
         latencies, hits = [], 0
-        for row in asked:
+        for case in asked:
             started = time.perf_counter()
-            found = search(row["q"])
+            found = search(case.question)
             latencies.append(time.perf_counter() - started)
-            wanted = set(row["pages"])
+            wanted = set(case.pages)
             hits += any(wanted & set(range(first, last + 1)) for first, last in found)
     latencies.sort()
     return {"stack": stack, "load_s": load, "index_s": index,
@@ -175,10 +176,8 @@ def one_stack(stack: str, pdf: Path) -> dict:
 
 
 def find_pdf() -> Path:
-    out = subprocess.run([str(ROOT / "scripts" / "fetch-public-docs")], capture_output=True, text=True,
-                         check=False).stdout.strip()
-    pdf = ROOT / out / "bashref.pdf" if out else None
-    if pdf is None or not pdf.is_file():
+    pdf = fetched_document("fetch-public-docs", "bashref.pdf")
+    if pdf is None:
         raise SystemExit("bench/peers.py needs bashref.pdf from Debian's bash-doc (scripts/fetch-public-docs)")
     return pdf
 

@@ -358,15 +358,15 @@ def llm_options(settings: Settings) -> LLMOptions:
 
 
 def indexing_options(settings: Settings) -> tuple[Chunking, Limits]:
-    from bot.rag.parsing import Limits
+    from bot.rag.parsing import Limits, PdfLimits
     from bot.rag.splitting import Chunking
 
     knowledge = settings.knowledge
     return (Chunking(knowledge.chunk_words, knowledge.chunk_overlap_words),
-            Limits(max_bytes=int(knowledge.max_file_mb * 1_000_000), pdf_timeout_s=knowledge.pdf_timeout_s,
-                   pdf_memory_mb=knowledge.pdf_memory_mb, url_timeout_s=knowledge.url_timeout_s,
-                   pdf_page_budget_s=knowledge.pdf_page_budget_s, pdf_max_pages=knowledge.pdf_max_pages,
-                   pdf_parser=knowledge.pdf_parser))
+            Limits(max_bytes=int(knowledge.max_file_mb * 1_000_000), url_timeout_s=knowledge.url_timeout_s,
+                   pdf=PdfLimits(timeout_s=knowledge.pdf_timeout_s, page_budget_s=knowledge.pdf_page_budget_s,
+                                 memory_mb=knowledge.pdf_memory_mb, max_pages=knowledge.pdf_max_pages,
+                                 parser=knowledge.pdf_parser)))
 
 
 def url_policy(settings: Settings) -> AddressPolicy:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.rag.parsing.types import Limits, ParsedDocument, ParseError, Section
+from bot.rag.parsing.types import Limits, ParsedDocument, ParseError, PdfLimits, Section
 from bot.rag.parsing.url import Fetched, UrlFetcher, is_url, too_large
 
 __all__ = [
-    "Limits", "ParsedDocument", "ParseError", "Section", "SUPPORTED_SUFFIXES", "UrlFetcher",
+    "Limits", "PdfLimits", "ParsedDocument", "ParseError", "Section", "SUPPORTED_SUFFIXES", "UrlFetcher",
     "is_url", "parse_bytes", "parse_url", "fetch_url", "Fetched", "kind_for", "check_size",
 ]
 
@@ -56,12 +56,9 @@ def parse_bytes(data: bytes, kind: str, limits: Limits,
     """`on_page(read, total)` follows a PDF's pages as the parser reads them."""
     check_size(len(data), limits)
     if kind == "pdf":
-        from bot.rag.parsing.pdf import PdfLimits, parse_pdf
+        from bot.rag.parsing.pdf import parse_pdf
 
-        pdf_limits = PdfLimits(timeout_s=limits.pdf_timeout_s, page_budget_s=limits.pdf_page_budget_s,
-                               memory_mb=limits.pdf_memory_mb, max_pages=limits.pdf_max_pages,
-                               parser=limits.pdf_parser)
-        return parse_pdf(data, pdf_limits, on_page)
+        return parse_pdf(data, limits.pdf, on_page)
     if kind == "docx":
         from bot.rag.parsing.docx import parse_docx
 

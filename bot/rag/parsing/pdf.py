@@ -16,10 +16,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
-from bot.rag.parsing.pdf_worker import MEMORY_REASON, PARSERS
-from bot.rag.parsing.types import OutlineEntry, ParsedDocument, ParseError, Section
+from bot.rag.parsing.pdf_worker import MEMORY_REASON
+from bot.rag.parsing.types import OutlineEntry, ParsedDocument, ParseError, PdfLimits, Section
 
 PageProgress = Callable[[int, int], None]  # (pages read, pages in the file)
 PROGRESS_EVERY_S = 0.25  # page progress is reported at most this often (and once at the end)
@@ -31,18 +30,6 @@ _MAGIC = {
     b"PK\x03\x04": "a ZIP archive (DOCX or similar)",
     b"{\\rtf": "an RTF document",
 }
-
-
-@dataclass(frozen=True)
-class PdfLimits:
-    timeout_s: float = 60.0  # the base, for opening the file and its first pages
-    page_budget_s: float = 0.5  # added per page the file says it has
-    memory_mb: int = 1024
-    max_pages: int = 10_000
-    parser: str = PARSERS[0]
-
-    def deadline_s(self, pages: int) -> float:
-        return self.timeout_s + self.page_budget_s * pages
 
 
 def check_pdf_header(data: bytes) -> None:

@@ -64,11 +64,21 @@ class ParsedDocument:
 
 
 @dataclass(frozen=True)
+class PdfLimits:
+    """The PDF child process's limits: time grows with the page count, memory is capped."""
+
+    timeout_s: float = 60.0  # the base, for opening the file and its first pages
+    page_budget_s: float = 0.5  # added per page the file says it has
+    memory_mb: int = 1024
+    max_pages: int = 10_000
+    parser: str = "pdfium"  # pdfium | pypdf
+
+    def deadline_s(self, pages: int) -> float:
+        return self.timeout_s + self.page_budget_s * pages
+
+
+@dataclass(frozen=True)
 class Limits:
     max_bytes: int
-    pdf_timeout_s: float = 60.0  # the base; each page adds pdf_page_budget_s
-    pdf_memory_mb: int = 1024
-    pdf_page_budget_s: float = 0.5
-    pdf_max_pages: int = 10_000
-    pdf_parser: str = "pdfium"
+    pdf: PdfLimits = PdfLimits()
     url_timeout_s: float = 20.0
