@@ -140,12 +140,15 @@ class SplitEmbedder:
         self._make_documents = documents
         self._documents: Embedder | None = None
 
+    def _document_side(self) -> Embedder:
+        if self._documents is None:
+            self._documents = self._make_documents()
+        return self._documents
+
     def warm_up(self) -> None:
         """Load both sides now (benchmarks and tests); without it the document side loads with the first
         document and the query side with the first question."""
-        if self._documents is None:
-            self._documents = self._make_documents()
-        for side in (self._queries, self._documents):
+        for side in (self._queries, self._document_side()):
             warm = getattr(side, "warm_up", None)
             if warm is not None:
                 warm()
@@ -153,9 +156,7 @@ class SplitEmbedder:
     def embed_documents(self, documents: list[Document]) -> list[Document]:
         if not documents:
             return []
-        if self._documents is None:
-            self._documents = self._make_documents()
-        return self._documents.embed_documents(documents)
+        return self._document_side().embed_documents(documents)
 
     def embed_query(self, text: str) -> list[float]:
         return self._queries.embed_query(text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from bot.rag.parsing.types import HEADING_SEPARATOR, ParsedDocument, ParseError, Section
+from bot.rag.parsing.types import ParsedDocument, ParseError, Section, enter_heading
 
 
 def _heading_level(style: str) -> int | None:
@@ -61,8 +61,7 @@ def parse_docx(data: bytes) -> ParsedDocument:
             level = _heading_level(style)
             if text and level is not None:
                 flush()
-                path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, text)]
-                heading = HEADING_SEPARATOR.join(t for _, t in path)
+                path, heading = enter_heading(path, level, text)
                 title = title or (text if level <= 1 else None)
             elif text:
                 marker = _list_marker(paragraph, style)

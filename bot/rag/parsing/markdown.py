@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.rag.parsing.types import HEADING_SEPARATOR, Section
+from bot.rag.parsing.types import Section, enter_heading
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
@@ -35,8 +35,7 @@ def markdown_sections(text: str) -> tuple[list[Section], str | None]:
         if match:
             flush()
             level, text = len(match.group(1)), match.group(2).strip()
-            path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, text)]
-            heading = HEADING_SEPARATOR.join(t for _, t in path)
+            path, heading = enter_heading(path, level, text)
             if title is None and level == 1:
                 title = text
             continue

@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 
 from bot.messages import HEADING_SEPARATOR
 
-__all__ = ["HEADING_SEPARATOR", "Limits", "OutlineEntry", "ParsedDocument", "ParseError", "Section"]
+__all__ = ["HEADING_SEPARATOR", "Limits", "OutlineEntry", "ParsedDocument", "ParseError", "PdfLimits", "Section",
+           "enter_heading"]
+
+
+def enter_heading(path: list[tuple[int, str]], level: int, text: str) -> tuple[list[tuple[int, str]], str]:
+    """The heading path after a heading of `level` (deeper ones before it end), and its joined label."""
+    path = [(depth, name) for depth, name in path if depth < level] + [(level, text)]
+    return path, HEADING_SEPARATOR.join(name for _, name in path)
 
 
 class ParseError(Exception):
