@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bot.access import AccessControl
+    from bot.analytics import GapLog
     from bot.channel_scopes import ChannelScopes
     from bot.commands.base import CommandEnv
     from bot.conversation import Conversation
@@ -227,7 +228,15 @@ class App:
 
         return QuestionService(self.conversation, self.deliveries, self.feedback, self.metrics, self.gate,
                                self.commands, log_message_text=self.settings.server.log_message_text,
-                               explanations=Explanations(self.engine))
+                               explanations=Explanations(self.engine), gaps=self.gaps)
+
+    @cached_property
+    def gaps(self) -> GapLog:
+        from bot.analytics import GapLog
+
+        analytics = self.settings.analytics
+        return GapLog(self.engine, enabled=analytics.enabled, weak_similarity=analytics.weak_similarity,
+                      keep_days=analytics.keep_days)
 
     # -- documents from chat -----------------------------------------------------------------------
 
@@ -251,7 +260,7 @@ class App:
         return CommandEnv(self.knowledge_base, self.jobs, self.rates, self.access, self.remover,
                           channel_scopes=self.channel_scopes, url_policy=self.url_policy,
                           uploads_per_hour=self.settings.jobs.uploads_per_hour,
-                          default_preset=self.settings.retrieval.preset)
+                          default_preset=self.settings.retrieval.preset, gaps=self.gaps)
 
     @cached_property
     def resync(self) -> Resync:
@@ -276,6 +285,7 @@ class App:
             "delivery records": lambda: self.deliveries.forget_older_than(window),
             "rate counters": lambda: self.rates.forget_older_than(2 * 3600),
             "stale pairing requests": self.access.forget_stale_requests,
+            "coverage gaps": self.gaps.forget_older_than_keep_days,
         })
 
     # -- platforms ---------------------------------------------------------------------------------

@@ -93,6 +93,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_eval_parser(commands)
 
+    from bot.gaps_command import add_parsers as add_gaps_parsers
+
+    add_gaps_parsers(commands)
+
     chat = commands.add_parser("chat", help="an interactive conversation in one thread")
     chat.add_argument("--thread", default=None, help="continue this thread (default: a new one)")
     chat.add_argument("--scope", action="append", dest="scopes", metavar="S", help="repeatable (default: global)")
@@ -443,6 +447,18 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     return run_eval(settings, args)
 
 
+def cmd_gaps(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.gaps_command import cmd_gaps as run_gaps
+
+    return run_gaps(settings, args)
+
+
+def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.gaps_command import cmd_stats as run_stats
+
+    return run_stats(settings, args)
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "search": cmd_search,
@@ -457,6 +473,8 @@ COMMANDS = {
     "access": cmd_access,
     "revoke": cmd_revoke,
     "eval": cmd_eval,
+    "gaps": cmd_gaps,
+    "stats": cmd_stats,
 }
 
 
@@ -567,7 +585,8 @@ def _quiet_libraries() -> None:
 
 
 # Commands that embed only questions (in NumPy) and run on one thread: torch waits for first use.
-LAZY_TORCH_COMMANDS = frozenset({"search", "ask", "status", "eval", "delete", "approve", "access", "revoke"})
+LAZY_TORCH_COMMANDS = frozenset({"search", "ask", "status", "eval", "delete", "approve", "access", "revoke",
+                                 "gaps", "stats"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -104,7 +104,8 @@ class Conversation:
             produced = {name: result.get(component, {}).get(name) for name, component in self._outputs.items()}
             first_token_s = None if streamer.first_token_at is None else streamer.first_token_at - started
             answer = replace(produced["answer"], mode=self.mode, reply_id=reply_id, first_token_s=first_token_s,
-                             retrieval_s=produced.get("retrieval_s"), tokens=streamer.tokens)
+                             retrieval_s=produced.get("retrieval_s"), tokens=streamer.tokens,
+                             best_similarity=produced.get("best_similarity"))
             await streamer.finish(answer)
         except (GenerationFailed, PipelineRuntimeError) as exc:
             failure = raised_within(exc, GenerationFailed)

@@ -172,6 +172,27 @@ class PairingRequestRow(Base):
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class GapRow(Base):
+    """A question the knowledge base answered badly or not at all (coverage-gap analytics).
+
+    The text is stored redacted (bot/redaction.py); `thumbs_down` is set when someone votes 👎."""
+
+    __tablename__ = "gaps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(128))
+    reply_id: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    question: Mapped[str] = mapped_column(Text)
+    nothing_found: Mapped[bool] = mapped_column(default=False)
+    weak: Mapped[bool] = mapped_column(default=False)  # the best source was below analytics.weak_similarity
+    thumbs_down: Mapped[bool] = mapped_column(default=False)
+    best_similarity: Mapped[float | None] = mapped_column(nullable=True)
+    sources: Mapped[list] = mapped_column(JSON, default=list)  # the labels of the sources the answer cited
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
 _ADDED_COLUMNS = [("turns", "reply_id", "VARCHAR(32)"), ("channel_scopes", "preset", "VARCHAR(16)")]
 
 

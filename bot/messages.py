@@ -143,6 +143,7 @@ class Answer:
     retrieval_s: float | None = None
     first_token_s: float | None = None  # from the question to the first streamed token
     tokens: int = 0  # streamed pieces (LLM tokens, or words in extractive mode)
+    best_similarity: float | None = None  # of the closest passage retrieved; None where a pipeline gives none
 
 
 class ReplyPort(Protocol):

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot import commands
+from bot.analytics import GapLog
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
 from bot.conversation import Conversation
 from bot.deliveries import DeliveryLog
@@ -34,7 +35,7 @@ class QuestionService:
     def __init__(
         self, conversation: Conversation, deliveries: DeliveryLog, feedback: FeedbackLog, metrics: Metrics,
         gate: Gate, commands: CommandEnv | None = None, *, log_message_text: bool = False,
-        explanations: Explanations | None = None,
+        explanations: Explanations | None = None, gaps: GapLog | None = None,
     ) -> None:
         self.conversation = conversation
         self.deliveries = deliveries
@@ -44,6 +45,7 @@ class QuestionService:
         self.commands = commands
         self.log_message_text = log_message_text
         self.explanations = explanations  # "why these sources?" clicks; None: the button says nothing is recorded
+        self.gaps = gaps  # coverage-gap analytics; None: nothing is recorded
         self.accepting = True
         self._tasks: set[asyncio.Task[Answer | None]] = set()
 
@@ -102,8 +104,18 @@ class QuestionService:
             self.metrics.errors.labels(platform, "answer").inc()
         else:
             self.metrics.answered(platform, answer, latency)
+            await self._record_gap(incoming, answer)
         self._log(incoming, answer, latency)
         return answer
+
+    async def _record_gap(self, incoming: Incoming, answer: Answer) -> None:
+        """Analytics never cost an answer: a failure to record is logged and forgotten."""
+        if self.gaps is None:
+            return
+        try:
+            await asyncio.to_thread(self.gaps.record_answer, incoming.key, incoming.text, answer)
+        except Exception:
+            log.warning("could not record a coverage gap (reply %s)", answer.reply_id, exc_info=True)
 
     def _log(self, incoming: Incoming, answer: Answer | None, latency: float) -> None:
         line: dict[str, object] = {
@@ -144,7 +156,13 @@ class QuestionService:
     async def vote(self, platform: str, reply_id: str, user: str, value: int) -> str:
         """Store a 👍/👎 click and return the acknowledgement to show the person."""
         self.metrics.feedback.labels(platform, "up" if value > 0 else "down").inc()
-        return await asyncio.to_thread(self.feedback.record, reply_id, user, value)
+        thanks = await asyncio.to_thread(self.feedback.record, reply_id, user, value)
+        if self.gaps is not None:
+            try:
+                await asyncio.to_thread(self.gaps.record_vote, reply_id)
+            except Exception:
+                log.warning("could not record a 👎 as a coverage gap (reply %s)", reply_id, exc_info=True)
+        return thanks
 
     async def explain(self, place: Place, reply_id: str, *, once_per_minutes: int = 0) -> str | None:
         """The "why these sources?" text for an answer given in `place`. With `once_per_minutes`

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.commands import add, approve, delete, preset, scope, status, upload
+from bot.commands import add, approve, delete, gaps, preset, scope, stats, status, upload
 from bot.commands import help as help_command
 from bot.commands import list as list_command
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply, Upload
@@ -21,6 +21,8 @@ COMMANDS: dict[str, Command] = {
     "preset": preset.run,
     "help": help_command.run,
     "approve": approve.run,
+    "gaps": gaps.run,
+    "stats": stats.run,
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.access import AccessControl
+from bot.analytics import GapLog
 from bot.channel_scopes import ChannelScopes
 from bot.jobs import JobQueue, ProgressTarget
 from bot.messages import Incoming
@@ -32,6 +33,7 @@ class CommandRequest:
     upload_scope: str  # where a document uploaded here lands, decided by the adapter from the event
     upload: Upload | None = None
     max_upload_bytes: int = 20_000_000  # the platform's download cap, or the configured limit if lower
+    everywhere: bool = False  # the operator's terminal: analytics cover every place, not only this one
 
     @property
     def own_scopes(self) -> set[str]:
@@ -60,6 +62,7 @@ class CommandEnv:
     url_policy: AddressPolicy = field(default_factory=AddressPolicy)  # which hosts `/kb add` may fetch
     uploads_per_hour: int = 30  # per person
     default_preset: str = "balanced"  # `retrieval.preset`: what `/kb preset` falls back to
+    gaps: GapLog | None = None  # coverage-gap analytics (`/kb gaps`, `/kb stats`); None: not kept here
 
     def upload_allowed(self, incoming: Incoming) -> bool:
         """One more document from this person this hour? (Counted when it is.) Blocking: database."""

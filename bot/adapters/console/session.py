@@ -63,7 +63,7 @@ class TerminalSession:
             posted.append(uuid.uuid4().hex)
             return ProgressTarget(PLATFORM, WORKSPACE, CHANNEL, posted[-1])
 
-        request = CommandRequest(self.incoming(text), args, upload_scope=where, upload=upload)
+        request = CommandRequest(self.incoming(text), args, upload_scope=where, upload=upload, everywhere=True)
         reply = await self.app.service.command(name, request, post)
         if reply.text:
             self.out.write(reply.text + "\n")

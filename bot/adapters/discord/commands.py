@@ -13,6 +13,7 @@ from bot.adapters.discord.port import NO_MENTIONS
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.progress import ProgressDisplay
 from bot.commands import CommandRequest, Upload
+from bot.gap_report import MAX_DAYS
 from bot.jobs import JobView, ProgressTarget
 from bot.scopes import upload_scope
 from bot.service import QuestionService
@@ -84,7 +85,7 @@ class DiscordCommands:
 
 
 class KnowledgeCommands(app_commands.Group):
-    """`/kb upload|add|status|list|delete|scope|preset|approve|help`."""
+    """`/kb upload|add|status|list|delete|scope|preset|approve|gaps|stats|help`."""
 
     def __init__(self, run: DiscordCommands) -> None:
         super().__init__(name="kb", description="Add, list and manage kbot's documents")
@@ -123,6 +124,16 @@ class KnowledgeCommands(app_commands.Group):
     @app_commands.command(description="Let a new server or DM use kbot (kbot's own admins)")
     async def approve(self, interaction: discord.Interaction, code: str) -> None:
         await self.glue.run(interaction, "approve", code)
+
+    @app_commands.command(description="Questions the documents could not answer well (admins: the whole server)")
+    async def gaps(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, MAX_DAYS] | None = None,
+                   ) -> None:
+        await self.glue.run(interaction, "gaps", "" if days is None else str(days))
+
+    @app_commands.command(description="Questions, answered share, votes, new documents and the top gaps")
+    async def stats(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, MAX_DAYS] | None = None,
+                    ) -> None:
+        await self.glue.run(interaction, "stats", "" if days is None else str(days))
 
     @app_commands.command(name="help", description="What each command does")
     async def help_(self, interaction: discord.Interaction) -> None:

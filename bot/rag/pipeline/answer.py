@@ -23,7 +23,7 @@ from bot.rag.pipeline.rewriting import FollowUpRewriter
 
 REQUIRED_INPUTS = {"question": "what was asked",
                    "scopes": "every answer pipeline must take it: retrieval is scoped to the asker's scopes"}
-OUTPUTS = ("answer", "query", "retrieval_s")
+OUTPUTS = ("answer", "query", "retrieval_s", "best_similarity")
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,8 @@ def default_answer_pipeline(options: AnswerOptions, knowledge_base: Any, llm: An
 
 
 def check_answer_pipeline(pipeline: Pipeline) -> dict[str, str]:
-    """The components producing `answer` (required), `query` and `retrieval_s`; PipelineInvalid otherwise."""
+    """The components producing `answer` (required), `query`, `retrieval_s` and `best_similarity`;
+    PipelineInvalid otherwise."""
     return check_contract(pipeline, REQUIRED_INPUTS, OUTPUTS, "answer", "bot.rag.pipeline.citing.CitationFilter")
 
 
