@@ -368,7 +368,7 @@ def llm_options(settings: Settings) -> LLMOptions:
 
 
 def indexing_options(settings: Settings) -> tuple[Chunking, Limits]:
-    from bot.rag.parsing import Limits, PdfLimits
+    from bot.rag.parsing import Limits, OcrLimits, PdfLimits
     from bot.rag.splitting import Chunking
 
     knowledge = settings.knowledge
@@ -376,7 +376,10 @@ def indexing_options(settings: Settings) -> tuple[Chunking, Limits]:
             Limits(max_bytes=int(knowledge.max_file_mb * 1_000_000), url_timeout_s=knowledge.url_timeout_s,
                    pdf=PdfLimits(timeout_s=knowledge.pdf_timeout_s, page_budget_s=knowledge.pdf_page_budget_s,
                                  memory_mb=knowledge.pdf_memory_mb, max_pages=knowledge.pdf_max_pages,
-                                 parser=knowledge.pdf_parser)))
+                                 parser=knowledge.pdf_parser),
+                   ocr=OcrLimits(enabled=knowledge.ocr, page_budget_s=knowledge.ocr_page_budget_s,
+                                 max_pages=knowledge.ocr_max_pages, memory_mb=knowledge.ocr_memory_mb,
+                                 dpi=knowledge.ocr_dpi)))
 
 
 def url_policy(settings: Settings) -> AddressPolicy:

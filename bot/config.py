@@ -33,6 +33,12 @@ class KnowledgeSettings(Section):
     pdf_memory_mb: int = Field(1024, ge=64)
     pdf_page_budget_s: float = Field(0.5, ge=0)  # added to pdf_timeout_s for each page
     pdf_max_pages: int = Field(10_000, ge=1)
+    # Pages without a text layer (scans) and uploaded images are read with offline OCR (RapidOCR).
+    ocr: bool = True
+    ocr_page_budget_s: float = Field(30, gt=0)  # time allowed per page OCR reads (plus 30 s to start)
+    ocr_max_pages: int = Field(200, ge=1)  # per file; pages past it are reported, not read
+    ocr_memory_mb: int = Field(2048, ge=512)
+    ocr_dpi: int = Field(200, ge=72, le=600)
     pdf_parser: Literal["pdfium", "pypdf"] = "pdfium"
     url_timeout_s: float = Field(20, gt=0)
     pipeline: str | None = None  # a customised indexing pipeline (Haystack YAML; `kbot pipeline show indexing`)

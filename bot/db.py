@@ -106,6 +106,7 @@ class JobRow(Base):
     chunks: Mapped[int] = mapped_column(Integer, default=0)
     pages: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    warnings: Mapped[str | None] = mapped_column(Text, nullable=True)  # a done job's notes (pages OCR couldn't read)
     notified: Mapped[bool] = mapped_column(default=False)  # the completion message was sent (once)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -193,7 +194,8 @@ class GapRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
 
 
-_ADDED_COLUMNS = [("turns", "reply_id", "VARCHAR(32)"), ("channel_scopes", "preset", "VARCHAR(16)")]
+_ADDED_COLUMNS = [("turns", "reply_id", "VARCHAR(32)"), ("channel_scopes", "preset", "VARCHAR(16)"),
+                  ("jobs", "warnings", "TEXT")]
 
 
 def _add_missing_columns(engine: Engine) -> None:

@@ -89,12 +89,13 @@ class JobView:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    warnings: str | None = None  # what a done job could not read (e.g. pages OCR found no text on)
 
     @classmethod
     def of(cls, row: JobRow) -> JobView:
         return cls(row.id, row.source, row.scope, row.state, row.stage, row.done, row.total, row.chunks, row.pages,
                    row.attempts, row.error, ProgressTarget.from_json(row.target), _aware(row.created_at) or _now(),
-                   _aware(row.started_at), _aware(row.finished_at))
+                   _aware(row.started_at), _aware(row.finished_at), row.warnings)
 
     @property
     def ended(self) -> bool:
@@ -108,11 +109,14 @@ class JobView:
         """One line, e.g. `handbook.pdf — reading 40/120 pages` or `✓ handbook.pdf indexed: 318 chunks in 12 s`."""
         if self.state == "done":
             took = (self.finished_at - self.started_at).total_seconds() if self.finished_at and self.started_at else 0
-            return f"✓ {self.name} indexed: {self.chunks} chunks in {took:.0f} s"
+            notes = f" — {self.warnings}" if self.warnings else ""
+            return f"✓ {self.name} indexed: {self.chunks} chunks in {took:.0f} s{notes}"
         if self.state == "failed":
             return f"✗ {self.name} was not indexed: {self.error}"
         if self.state == "queued":
             return f"{self.name} — queued"
+        if self.stage == "ocr":
+            return f"{self.name} — reading page {self.done}/{self.total} (OCR)"
         unit = _UNITS.get(self.stage, "")
         counts = f" {self.done}/{self.total} {unit}".rstrip() if self.total else ""
         return f"{self.name} — {self.stage}{counts}"
@@ -258,7 +262,9 @@ class JobQueue:
             self._fold_into_indexes(job)
         if outcome.status == "unchanged":  # a re-run after a crash, or the same file again
             chunks = len(self.indexer.kb.chunk_metadata(source_filter(job.source, [job.scope])))
-        return self._end(job.id, state="done", stage="done", chunks=chunks, pages=outcome.pages, error=None)
+        notes = "; ".join(outcome.warnings)[:500] or None
+        return self._end(job.id, state="done", stage="done", chunks=chunks, pages=outcome.pages, error=None,
+                         warnings=notes)
 
     def _forget(self, *conditions: Any) -> int:
         """Delete the matching job rows and their stored uploads."""

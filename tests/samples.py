@@ -48,6 +48,34 @@ def make_scanned_pdf(path: Path) -> Path:
     return path
 
 
+def page_image(lines: list[str], size: tuple[int, int] = (1240, 1754), font_size: int = 30):  # type: ignore[no-untyped-def]
+    """A scanned page: black text on white, about 150 dpi for A4 (a Pillow image, no text layer)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=font_size)
+    for number, line in enumerate(lines):
+        draw.text((110, 140 + number * int(font_size * 1.8)), line, fill="black", font=font)
+    return image
+
+
+def make_image_pdf(path: Path, pages: list[list[str] | str]) -> Path:
+    """A PDF whose pages are scans (a list of lines, drawn into an image) or typeset text (a str)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for page in pages:
+        pdf.add_page()
+        if isinstance(page, str):
+            pdf.multi_cell(0, 6, page, new_x="LMARGIN", new_y="NEXT")
+        else:
+            pdf.image(page_image(page), x=0, y=0, w=210, h=297)
+    pdf.output(str(path))
+    return path
+
+
 def _raw_pdf(content_streams: list[bytes], stream_refs: list[int]) -> bytes:
     """A minimal one-page PDF whose /Contents is an array referencing the given (compressed) streams."""
     objects: list[bytes] = [

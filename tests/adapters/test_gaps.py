@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from bot.analytics import EVERYWHERE, GapLog
+from bot.db import TurnRow
 from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.adapters.test_discord import GENERAL, SECRET, _world
 from tests.adapters.test_discord import _final as discord_final
@@ -28,6 +32,12 @@ def _check_member_view(text: str) -> None:
     assert "espresso beans" in text and "[email]" in text and "jane.doe" not in text
     assert "vacation days" in text and "👎 100%" in text  # the answer voted down is a gap too
     assert "parking" not in text  # another channel's question is not shown here
+
+
+def _remembered(engine, reply_id: str) -> bool:  # type: ignore[no-untyped-def]
+    """The answer's turn is stored just after its final message: a vote before that finds no answer."""
+    with Session(engine) as session:
+        return session.scalar(select(TurnRow.id).where(TurnRow.reply_id == reply_id)) is not None
 
 
 def _check_stored(app_engine) -> None:  # type: ignore[no-untyped-def]
@@ -54,6 +64,8 @@ def test_slack_gaps_and_stats_by_channel_and_for_admins(make_settings, llm) -> N
                 slack.deliver(asked)
                 final = await eventually(lambda: slack_final(slack, "C1", asked["event"]["ts"]), what="the answer")
                 down = [b for b in final.blocks if b["type"] == "actions"][0]["elements"][1]
+                engine = running.service.feedback.engine
+                await eventually(lambda: _remembered(engine, down["value"]), what="the remembered answer")
                 slack.deliver(slack.click(final, down["action_id"], down["value"], user="U9"), kind="interactive")
                 await eventually(lambda: ephemeral_after(0), what="the vote's acknowledgement")
 
@@ -88,7 +100,10 @@ def test_discord_gaps_and_stats_by_channel_and_for_admins(make_settings, llm) ->
                     await eventually(lambda c=channel: replies(c, NOTHING), what=channel)
                 asked = discord.user_message(GENERAL, ANSWERED, mention_bot=True)
                 final = await eventually(lambda: discord_final(discord, GENERAL, asked["id"]), what="the answer")
-                discord.click(final, final.components[0]["components"][1]["custom_id"], user_id="700000000000000009")
+                down = final.components[0]["components"][1]["custom_id"]
+                engine = running.service.feedback.engine
+                await eventually(lambda: _remembered(engine, down.rsplit(":", 1)[1]), what="the remembered answer")
+                discord.click(final, down, user_id="700000000000000009")
                 await eventually(lambda: discord.state.interaction_responses, what="the vote's acknowledgement")
 
                 discord.kb(GENERAL, "gaps")
@@ -128,6 +143,8 @@ def test_telegram_gaps_and_stats_by_chat(make_settings, llm) -> None:
                                           and m.reply_to == asked["message"]["message_id"]], what="the answer")
                 final = next(m for m in tg.bot_messages(GROUP) if m.reply_to == asked["message"]["message_id"])
                 down = final.reply_markup["inline_keyboard"][0][1]["callback_data"]
+                engine = running.service.feedback.engine
+                await eventually(lambda: _remembered(engine, down.split(":")[2]), what="the remembered answer")
                 tg.click(GROUP, final.message_id, down, user_id=7, chat_type="supergroup")
                 await eventually(lambda: tg.state.callback_answers, what="the vote's acknowledgement")
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 from bot.rag.knowledge_base import source_filter
 from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.telegram_server import BOT_USERNAME, TOKEN, FakeTelegram
-from tests.samples import make_encrypted_pdf, make_pdf
+from tests.samples import make_encrypted_pdf, make_image_pdf, make_pdf, page_image
 
 GROUP = -100777
 OTHER_GROUP = -100888
@@ -137,5 +138,40 @@ def test_admins_switch_the_shared_knowledge_off_and_on(make_settings, llm) -> No
                 assert "the fast preset (chosen for this channel)" in await command("/kb preset fast", ADMIN)
                 assert "Retrieval preset: fast;" in await command("/kb scope", MEMBER)
                 assert "25 vacation days" in await ask()
+
+        asyncio.run(scenario())
+
+
+def test_scans_and_photos_are_read_with_ocr_and_progress(make_settings, llm, tmp_path: Path) -> None:
+    scan = make_image_pdf(tmp_path / "scan.pdf", [
+        ["Backups and restores", "To restore a single table, stop the writer", "and run kbot restore --table users."],
+        ["Offsite copies", "Snapshots are kept for thirty days", "in the Frankfurt bucket."],
+        ["Contacts", "The on-call engineer owns restores."]])
+    photo = io.BytesIO()
+    page_image(["Release checklist", "Deploy on Tuesdays only", "Freeze starts at noon."]).save(photo, "JPEG")
+    with FakeTelegram() as tg:
+        settings = platform_settings(make_settings, llm, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        app = knowledge_bot(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(app) as running:
+                upload = tg.user_document(GROUP, "scan.pdf", scan.read_bytes(), caption="/kb upload", user_id=MEMBER)
+                command_id = upload["message"]["message_id"]
+                [progress] = await eventually(lambda: [m for m in _replies_to(tg, GROUP, command_id)
+                                                       if m.text.startswith("✓")], timeout=120, what="the scan's job")
+                assert progress.text.startswith("✓ scan.pdf indexed: ")
+                assert any(t.startswith("scan.pdf — reading page ") and t.endswith(" (OCR)") for t in progress.history)
+                sent = tg.user_media(GROUP, "photo", caption="/kb upload", chat_type="supergroup", user_id=MEMBER,
+                                     data=photo.getvalue())
+                [done] = await eventually(lambda: [m for m in _replies_to(tg, GROUP, sent["message"]["message_id"])
+                                                   if m.text.startswith("✓")], timeout=120, what="the photo's job")
+                assert done.text.startswith(f"✓ photo-{sent['message']['message_id']}.jpg indexed: 1 chunks")
+                kb = running.service.conversation.knowledge_base
+                found = kb.search("restore a single table", [f"telegram:{GROUP}"], top_k=1)
+                assert found[0].meta["source"] == "scan.pdf" and found[0].meta["page"] == 1
+                found = kb.search("deploy on Tuesdays", [f"telegram:{GROUP}"], top_k=1)
+                assert found[0].meta["source"].startswith("photo-")
+            assert tg.state.rejected == []
 
         asyncio.run(scenario())

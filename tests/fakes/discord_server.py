@@ -140,14 +140,29 @@ class FakeDiscord(FakePlatform):
         return data
 
     def user_message(self, channel_id: str, content: str, *, user_id: str = "700000000000000001",
-                     mention_bot: bool = False, reply_to: str | None = None, message_id: str | None = None) -> dict:
-        """A person's message, dispatched as MESSAGE_CREATE; returns the event data (dispatch it again to replay)."""
+                     mention_bot: bool = False, reply_to: str | None = None, message_id: str | None = None,
+                     attachments: tuple[tuple[str, str], ...] = (), voice: bool = False,
+                     sticker: bool = False) -> dict:
+        """A person's message, dispatched as MESSAGE_CREATE; returns the event data (dispatch it again to replay).
+        `attachments` are (file name, content type); `voice` adds a voice message, `sticker` a sticker."""
         text = f"<@{BOT_ID}> {content}" if mention_bot else content
         message = DiscordMessage(message_id or self.new_id(), channel_id, text, user_id, reference=reply_to)
         self.state.messages[message.id] = message
         data = self.message_json(message)
         if mention_bot:
             data["mentions"] = [BOT_USER]
+        for name, content_type in attachments:
+            data["attachments"].append({"id": self.new_id(), "filename": name, "size": 1000,
+                                        "content_type": content_type, "url": f"{self.server.url}/attachments/x/{name}",
+                                        "proxy_url": f"{self.server.url}/attachments/x/{name}"})
+        if voice:
+            data["attachments"].append({"id": self.new_id(), "filename": "voice-message.ogg", "size": 9000,
+                                        "content_type": "audio/ogg", "duration_secs": 3.2, "waveform": "AAAA",
+                                        "url": f"{self.server.url}/attachments/x/v.ogg",
+                                        "proxy_url": f"{self.server.url}/attachments/x/v.ogg"})
+            data["flags"] = data.get("flags", 0) | (1 << 13)
+        if sticker:
+            data["sticker_items"] = [{"id": self.new_id(), "name": "wave", "format_type": 1}]
         self.dispatch("MESSAGE_CREATE", data)
         return data
 

@@ -79,6 +79,7 @@ class SentMessage:
     reply_markup: Any
     link_preview_disabled: bool
     edits: int = 0
+    history: list[str] = field(default_factory=list)  # every text it showed, the first one included
 
 
 @dataclass
@@ -226,6 +227,41 @@ class FakeTelegram(FakePlatform):
             command = caption.split()[0]
             if command.startswith("/"):
                 message["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        update = {"update_id": self.state.next_update_id, "message": message}
+        self._push(update)
+        return update
+
+    def user_media(self, chat_id: int, kind: str, *, caption: str | None = None, user_id: int = 1,
+                   chat_type: str = "private", data: bytes = b"") -> dict:
+        """A person sends a photo, voice note, sticker or video (as the Bot API describes each);
+        `data` is what getFile then downloads."""
+        self.state.next_message_id += 1
+        self.state.next_update_id += 1
+        unique = f"media{self.state.next_message_id}"
+        self.state.files[unique] = data
+        media: dict[str, Any] = {
+            "photo": [{"file_id": unique, "file_unique_id": unique, "width": 90, "height": 60,
+                       "file_size": len(data)}],
+            "voice": {"file_id": unique, "file_unique_id": unique, "duration": 3, "mime_type": "audio/ogg"},
+            "sticker": {"file_id": unique, "file_unique_id": unique, "type": "regular", "width": 512, "height": 512,
+                        "is_animated": False, "is_video": False},
+            "video": {"file_id": unique, "file_unique_id": unique, "width": 640, "height": 360, "duration": 5},
+        }
+        chat = {"id": chat_id, "type": chat_type, **({"title": f"chat {chat_id}"} if chat_type != "private"
+                                                     else {"first_name": "Ann"})}
+        message: dict[str, Any] = {
+            "message_id": self.state.next_message_id, "date": int(time.time()), "chat": chat,
+            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}, kind: media[kind],
+        }
+        if caption:
+            message["caption"] = caption
+            mention = f"@{BOT_USERNAME}"
+            if mention in caption:
+                message["caption_entities"] = [{"type": "mention", "offset": caption.index(mention),
+                                                "length": len(mention)}]
+            elif caption.startswith("/"):
+                message["caption_entities"] = [{"type": "bot_command", "offset": 0,
+                                                "length": len(caption.split()[0])}]
         update = {"update_id": self.state.next_update_id, "message": message}
         self._push(update)
         return update
@@ -380,7 +416,7 @@ class FakeTelegram(FakePlatform):
         preview = p.get("link_preview_options") or {}
         message = SentMessage(chat_id, self.state.next_message_id, p["text"], p.get("parse_mode"),
                               reply.get("message_id") or p.get("reply_to_message_id"), p.get("message_thread_id"),
-                              p.get("reply_markup"), bool(preview.get("is_disabled")))
+                              p.get("reply_markup"), bool(preview.get("is_disabled")), history=[p["text"]])
         self.state.messages[(chat_id, message.message_id)] = message
         return self._ok(self._message_json(message))
 
@@ -402,6 +438,7 @@ class FakeTelegram(FakePlatform):
         message.text, message.parse_mode, message.reply_markup = p["text"], p.get("parse_mode"), p.get("reply_markup")
         message.link_preview_disabled = bool(preview.get("is_disabled"))
         message.edits += 1
+        message.history.append(message.text)
         return self._ok(self._message_json(message))
 
     async def _api_sendMessageDraft(self, p: dict) -> web.Response:  # noqa: N802

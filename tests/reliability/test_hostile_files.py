@@ -44,10 +44,31 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
+def _image_bomb(path: Path) -> Path:
+    """A small PNG that would decode to 441 million pixels."""
+    from PIL import Image
+
+    Image.new("1", (21_000, 21_000)).save(path, optimize=True)
+    return path
+
+
+def _blank_image(path: Path) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", (800, 600), "white").save(path)
+    return path
+
+
 CASES: list[tuple[str, Callable[[Path], Path], dict, str]] = [
     ("empty file", lambda d: _write(d, "empty.md", b""), {}, "empty file"),
     ("encrypted pdf", lambda d: make_encrypted_pdf(d / "locked.pdf"), {}, "password-protected"),
-    ("scanned pdf", lambda d: make_scanned_pdf(d / "scan.pdf"), {}, "no text layer"),
+    ("blank scanned pdf", lambda d: make_scanned_pdf(d / "scan.pdf"), {}, "no text on any page, even with OCR"),
+    ("scanned pdf, OCR off", lambda d: make_scanned_pdf(d / "scan.pdf"), {"ocr": False},
+     "no text layer (a scanned PDF?); images and scanned pages are read with OCR, which is switched off"),
+    ("image bomb", lambda d: _image_bomb(d / "bomb.png"), {}, "the image is too large to read (a decompression bomb?)"),
+    ("truncated image", lambda d: _write(d, "cut.png", PNG_BYTES[:40]), {}, "not a readable image"),
+    ("blank image", lambda d: _blank_image(d / "white.jpg"), {}, "no readable text in the image"),
+    ("image, OCR off", lambda d: _blank_image(d / "white.jpg"), {"ocr": False}, "which is switched off here"),
     ("png named .pdf", lambda d: _write(d, "photo.pdf", PNG_BYTES * 10), {}, "not a PDF: the file is a PNG image"),
     ("binary .txt", lambda d: _write(d, "blob.txt", bytes(range(256)) * 40), {}, "binary data, not text"),
     ("over max_file_mb", lambda d: _write(d, "big.txt", b"word " * 1000), {"max_file_mb": 0.001},
@@ -117,11 +138,12 @@ def test_url_errors_and_empty_pages(seeded) -> None:
     kb, indexer = seeded
     before = _snapshot(kb)
     pages = {"/blank": (200, "text/html", b"<html><body><script>1</script></body></html>"),
-             "/image": (200, "image/png", PNG_BYTES)}
+             "/image": (200, "image/png", PNG_BYTES), "/gif": (200, "image/gif", b"GIF89a" + bytes(40))}
     with serve(pages) as base:
         assert indexer.index_url(f"{base}/missing").reason == "the server answered HTTP 404 Not Found"
         assert indexer.index_url(f"{base}/blank").reason == "no readable text in the HTML page"
-        assert "unsupported content type 'image/png'" in indexer.index_url(f"{base}/image").reason
+        assert indexer.index_url(f"{base}/image").reason.startswith("not a readable image")  # read with OCR
+        assert "unsupported content type 'image/gif'" in indexer.index_url(f"{base}/gif").reason
     assert _snapshot(kb) == before
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db import DeliveryRow, PairingRequestRow, RateCounterRow
+from bot.db import DeliveryRow, GapRow, PairingRequestRow, RateCounterRow
 from tests.adapters.conftest import eventually, http_get, knowledge_bot, platform_settings, running_bot
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
@@ -73,8 +73,13 @@ def test_delivery_records_rate_counters_and_stale_codes_are_pruned_on_schedule(m
                     session.add(RateCounterRow(key="q:old", window_start=int(now.timestamp()) - 86_400, count=3))
                     session.add(PairingRequestRow(code="OLDC-ODE1", platform="telegram", workspace="-1", name="",
                                                   requested_by="1", created_at=now - timedelta(days=40)))
+                    for age in (100, 10):  # analytics.keep_days is 90
+                        session.add(GapRow(platform="telegram", workspace="-1", channel="-1", question=f"q{age}",
+                                           nothing_found=True, created_at=now - timedelta(days=age)))
                 removed = await running.housekeeping.run_once()
-                assert removed == {"delivery records": 1, "rate counters": 1, "stale pairing requests": 1}
+                assert removed == {"delivery records": 1, "rate counters": 1, "stale pairing requests": 1,
+                                   "coverage gaps": 1}
                 assert count(DeliveryRow) == 1 and count(RateCounterRow) == 0 and count(PairingRequestRow) == 0
+                assert count(GapRow) == 1
 
         asyncio.run(scenario())

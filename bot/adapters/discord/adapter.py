@@ -20,7 +20,7 @@ from discord.http import Route
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
 from bot.adapters.discord.commands import DiscordCommands, KnowledgeCommands
-from bot.adapters.discord.events import PLATFORM, DiscordEvents, workspace_of
+from bot.adapters.discord.events import PLATFORM, DiscordEvents, media_of, workspace_of
 from bot.adapters.discord.port import (
     CHANNEL_BUCKET,
     FEEDBACK_PREFIX,
@@ -33,6 +33,7 @@ from bot.adapters.discord.port import (
 from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
+from bot.adapters.unsupported import unsupported_note
 from bot.explain import UNKNOWN, Place
 from bot.feedback import parse_vote
 from bot.jobs import JobView
@@ -41,6 +42,7 @@ from bot.streaming import EditBudgets
 log = logging.getLogger("kbot.discord")
 
 EMPTY_MENTION = "Ask me a question after the mention, e.g. @kbot how many vacation days do we get?"
+UPLOAD_HINT = "attach it to /kb upload"
 TOO_MANY = "Not answered: too many questions at once; please wait a moment."
 
 
@@ -127,21 +129,35 @@ class DiscordAdapter:
         incoming = self.events.from_message(message, channel)
         opens_thread = (self.settings.thread_per_question and message.guild is not None
                         and isinstance(channel, discord.TextChannel))
-        if not incoming.text or opens_thread:  # something is written before the answer: pass the gate first
+        media, files = media_of(message)
+        admitted = not incoming.text or opens_thread or bool(media or files)
+        if admitted:  # something is written before the answer: pass the gate first
             admission = await self.service.admit(incoming)
-            if admission.incoming is None or not incoming.text:
-                if admission.reply or admission.incoming is not None:
-                    port = DiscordPort(channel, message, self.budgets[str(channel.id)], lambda _id: None)
-                    await port.fail(admission.reply or EMPTY_MENTION)
+            if admission.incoming is None:
+                if admission.reply:
+                    await self._say(channel, message, admission.reply)
                 return
-            channel = await message.create_thread(name=incoming.text[:90] or "question")
-            incoming = replace(admission.incoming, key=self.events.thread_key(message, channel))
+            if media or files:
+                await self._say(channel, message, unsupported_note(media, files, UPLOAD_HINT,
+                                                                   answering=bool(incoming.text)))
+            if not incoming.text:
+                if not (media or files):
+                    await self._say(channel, message, EMPTY_MENTION)
+                return
+            incoming = admission.incoming
+            if opens_thread:
+                channel = await message.create_thread(name=incoming.text[:90] or "question")
+                incoming = replace(incoming, key=self.events.thread_key(message, channel))
         key = incoming.key
         root = int(key.thread) if key.thread.isdigit() else message.id
         question = message if channel is message.channel else None
         budget = self.budgets[str(channel.id)]
         self.service.submit(incoming, lambda: DiscordPort(channel, question, budget, self.roots.recorder(root)),
-                            admitted=opens_thread)
+                            admitted=admitted)
+
+    async def _say(self, channel: Any, message: discord.Message, text: str) -> None:
+        """A short reply to `message` before (or instead of) an answer."""
+        await DiscordPort(channel, message, self.budgets[str(channel.id)], lambda _id: None).fail(text)
 
     async def _on_ask(self, interaction: discord.Interaction, question: str) -> None:
         """`/ask question:…` — answered in the interaction's own response."""

@@ -45,6 +45,23 @@ def scopes_for(guild_id: int | None, user_id: int, channel: Any) -> frozenset[st
     return visible_scopes(PLATFORM, str(guild_id), str(parent.id) if parent else None, is_private(channel))
 
 
+def media_of(message: discord.Message) -> tuple[list[str], list[str]]:
+    """What a message carries besides text: (kinds of media, e.g. "a photo"; other attached file names)."""
+    kinds: list[str] = []
+    files: list[str] = []
+    for attachment in message.attachments:
+        content_type = (attachment.content_type or "").split(";")[0]
+        if attachment.is_voice_message():
+            kinds.append("a voice note")
+        elif content_type.startswith(("image/", "video/", "audio/")):
+            kinds.append({"image": "a photo", "video": "a video", "audio": "audio"}[content_type.split("/")[0]])
+        else:
+            files.append(attachment.filename)
+    if message.stickers:
+        kinds.append("a sticker")
+    return list(dict.fromkeys(kinds)), files
+
+
 class DiscordEvents:
     def __init__(self, client: discord.Client, admins: AdminRule, roots: ReplyRoots) -> None:
         self.client = client

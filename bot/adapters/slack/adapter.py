@@ -28,9 +28,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
 from bot.adapters.slack.commands import SlackCommands
-from bot.adapters.slack.events import PLATFORM, SlackEvents, question_text
+from bot.adapters.slack.events import PLATFORM, SlackEvents, media_of, question_text
 from bot.adapters.slack.port import WHY_ACTION, SlackPort, plain
 from bot.adapters.slack.settings import SlackSettings
+from bot.adapters.unsupported import unsupported_note
 from bot.explain import UNKNOWN, Place
 from bot.feedback import parse_vote
 from bot.jobs import JobView
@@ -42,6 +43,7 @@ log = logging.getLogger("kbot.slack")
 FEEDBACK = re.compile(r"^kbot_feedback_(up|down)$")
 EMPTY_MENTION = "Ask me a question after the mention, e.g. @kbot how many vacation days do we get?"
 EMPTY_ASK = "Ask a question after /ask, e.g. /ask how many vacation days do we get?"
+UPLOAD_HINT = "share it with me in a direct message, or in a thread I'm answering in"
 CANNOT_POST = "I can't post in this channel. Invite me with /invite @kbot, or mention me instead."
 SIGNATURE_MAX_AGE_S = 300
 
@@ -224,10 +226,21 @@ class SlackAdapter:
         user = str(event.get("user"))
         incoming = await self.events.incoming(team, channel, thread_ts, user, text, body,
                                               channel_type=event.get("channel_type"))
-        if not text:
+        media, files = media_of(event)
+        if not text or media or files:
             admission = await self.service.admit(incoming)  # even the hint is only for places kbot serves
-            if admission.incoming is not None or admission.reply:
-                await self._port(team, channel, thread_ts, user).fail(admission.reply or EMPTY_MENTION)
+            if admission.incoming is None:
+                if admission.reply:
+                    await self._port(team, channel, thread_ts, user).fail(admission.reply)
+                return
+            if media or files:
+                note = unsupported_note(media, files, UPLOAD_HINT, answering=bool(text))
+                await self._port(team, channel, thread_ts, user).fail(note)
+            if text:
+                self.service.submit(admission.incoming, lambda: self._port(team, channel, thread_ts, user),
+                                    admitted=True)
+            elif not (media or files):
+                await self._port(team, channel, thread_ts, user).fail(EMPTY_MENTION)
             return
         self.service.submit(incoming, lambda: self._port(team, channel, thread_ts, user))
 

@@ -74,3 +74,18 @@ def in_private_channel(incoming: Incoming) -> bool:
 
 def question_text(event: dict[str, Any]) -> str:
     return MENTION.sub("", event.get("text") or "").strip()
+
+
+def media_of(event: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What a message carries besides text: (kinds of media, e.g. "a photo"; other attached file names)."""
+    kinds: list[str] = []
+    files: list[str] = []
+    for shared in event.get("files") or []:
+        mimetype = str(shared.get("mimetype") or "")
+        if shared.get("subtype") == "slack_audio":
+            kinds.append("a voice clip")
+        elif mimetype.startswith(("image/", "video/", "audio/")):
+            kinds.append({"image": "a photo", "video": "a video", "audio": "audio"}[mimetype.split("/")[0]])
+        else:
+            files.append(str(shared.get("name") or "the file"))
+    return list(dict.fromkeys(kinds)), files

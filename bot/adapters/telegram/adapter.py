@@ -27,13 +27,15 @@ from bot.adapters.context import PlatformContext
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
 from bot.adapters.telegram.commands import TelegramCommands, download_cap
-from bot.adapters.telegram.events import PLATFORM, TelegramEvents
+from bot.adapters.telegram.events import PLATFORM, TelegramEvents, media_of
 from bot.adapters.telegram.port import NO_PREVIEW, WHY_DATA, TelegramPort
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.adapters.telegram.webhook import WebhookReceiver, derived_secret
+from bot.adapters.unsupported import unsupported_note
 from bot.explain import UNKNOWN, Place
 from bot.feedback import parse_vote
 from bot.jobs import JobView
+from bot.messages import Incoming
 from bot.streaming import EditBudgets
 
 log = logging.getLogger("kbot.telegram")
@@ -42,6 +44,9 @@ API_PROBE_S = 5.0  # /readyz asks the Bot API at most this often
 API_PROBE_TIMEOUT_S = 3.0
 UPDATES = ["message", "callback_query"]
 KB_CAPTION = r"^/kb(@\w+)?(\s|$)"  # `/kb upload` as a document's caption
+MEDIA = (filters.PHOTO | filters.VOICE | filters.VIDEO | filters.VIDEO_NOTE | filters.Sticker.ALL | filters.AUDIO
+         | filters.ANIMATION | filters.Document.ALL)
+UPLOAD_HINT = "send it with the caption /kb upload (or reply /kb upload to it)"
 HELP = (
     "Ask me anything about the team's documents and I'll answer with sources.\n"
     "In a private chat just write your question. In a group, mention me, reply to one of my answers, "
@@ -96,6 +101,7 @@ class TelegramAdapter:
             CommandHandler(["start", "help"], self._on_help),
             CommandHandler("ask", self._on_ask),
             MessageHandler(filters.TEXT & ~filters.COMMAND, self._on_text),
+            MessageHandler(MEDIA, self._on_media),
         ])
         self.app.add_error_handler(self._on_error)
         self._draft_ids = count(1, 16)
@@ -196,6 +202,25 @@ class TelegramAdapter:
         if text is not None and await self._first(message):
             await self._question(message, text)
 
+    async def _on_media(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A photo, voice note, sticker, video or file sent to kbot: it says what it reads (only where
+        it serves: others hear about pairing), then answers the caption's words if there are any."""
+        message = _from_a_person(update)
+        if message is None:
+            return
+        words = self.events.addressed_caption(message)
+        if words is None or not await self._first(message):
+            return
+        admission = await self.service.admit(self.events.incoming(message, words))
+        if admission.incoming is None:
+            if admission.reply:
+                await self.commands.say(message, admission.reply)
+            return
+        media, files = media_of(message)
+        await self.commands.say(message, unsupported_note(media, files, UPLOAD_HINT, answering=bool(words)))
+        if words:
+            self._submit(message, admission.incoming)
+
     async def _question(self, message: Message, text: str) -> None:
         incoming = self.events.incoming(message, text)
         if not text:  # the hint is for places kbot serves; others hear about pairing
@@ -203,12 +228,15 @@ class TelegramAdapter:
             if admission.incoming is not None or admission.reply:
                 await self.commands.say(message, admission.reply or EMPTY_ASK)
             return
+        self._submit(message, incoming, admitted=False)
+
+    def _submit(self, message: Message, incoming: Incoming, *, admitted: bool = True) -> None:
         budget = self.budgets[str(message.chat_id)]
         remember = self.roots.recorder(self.events.reply_root(message, incoming.key),
                                        lambda sent: (message.chat_id, sent))
         drafts = self.draft_budgets[str(message.chat_id)]
         self.service.submit(incoming, lambda: TelegramPort(self.app.bot, message, budget, remember, self._draft_ids,
-                                                           drafts))
+                                                           drafts), admitted=admitted)
 
     async def _on_why(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Telegram has no message for one person in a group: the explanation is posted as a reply to

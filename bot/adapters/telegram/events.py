@@ -43,6 +43,19 @@ class TelegramEvents:
                 return (text[: entity.offset] + text[entity.offset + entity.length:]).strip()
         return None
 
+    def addressed_caption(self, message: Message) -> str | None:
+        """`addressed_text` for a photo, file or other media: its caption is the words, if any."""
+        caption = message.caption or ""
+        if message.chat.type == ChatType.PRIVATE:
+            return caption.strip()
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == self.bot_id:
+            return caption.strip()
+        for entity, value in message.parse_caption_entities([MessageEntity.MENTION]).items():
+            if value.lower() == f"@{self.username.lower()}":
+                return (caption[: entity.offset] + caption[entity.offset + entity.length:]).strip()
+        return None
+
     def thread_key(self, message: Message) -> ThreadKey:
         """A forum topic; else the reply chain's root (kbot's answers map back to their question);
         a private chat is one thread."""
@@ -69,12 +82,30 @@ class TelegramEvents:
 
 
 def attached_document(message: Message) -> tuple[str, int, str] | None:
-    """(file name, size, file id) of the document on the message or the one it replies to."""
+    """(file name, size, file id) of the document or photo on the message or the one it replies to
+    (a photo, read with OCR, as its largest size; Telegram gives photos no name)."""
     for candidate in (message, message.reply_to_message):
-        document = candidate.document if candidate is not None else None
-        if document is not None:
+        if candidate is None:
+            continue
+        if candidate.document is not None:
+            document = candidate.document
             return document.file_name or "document", document.file_size or 0, document.file_id
+        if candidate.photo:
+            largest = max(candidate.photo, key=lambda size: size.width * size.height)
+            return f"photo-{candidate.message_id}.jpg", largest.file_size or 0, largest.file_id
     return None
 
 
-__all__ = ["PLATFORM", "TelegramEvents", "attached_document", "place_name"]
+def media_of(message: Message) -> tuple[list[str], list[str]]:
+    """What a message carries besides text: (kinds of media, e.g. "a photo"; attached file names)."""
+    kinds = [noun for attribute, noun in (
+        ("photo", "a photo"), ("voice", "a voice note"), ("video_note", "a video message"), ("video", "a video"),
+        ("sticker", "a sticker"), ("animation", "a GIF"), ("audio", "audio"),
+    ) if getattr(message, attribute, None)]
+    if message.animation:  # Telegram also sends a GIF as a document
+        return kinds, []
+    files = [message.document.file_name or "the file"] if message.document else []
+    return kinds, files
+
+
+__all__ = ["PLATFORM", "TelegramEvents", "attached_document", "media_of", "place_name"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.rag.parsing.types import Limits, ParsedDocument, ParseError, PdfLimits, Section
+from bot.rag.parsing.types import Limits, OcrLimits, ParsedDocument, ParseError, PdfLimits, Section
 from bot.rag.parsing.url import Fetched, UrlFetcher, is_url, too_large
 
 __all__ = [
-    "Limits", "PdfLimits", "ParsedDocument", "ParseError", "Section", "SUPPORTED_SUFFIXES", "UrlFetcher",
+    "Limits", "OcrLimits", "PdfLimits", "ParsedDocument", "ParseError", "Section", "SUPPORTED_SUFFIXES", "UrlFetcher",
     "is_url", "parse_bytes", "parse_url", "fetch_url", "Fetched", "kind_for", "check_size",
 ]
 
@@ -23,6 +23,14 @@ SUFFIX_KINDS = {
     ".rst": "text",
     ".html": "html",
     ".htm": "html",
+    # Photos and scans of documents, read with OCR (knowledge.ocr).
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
+    ".webp": "image",
+    ".bmp": "image",
 }
 SUPPORTED_SUFFIXES = tuple(SUFFIX_KINDS)
 CONTENT_TYPE_KINDS = {
@@ -32,6 +40,10 @@ CONTENT_TYPE_KINDS = {
     "text/plain": "text",
     "text/markdown": "markdown",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "image/png": "image",
+    "image/jpeg": "image",
+    "image/tiff": "image",
+    "image/webp": "image",
 }
 
 
@@ -52,13 +64,19 @@ def check_size(size: int, limits: Limits) -> None:
 
 
 def parse_bytes(data: bytes, kind: str, limits: Limits,
-                on_page: Callable[[int, int], None] | None = None) -> ParsedDocument:
-    """`on_page(read, total)` follows a PDF's pages as the parser reads them."""
+                on_page: Callable[..., None] | None = None) -> ParsedDocument:
+    """`on_page(read, total, stage)` follows a PDF's pages as the parser reads them (stage "reading",
+    or "ocr" for a page read with OCR)."""
     check_size(len(data), limits)
     if kind == "pdf":
         from bot.rag.parsing.pdf import parse_pdf
 
-        return parse_pdf(data, limits.pdf, on_page)
+        return parse_pdf(data, limits.pdf, on_page, limits.ocr)
+    if kind == "image":
+        from bot.rag.parsing.ocr import parse_image
+
+        progress = (lambda number, total: on_page(number, total, "ocr")) if on_page is not None else None
+        return parse_image(data, limits.ocr, progress)
     if kind == "docx":
         from bot.rag.parsing.docx import parse_docx
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from bot.messages import HEADING_SEPARATOR
 
-__all__ = ["HEADING_SEPARATOR", "Limits", "OutlineEntry", "ParsedDocument", "ParseError", "PdfLimits", "Section",
-           "enter_heading"]
+__all__ = ["HEADING_SEPARATOR", "Limits", "OcrLimits", "OutlineEntry", "ParsedDocument", "ParseError", "PdfLimits",
+           "Section", "enter_heading"]
 
 
 def enter_heading(path: list[tuple[int, str]], level: int, text: str) -> tuple[list[tuple[int, str]], str]:
@@ -53,7 +53,7 @@ class OutlineEntry:
 
 @dataclass
 class ParsedDocument:
-    kind: str  # pdf | docx | markdown | text | html
+    kind: str  # pdf | docx | markdown | text | html | image
     sections: list[Section]
     title: str | None = None
     url: str | None = None
@@ -85,7 +85,25 @@ class PdfLimits:
 
 
 @dataclass(frozen=True)
+class OcrLimits:
+    """Scanned pages and images: read with OCR in a child process of their own (the models need more
+    memory than text extraction), within a time budget per page and a page cap."""
+
+    enabled: bool = True
+    timeout_s: float = 30.0  # the base: loading the models and opening the file
+    page_budget_s: float = 30.0  # added for each page OCR reads
+    max_pages: int = 200  # pages without a text layer past this are reported, not read
+    memory_mb: int = 2048
+    dpi: int = 200
+    min_score: float = 0.5  # a page whose recognized text scores lower is reported as unreadable
+
+    def deadline_s(self, started: int) -> float:
+        return self.timeout_s + self.page_budget_s * started
+
+
+@dataclass(frozen=True)
 class Limits:
     max_bytes: int
     pdf: PdfLimits = PdfLimits()
+    ocr: OcrLimits = OcrLimits()
     url_timeout_s: float = 20.0

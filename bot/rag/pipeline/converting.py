@@ -40,7 +40,8 @@ class DocumentConverter:
     @component.output_types(parsed=ParsedDocument)
     def run(self, data: bytes, kind: str, url: str | None = None,
             on_progress: ProgressFn | None = None) -> dict[str, ParsedDocument]:
-        on_page = (lambda done, total: on_progress("reading", done, total)) if on_progress is not None else None
+        on_page = ((lambda done, total, stage="reading": on_progress(stage, done, total))
+                   if on_progress is not None else None)
         parsed = parse_bytes(data, kind, self.limits, on_page)
         if url:
             parsed.url = url
