@@ -260,7 +260,7 @@ class App:
         return CommandEnv(self.knowledge_base, self.jobs, self.rates, self.access, self.remover,
                           channel_scopes=self.channel_scopes, url_policy=self.url_policy,
                           uploads_per_hour=self.settings.jobs.uploads_per_hour,
-                          default_preset=self.settings.retrieval.preset, gaps=self.gaps)
+                          default_preset=self.settings.retrieval.preset, gaps=self.gaps, memory=self.memory)
 
     @cached_property
     def resync(self) -> Resync:

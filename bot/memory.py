@@ -88,6 +88,16 @@ class ThreadMemory:
             left -= size
         return list(reversed(kept))
 
+    def turns(self, key: ThreadKey, limit: int = 200) -> list[Turn]:
+        """Every turn of the thread, whole, oldest first (for saving the thread as a document)."""
+        with Session(self.engine) as session:
+            thread_id = self._thread_id(session, key, create=False)
+            if thread_id is None:
+                return []
+            rows = session.execute(select(TurnRow.question, TurnRow.answer).where(TurnRow.thread_id == thread_id)
+                                   .order_by(TurnRow.id).limit(limit)).all()
+        return [Turn(question, answer) for question, answer in rows]
+
     def forget_source(self, source: str, scope: str) -> int:
         """Drop the turns (and their votes) that cited `source` in the threads `scope` covers: a
         deleted document must not live on in what kbot remembers saying about it."""

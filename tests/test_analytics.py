@@ -170,3 +170,4 @@ def test_chat_shows_every_place(project: Path) -> None:
     assert "“zebra migration patterns” — asked 1×" in run.stdout
     assert "Last 3 days in every place: 1 question(s), 0 answered from sources (0%)" in run.stdout
     assert "Give a number of days from 1 to 366, e.g. /kb gaps 30." in run.stdout
+

@@ -209,3 +209,16 @@ def test_status_names_the_preset_and_chat_admins_choose_one(project: Path, capsy
         "balanced preset (the configured default)", "balanced preset (the configured default)"]
     assert "Retrieval preset: accurate; see /kb preset." in run.stdout
     assert "Use /kb preset to see it, or (admins) /kb preset fast|balanced|accurate|default." in run.stdout
+
+
+def test_chat_saves_its_thread(project: Path) -> None:
+    main(["ingest", "docs/a.md"])
+    session = "Which team owns billing?\n/kb save\n/kb list\n\n"
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "bot", "chat", "--thread", "T9"], cwd=project, text=True,
+                         input=session, capture_output=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    assert "Saved this thread (2 messages, 1 chunks) to the knowledge base as kbot chat thread T9" in run.stdout
+    assert "• kbot chat thread T9 — 1 chunks" in run.stdout

@@ -9,11 +9,13 @@ from bot.access import AccessControl
 from bot.analytics import GapLog
 from bot.channel_scopes import ChannelScopes
 from bot.jobs import JobQueue, ProgressTarget
+from bot.memory import ThreadMemory
 from bot.messages import Incoming
 from bot.rag.knowledge_base import KnowledgeBase
 from bot.rag.parsing.addresses import AddressPolicy
 from bot.rates import Limit, RateLimiter
 from bot.removal import DocumentRemover
+from bot.saved_threads import ThreadCapture
 from bot.scopes import GLOBAL
 
 
@@ -34,6 +36,7 @@ class CommandRequest:
     upload: Upload | None = None
     max_upload_bytes: int = 20_000_000  # the platform's download cap, or the configured limit if lower
     everywhere: bool = False  # the operator's terminal: analytics cover every place, not only this one
+    thread: ThreadCapture | None = None  # the thread the command ran in (`/kb save`); None: not in one
 
     @property
     def own_scopes(self) -> set[str]:
@@ -63,6 +66,7 @@ class CommandEnv:
     uploads_per_hour: int = 30  # per person
     default_preset: str = "balanced"  # `retrieval.preset`: what `/kb preset` falls back to
     gaps: GapLog | None = None  # coverage-gap analytics (`/kb gaps`, `/kb stats`); None: not kept here
+    memory: ThreadMemory | None = None  # `/kb save` where the platform lets bots read no thread history
 
     def upload_allowed(self, incoming: Incoming) -> bool:
         """One more document from this person this hour? (Counted when it is.) Blocking: database."""

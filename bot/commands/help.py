@@ -12,6 +12,7 @@ HELP = """kbot answers questions from your team's documents. Knowledge commands:
 /kb delete <document> — remove a document (admins), e.g. /kb delete handbook.pdf
 /kb scope — which knowledge this place answers from
 /kb preset [fast|balanced|accurate] — how hard answers here search (admins change it), e.g. /kb preset accurate
+/kb save — keep this thread (question, answer, replies) as a document answerable here; saving again replaces it
 /kb gaps [days] — what the documents could not answer, by topic (admins: the workspace), e.g. /kb gaps 30
 /kb stats [days] — questions, answered share, 👍/👎, new documents and the top gaps, e.g. /kb stats 7
 /kb approve <code> — let a new chat, server or workspace use kbot (kbot's own admins)

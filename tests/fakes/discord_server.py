@@ -345,6 +345,8 @@ class FakeDiscord(FakePlatform):
                                "resource": {"type": kind}})
         if parts[0] == "channels" and parts[-1] == "typing":
             return web.Response(status=204)
+        if parts[0] == "channels" and parts[-1] == "messages" and request.method == "GET":
+            return self._history(parts[1], int(request.query.get("limit", 50)), request.query.get("before"))
         if parts[0] == "channels" and parts[-1] == "messages" and request.method == "POST":
             return self._send(parts[1], body)
         if parts[0] == "channels" and len(parts) == 4 and parts[2] == "messages" and request.method == "PATCH":
@@ -433,6 +435,13 @@ class FakeDiscord(FakePlatform):
             message.flags = int(body["flags"] or 0)
         message.edits += 1
         return self._json(self.message_json(message))
+
+    def _history(self, channel_id: str, limit: int, before: str | None) -> web.Response:
+        """GET /channels/{id}/messages: newest first, before a message id, at most `limit` (100)."""
+        if channel_id not in self.state.channels:
+            return self._error(404, "Unknown Channel", 10003)
+        found = [m for m in self.channel_messages(channel_id) if before is None or int(m.id) < int(before)]
+        return self._json([self.message_json(m) for m in reversed(found)][: min(limit, 100)])
 
     def _thread(self, channel_id: str, message_id: str, body: dict) -> web.Response:
         parent = self.state.channels[channel_id]

@@ -73,6 +73,7 @@ class SlackState:
     private_channels: set[str] = field(default_factory=set)
     workspace_admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
     files: dict[str, bytes] = field(default_factory=dict)
+    said: list[dict] = field(default_factory=list)  # people's messages, as conversations.replies returns them
     acks: list[str] = field(default_factory=list)
     update_stamps: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
     last_append: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -117,6 +118,7 @@ class FakeSlack(FakePlatform):
                  "channel": channel, "team": team or self.team}
         if thread_ts:
             event["thread_ts"] = thread_ts
+        self.state.said.append(event)
         return self.event(event, team=team)
 
     def message(self, channel: str, text: str, *, user: str = "U1", team: str | None = None,
@@ -125,6 +127,7 @@ class FakeSlack(FakePlatform):
                  "channel_type": channel_type, "team": team or self.team}
         if thread_ts:
             event["thread_ts"] = thread_ts
+        self.state.said.append(event)
         return self.event(event, team=team)
 
     def share_file(self, channel: str, name: str, data: bytes, *, user: str = "U1", thread_ts: str | None = None,
@@ -284,9 +287,25 @@ class FakeSlack(FakePlatform):
             "id": channel, "is_private": private, "is_im": channel.startswith("D"), "is_mpim": False,
             "is_channel": not private and not channel.startswith("D"), "is_group": private}})
 
+    async def _chat_getPermalink(self, p: dict) -> web.Response:  # noqa: N802
+        return web.json_response({"ok": True, "channel": p["channel"],
+                                  "permalink": f"https://test.slack.com/archives/{p['channel']}/p"
+                                               f"{str(p['message_ts']).replace('.', '')}"})
+
+    async def _conversations_replies(self, p: dict) -> web.Response:
+        """The thread's parent and replies, oldest first: people's messages and kbot's."""
+        channel, root = p["channel"], str(p["ts"])
+        people = [{"type": "message", "user": e["user"], "text": e["text"], "ts": e["ts"]} for e in self.state.said
+                  if e["channel"] == channel and root in (e["ts"], e.get("thread_ts"))]
+        kbot = [{"type": "message", "bot_id": BOT_ID, "text": m.markdown or m.text, "ts": m.ts}
+                for m in self.state.messages.values() if m.channel == channel and m.thread_ts == root]
+        found = sorted({m["ts"]: m for m in people + kbot}.values(), key=lambda m: float(m["ts"]))
+        return web.json_response({"ok": True, "messages": found[: int(p.get("limit") or 1000)], "has_more": False})
+
     async def _users_info(self, p: dict) -> web.Response:
         user = p["user"]
-        return web.json_response({"ok": True, "user": {"id": user, "team_id": self.team,
+        return web.json_response({"ok": True, "user": {"id": user, "team_id": self.team, "name": user.lower(),
+                                                       "profile": {"display_name": f"person {user}"},
                                                        "is_admin": user in self.state.workspace_admins,
                                                        "is_owner": False}})
 

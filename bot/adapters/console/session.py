@@ -15,6 +15,7 @@ from bot.commands import CommandRequest, Upload
 from bot.explain import UNKNOWN, Place
 from bot.jobs import JobView, ProgressTarget
 from bot.messages import Answer, Incoming, ReplyPort, ThreadKey
+from bot.saved_threads import ThreadCapture
 from bot.scopes import GLOBAL
 
 if TYPE_CHECKING:
@@ -63,7 +64,9 @@ class TerminalSession:
             posted.append(uuid.uuid4().hex)
             return ProgressTarget(PLATFORM, WORKSPACE, CHANNEL, posted[-1])
 
-        request = CommandRequest(self.incoming(text), args, upload_scope=where, upload=upload, everywhere=True)
+        incoming = self.incoming(text)
+        thread = ThreadCapture(incoming.key, f"kbot chat thread {self.thread}")  # kbot's memory is the thread
+        request = CommandRequest(incoming, args, upload_scope=where, upload=upload, everywhere=True, thread=thread)
         reply = await self.app.service.command(name, request, post)
         if reply.text:
             self.out.write(reply.text + "\n")

@@ -15,6 +15,8 @@ from bot.adapters.progress import ProgressDisplay
 from bot.commands import CommandRequest, Upload
 from bot.gap_report import MAX_DAYS
 from bot.jobs import JobView, ProgressTarget
+from bot.messages import ThreadKey
+from bot.saved_threads import MAX_MESSAGES, ThreadCapture, ThreadMessage
 from bot.scopes import upload_scope
 from bot.service import QuestionService
 from bot.streaming import EditBudgets
@@ -59,7 +61,7 @@ class DiscordCommands:
                              self.public_uploads if in_guild else "workspace")
         upload = Upload(attachment.filename, attachment.size, attachment.read) if attachment is not None else None
         request = CommandRequest(incoming, args, upload_scope=where, upload=upload,
-                                 max_upload_bytes=self.max_upload_bytes)
+                                 max_upload_bytes=self.max_upload_bytes, thread=self._capture(interaction))
 
         async def post(text: str) -> ProgressTarget:
             sent: list[discord.Message] = []
@@ -75,6 +77,26 @@ class DiscordCommands:
         await interaction.followup.send(defuse_mentions(reply.text or QUEUED), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS, suppress_embeds=True)
 
+    def _capture(self, interaction: discord.Interaction) -> ThreadCapture | None:
+        """A thread (or a DM) can be saved: its messages are read back from Discord."""
+        channel: Any = interaction.channel
+        if isinstance(channel, discord.Thread) and interaction.guild_id:
+            key = ThreadKey(PLATFORM, str(interaction.guild_id), str(channel.id), str(channel.id))
+        elif interaction.guild_id is None and channel is not None:
+            key = ThreadKey(PLATFORM, workspace_of(None, interaction.user.id), str(channel.id), "dm")
+        else:
+            return None
+        me = self.client.user
+
+        async def read() -> list[ThreadMessage]:
+            found = [message async for message in channel.history(limit=MAX_MESSAGES)]
+            return [ThreadMessage(message.author.display_name, self.events.text(message),
+                                  by_kbot=me is not None and message.author.id == me.id)
+                    for message in reversed(found)]
+
+        link = channel.jump_url if hasattr(channel, "jump_url") else f"discord channel {channel.id}"
+        return ThreadCapture(key, link, read)
+
     async def show_job(self, view: JobView) -> None:
         await self.progress.show(view)
 
@@ -85,7 +107,7 @@ class DiscordCommands:
 
 
 class KnowledgeCommands(app_commands.Group):
-    """`/kb upload|add|status|list|delete|scope|preset|approve|gaps|stats|help`."""
+    """`/kb upload|add|status|list|delete|scope|preset|approve|gaps|stats|save|help`."""
 
     def __init__(self, run: DiscordCommands) -> None:
         super().__init__(name="kb", description="Add, list and manage kbot's documents")
@@ -134,6 +156,10 @@ class KnowledgeCommands(app_commands.Group):
     async def stats(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, MAX_DAYS] | None = None,
                     ) -> None:
         await self.glue.run(interaction, "stats", "" if days is None else str(days))
+
+    @app_commands.command(description="Keep this thread as a document answerable here (run it in the thread)")
+    async def save(self, interaction: discord.Interaction) -> None:
+        await self.glue.run(interaction, "save", "")
 
     @app_commands.command(name="help", description="What each command does")
     async def help_(self, interaction: discord.Interaction) -> None:

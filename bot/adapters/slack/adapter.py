@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import commands as kb_commands
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
 from bot.adapters.slack.commands import SlackCommands
@@ -222,6 +223,10 @@ class SlackAdapter:
         if not await self.service.claim(PLATFORM, f"{team}:{channel}:{ts}"):
             return  # a retry, or the `message` twin of an `app_mention`
         text = question_text(event)
+        typed = kb_commands.parse(text)
+        if typed is not None:  # `kb save` and friends, written where slash commands can't go
+            await self.commands.typed(team, event, *typed)
+            return
         thread_ts = str(event.get("thread_ts") or ts)
         user = str(event.get("user"))
         incoming = await self.events.incoming(team, channel, thread_ts, user, text, body,

@@ -3,6 +3,7 @@ job progress edited into the message the command posted."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -11,11 +12,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands
 from bot.adapters.progress import ProgressDisplay
-from bot.adapters.slack.events import PLATFORM, SlackEvents, in_private_channel
+from bot.adapters.slack.events import MENTION, PLATFORM, SlackEvents, in_private_channel
 from bot.adapters.slack.port import plain
 from bot.commands import CommandRequest, Upload
 from bot.jobs import JobView, ProgressTarget
-from bot.messages import Incoming
+from bot.messages import Incoming, ThreadKey
+from bot.saved_threads import MAX_MESSAGES, ThreadCapture, ThreadMessage
 from bot.scopes import upload_scope
 from bot.service import QuestionService
 from bot.streaming import EditBudgets
@@ -64,6 +66,51 @@ class SlackCommands:
                 await self._ephemeral(channel, user, reply.text)
             else:
                 await self._post(channel, None, reply.text)
+
+    async def typed(self, team: str, event: dict[str, Any], name: str, args: str) -> None:
+        """`kb <command>` written as a message (Slack runs no slash command inside a thread): it runs
+        with the thread it was written in, so `kb save` there keeps that thread."""
+        channel, user = str(event["channel"]), str(event.get("user"))
+        thread = str(event.get("thread_ts") or event.get("ts"))
+        incoming = await self._incoming(team, channel, thread, user, args, event, event.get("channel_type"))
+        capture = ThreadCapture(ThreadKey(PLATFORM, team, channel, thread), await self._permalink(channel, thread),
+                                lambda: self._thread_messages(channel, thread))
+        request = replace(self._request(incoming, args), thread=capture)
+        reply = await self.service.command(name, request, self._poster(team, channel, thread))
+        if reply.text:
+            if reply.private:
+                await self._ephemeral(channel, user, reply.text)
+            else:
+                await self._post(channel, thread, reply.text)
+
+    async def _permalink(self, channel: str, ts: str) -> str:
+        try:
+            return str((await self.client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
+        except SlackApiError:
+            return f"slack thread {channel}/{ts}"
+
+    async def _thread_messages(self, channel: str, thread: str) -> list[ThreadMessage]:
+        """The thread as Slack has it (at most MAX_MESSAGES), with people's display names."""
+        response = await self.client.conversations_replies(channel=channel, ts=thread, limit=MAX_MESSAGES)
+        names: dict[str, str] = {}
+        messages = []
+        for message in response.get("messages") or []:
+            if message.get("bot_id"):
+                messages.append(ThreadMessage("kbot", str(message.get("text") or ""), by_kbot=True))
+                continue
+            user = str(message.get("user") or "")
+            if user not in names:
+                names[user] = await self._display_name(user)
+            messages.append(ThreadMessage(names[user], MENTION.sub("", str(message.get("text") or "")).strip()))
+        return messages
+
+    async def _display_name(self, user: str) -> str:
+        try:
+            profile = (await self.client.users_info(user=user))["user"]
+        except SlackApiError:
+            return "a teammate"
+        details = profile.get("profile") or {}
+        return str(details.get("display_name") or details.get("real_name") or profile.get("name") or "a teammate")
 
     async def files(self, team: str, event: dict[str, Any]) -> None:
         """Every file shared with kbot (in a DM, or a thread it answers in) is indexed there."""

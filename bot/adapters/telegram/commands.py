@@ -8,9 +8,10 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.progress import ProgressDisplay
-from bot.adapters.telegram.events import PLATFORM, TelegramEvents, attached_document
+from bot.adapters.telegram.events import PLATFORM, TelegramEvents, attached_document, thread_link
 from bot.commands import CommandRequest, Upload
 from bot.jobs import JobView, ProgressTarget
+from bot.saved_threads import ThreadCapture
 from bot.scopes import workspace_scope
 from bot.service import QuestionService
 from bot.streaming import EditBudgets
@@ -59,8 +60,10 @@ class TelegramCommands:
         user = str(message.from_user.id) if message.from_user else "unknown"
         is_admin = await self.events.admins.admin(user, lambda: self._platform_admin(message))
         incoming = self.events.incoming(message, message.text or message.caption or "", is_admin=is_admin)
+        # Bots read no chat history on Telegram: a saved thread is what kbot remembers of it.
         request = CommandRequest(incoming, args, upload_scope=workspace_scope(PLATFORM, str(message.chat_id)),
-                                 upload=self._upload(message), max_upload_bytes=self.max_upload_bytes)
+                                 upload=self._upload(message), max_upload_bytes=self.max_upload_bytes,
+                                 thread=ThreadCapture(incoming.key, thread_link(incoming.key)))
         topic = message.message_thread_id if message.is_topic_message else None
 
         async def post(text: str) -> ProgressTarget:

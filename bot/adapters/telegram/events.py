@@ -96,6 +96,15 @@ def attached_document(message: Message) -> tuple[str, int, str] | None:
     return None
 
 
+def thread_link(key: ThreadKey) -> str:
+    """A supergroup thread's t.me link (to its first message, or its topic); elsewhere Telegram has
+    no link, and the thread is named instead."""
+    chat, thread = key.workspace, key.thread.removeprefix("topic:")
+    if chat.startswith("-100") and thread.isdigit():
+        return f"https://t.me/c/{chat.removeprefix('-100')}/{thread}"
+    return f"telegram chat {chat}, thread {key.thread}"
+
+
 def media_of(message: Message) -> tuple[list[str], list[str]]:
     """What a message carries besides text: (kinds of media, e.g. "a photo"; attached file names)."""
     kinds = [noun for attribute, noun in (
@@ -108,4 +117,4 @@ def media_of(message: Message) -> tuple[list[str], list[str]]:
     return kinds, files
 
 
-__all__ = ["PLATFORM", "TelegramEvents", "attached_document", "media_of", "place_name"]
+__all__ = ["PLATFORM", "TelegramEvents", "attached_document", "media_of", "place_name", "thread_link"]

@@ -1,0 +1,61 @@
+"""A resolved thread as a document: the question, kbot's answer and the people's replies after it, in
+Markdown, with the thread's permalink as its source (so citations link back to the conversation)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.memory import ThreadMemory
+from bot.messages import ThreadKey
+
+MAX_MESSAGES = 200
+KB_COMMAND = re.compile(r"^/?kb(@\w+)?(\s|$)", re.IGNORECASE)  # `kb save` itself is not part of the thread
+MAX_CHARS = 200_000
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    author: str  # as shown in the document: a display name or "kbot"
+    text: str
+    by_kbot: bool = False
+
+
+@dataclass(frozen=True)
+class ThreadCapture:
+    """What an adapter knows of the thread a `/kb save` ran in: where it is, its link, and how to read
+    it from the platform (None where the platform lets bots read no history: kbot's memory is used)."""
+
+    key: ThreadKey
+    source: str  # the permalink, or a stable name where the platform has none
+    read: Callable[[], Awaitable[list[ThreadMessage]]] | None = None
+
+
+def from_memory(memory: ThreadMemory, key: ThreadKey) -> list[ThreadMessage]:
+    """The thread as kbot remembers it: each question and its answer. Blocking: database."""
+    messages: list[ThreadMessage] = []
+    for turn in memory.turns(key):
+        messages += [ThreadMessage("question", turn.question), ThreadMessage("kbot", turn.answer, by_kbot=True)]
+    return messages
+
+
+def _title(messages: list[ThreadMessage]) -> str:
+    first = next((m.text for m in messages if not m.by_kbot and m.text.strip()), "a saved thread")
+    flat = " ".join(first.split())
+    return flat if len(flat) <= 120 else flat[:119].rstrip() + "…"
+
+
+def thread_document(messages: list[ThreadMessage], source: str) -> tuple[str, int]:
+    """The Markdown document and how many messages it holds (the first MAX_MESSAGES, MAX_CHARS at most)."""
+    kept = [m for m in messages if m.text.strip() and not KB_COMMAND.match(m.text.strip())][:MAX_MESSAGES]
+    lines = [f"# {_title(kept)}", "", f"A conversation saved from chat: {source}", ""]
+    size = 0
+    for message in kept:
+        who = "kbot" if message.by_kbot else message.author
+        body = message.text.strip()
+        size += len(body)
+        if size > MAX_CHARS:
+            break
+        lines += [f"**{who}:** {body}", ""]
+    return "\n".join(lines), len(kept)
