@@ -224,6 +224,19 @@ class FakeDiscord(FakePlatform):
         content = self.attachments.get(request.match_info["attachment_id"])
         return web.Response(body=content) if content is not None else web.Response(status=404)
 
+    def react(self, message_id: str, emoji: str, *, user_id: str = "700000000000000001") -> None:
+        """A person adds the reaction `emoji` to a message (MESSAGE_REACTION_ADD, as a member in a server)."""
+        message = self.state.messages[message_id]
+        channel = self.state.channels[message.channel_id]
+        guild_id = channel.get("guild_id")
+        data: dict[str, Any] = {"user_id": user_id, "channel_id": message.channel_id, "message_id": message_id,
+                                "emoji": {"id": None, "name": emoji}, "type": 0, "burst": False, "burst_colors": []}
+        if guild_id:
+            data["guild_id"] = guild_id
+            data["member"] = {"user": self._user(user_id), "roles": [], "joined_at": _now(), "deaf": False,
+                              "mute": False, "flags": 0}
+        self.dispatch("MESSAGE_REACTION_ADD", data)
+
     def dispatch(self, event: str, data: dict) -> None:
         """Send a gateway event: from a test's thread, or (without blocking) from a REST handler."""
         async def send() -> None:
@@ -345,6 +358,11 @@ class FakeDiscord(FakePlatform):
                                "resource": {"type": kind}})
         if parts[0] == "channels" and parts[-1] == "typing":
             return web.Response(status=204)
+        if parts[0] == "channels" and len(parts) == 4 and parts[2] == "messages" and request.method == "GET":
+            found = self.state.messages.get(parts[3])
+            if found is None or found.channel_id != parts[1]:
+                return self._error(404, "Unknown Message", 10008)
+            return self._json(self.message_json(found))
         if parts[0] == "channels" and parts[-1] == "messages" and request.method == "GET":
             return self._history(parts[1], int(request.query.get("limit", 50)), request.query.get("before"))
         if parts[0] == "channels" and parts[-1] == "messages" and request.method == "POST":

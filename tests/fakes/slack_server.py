@@ -147,6 +147,11 @@ class FakeSlack(FakePlatform):
         data = self.state.files.get(request.match_info["file_id"])
         return web.Response(body=data) if data is not None else web.Response(status=404)
 
+    def reaction(self, channel: str, ts: str, name: str, *, user: str = "U1") -> dict:
+        """A person adds the reaction `name` (Slack's emoji name, e.g. "question") to a message."""
+        return self.event({"type": "reaction_added", "user": user, "reaction": name, "item_user": "U1",
+                           "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": self.next_ts()})
+
     def click(self, message: SlackMessage, action_id: str, value: str, *, user: str = "U1") -> dict:
         return {"type": "block_actions", "team": {"id": self.team}, "user": {"id": user, "team_id": self.team},
                 "api_app_id": "AKBOT", "token": "legacy", "trigger_id": "tr1",
@@ -295,9 +300,13 @@ class FakeSlack(FakePlatform):
     async def _conversations_replies(self, p: dict) -> web.Response:
         """The thread's parent and replies, oldest first: people's messages and kbot's."""
         channel, root = p["channel"], str(p["ts"])
-        people = [{"type": "message", "user": e["user"], "text": e["text"], "ts": e["ts"]} for e in self.state.said
-                  if e["channel"] == channel and root in (e["ts"], e.get("thread_ts"))]
-        kbot = [{"type": "message", "bot_id": BOT_ID, "text": m.markdown or m.text, "ts": m.ts}
+        for known in [*self.state.said, *({"channel": m.channel, "ts": m.ts, "thread_ts": m.thread_ts}
+                                          for m in self.state.messages.values())]:
+            if known["channel"] == channel and known["ts"] == root and known.get("thread_ts"):
+                root = str(known["thread_ts"])  # a reply's ts: Slack answers with its whole thread
+        people = [{"type": "message", "user": e["user"], "text": e["text"], "ts": e["ts"], "thread_ts": root}
+                  for e in self.state.said if e["channel"] == channel and root in (e["ts"], e.get("thread_ts"))]
+        kbot = [{"type": "message", "bot_id": BOT_ID, "text": m.markdown or m.text, "ts": m.ts, "thread_ts": root}
                 for m in self.state.messages.values() if m.channel == channel and m.thread_ts == root]
         found = sorted({m["ts"]: m for m in people + kbot}.values(), key=lambda m: float(m["ts"]))
         return web.json_response({"ok": True, "messages": found[: int(p.get("limit") or 1000)], "has_more": False})

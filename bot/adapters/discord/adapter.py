@@ -37,6 +37,8 @@ from bot.adapters.unsupported import unsupported_note
 from bot.explain import UNKNOWN, Place
 from bot.feedback import parse_vote
 from bot.jobs import JobView
+from bot.messages import Incoming
+from bot.reactions import reaction_kind
 from bot.streaming import EditBudgets
 
 log = logging.getLogger("kbot.discord")
@@ -69,6 +71,7 @@ class DiscordAdapter:
         self.tree.add_command(KnowledgeCommands(self.commands))
         self.client.event(self.on_message)
         self.client.event(self.on_interaction)
+        self.client.event(self.on_raw_reaction_add)
         self._task: asyncio.Task[None] | None = None
         self._receiving = False
         self._endpoints = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
@@ -125,11 +128,13 @@ class DiscordAdapter:
             return
         if not await self.service.claim(PLATFORM, str(message.id)):
             return  # a replayed gateway event
+        await self._take(message, self.events.from_message(message, message.channel), *media_of(message))
+
+    async def _take(self, message: discord.Message, incoming: Incoming, media: list[str], files: list[str]) -> None:
+        """Answer `message` (replying to it, or in a thread opened on it), after what kbot cannot read."""
         channel: Any = message.channel
-        incoming = self.events.from_message(message, channel)
         opens_thread = (self.settings.thread_per_question and message.guild is not None
                         and isinstance(channel, discord.TextChannel))
-        media, files = media_of(message)
         admitted = not incoming.text or opens_thread or bool(media or files)
         if admitted:  # something is written before the answer: pass the gate first
             admission = await self.service.admit(incoming)
@@ -154,6 +159,38 @@ class DiscordAdapter:
         budget = self.budgets[str(channel.id)]
         self.service.submit(incoming, lambda: DiscordPort(channel, question, budget, self.roots.recorder(root)),
                             admitted=admitted)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        """❓ on a person's message: kbot answers it (as a reply), once however many react. ✅ by an
+        admin (Manage Server, or listed in `discord.admins`) on kbot's answer: its thread is saved."""
+        kind = reaction_kind(payload.emoji.name)
+        me = self.client.user
+        if not self._receiving or kind is None or me is None or payload.user_id == me.id:
+            return
+        user, member = str(payload.user_id), payload.member
+        if kind == "save":
+            async def manages() -> bool:
+                return payload.guild_id is None or bool(member and (member.guild_permissions.manage_guild
+                                                                    or member.guild_permissions.administrator))
+
+            if not await self.events.admins.admin(user, manages):
+                return
+        elif not await self.service.claim(PLATFORM, f"ask:{payload.message_id}"):
+            return
+        try:
+            channel: Any = self.client.get_channel(payload.channel_id) or await self.client.fetch_channel(
+                payload.channel_id)
+            message = await channel.fetch_message(payload.message_id)
+        except discord.HTTPException:
+            return
+        if (message.author.id == me.id) != (kind == "save"):
+            return  # ❓ is for people's messages, ✅ for kbot's answers
+        if kind == "save":
+            await self.commands.save_on_reaction(message, payload.user_id)
+            return
+        incoming = replace(self.events.from_message(message, channel), author=user)
+        if incoming.text:  # answered as if it had been asked of kbot, by whoever reacted
+            await self._take(message, incoming, [], [])
 
     async def _say(self, channel: Any, message: discord.Message, text: str) -> None:
         """A short reply to `message` before (or instead of) an answer."""

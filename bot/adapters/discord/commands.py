@@ -3,6 +3,7 @@ privately; job progress edits the message posted in the channel."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 import discord
@@ -61,7 +62,8 @@ class DiscordCommands:
                              self.public_uploads if in_guild else "workspace")
         upload = Upload(attachment.filename, attachment.size, attachment.read) if attachment is not None else None
         request = CommandRequest(incoming, args, upload_scope=where, upload=upload,
-                                 max_upload_bytes=self.max_upload_bytes, thread=self._capture(interaction))
+                                 max_upload_bytes=self.max_upload_bytes,
+                                 thread=self._capture(channel, interaction.guild_id, interaction.user.id))
 
         async def post(text: str) -> ProgressTarget:
             sent: list[discord.Message] = []
@@ -77,13 +79,12 @@ class DiscordCommands:
         await interaction.followup.send(defuse_mentions(reply.text or QUEUED), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS, suppress_embeds=True)
 
-    def _capture(self, interaction: discord.Interaction) -> ThreadCapture | None:
+    def _capture(self, channel: Any, guild_id: int | None, user_id: int) -> ThreadCapture | None:
         """A thread (or a DM) can be saved: its messages are read back from Discord."""
-        channel: Any = interaction.channel
-        if isinstance(channel, discord.Thread) and interaction.guild_id:
-            key = ThreadKey(PLATFORM, str(interaction.guild_id), str(channel.id), str(channel.id))
-        elif interaction.guild_id is None and channel is not None:
-            key = ThreadKey(PLATFORM, workspace_of(None, interaction.user.id), str(channel.id), "dm")
+        if isinstance(channel, discord.Thread) and guild_id:
+            key = ThreadKey(PLATFORM, str(guild_id), str(channel.id), str(channel.id))
+        elif guild_id is None and channel is not None:
+            key = ThreadKey(PLATFORM, workspace_of(None, user_id), str(channel.id), "dm")
         else:
             return None
         me = self.client.user
@@ -96,6 +97,30 @@ class DiscordCommands:
 
         link = channel.jump_url if hasattr(channel, "jump_url") else f"discord channel {channel.id}"
         return ThreadCapture(key, link, read)
+
+    async def save_on_reaction(self, answer: discord.Message, user_id: int) -> None:
+        """An admin's ✅ on kbot's answer: the thread it is in is saved, and the result posted there."""
+        channel: Any = answer.channel
+        guild_id = answer.guild.id if answer.guild else None
+        capture = self._capture(channel, guild_id, user_id)
+        incoming = replace(self.events.from_message(answer, channel), author=str(user_id), is_admin=True, text="")
+        where = upload_scope(PLATFORM, incoming.key.workspace, str(parent_of(channel).id),
+                             guild_id is not None and is_private(channel),
+                             self.public_uploads if guild_id is not None else "workspace")
+        request = CommandRequest(incoming, "", upload_scope=where, thread=capture)
+        reply = await self.service.command("save", request, self._no_progress)
+        sent: list[discord.Message] = []
+
+        async def send() -> None:
+            sent.append(await answer.reply(defuse_mentions(reply.text), allowed_mentions=NO_MENTIONS,
+                                           suppress_embeds=True, mention_author=False))
+
+        if reply.text:
+            await self.budgets[str(channel.id)].write(send)
+
+    @staticmethod
+    async def _no_progress(text: str) -> ProgressTarget:
+        raise RuntimeError("saving a thread posts no progress")
 
     async def show_job(self, view: JobView) -> None:
         await self.progress.show(view)

@@ -37,6 +37,7 @@ from bot.explain import UNKNOWN, Place
 from bot.feedback import parse_vote
 from bot.jobs import JobView
 from bot.messages import ThreadKey
+from bot.reactions import reaction_kind
 from bot.streaming import EditBudgets
 
 log = logging.getLogger("kbot.slack")
@@ -81,6 +82,7 @@ class SlackAdapter:
                             authorize=self._authorizer())
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
+        self.app.event("reaction_added")(self._on_reaction)
         self.app.action(FEEDBACK)(self._on_feedback)
         self.app.action(WHY_ACTION)(self._on_why)
         self.app.command("/ask")(self._on_ask)
@@ -211,6 +213,32 @@ class SlackAdapter:
                 await self.commands.files(team, event)
             return
         await self._question(body, event)
+
+    async def _on_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """❓ on a person's message: kbot answers it in its thread, once however many react. ✅ by an
+        admin on kbot's answer: the thread is saved (as `kb save` there would)."""
+        kind = reaction_kind(event.get("reaction"))
+        item = event.get("item") or {}
+        if kind is None or item.get("type") != "message" or event.get("user") in (None, self.bot_user):
+            return
+        team, channel, ts, user = str(body.get("team_id")), str(item["channel"]), str(item["ts"]), str(event["user"])
+        if kind == "save" and not await self.events.admins.admin(user, lambda: self.events.platform_admin(user)):
+            return
+        if kind == "ask" and not await self.service.claim(PLATFORM, f"ask:{team}:{channel}:{ts}"):
+            return
+        message = await self.commands.message_at(channel, ts)
+        if message is None or bool(message.get("bot_id")) != (kind == "save"):
+            return  # ❓ is for people's messages, ✅ for kbot's answers
+        thread_ts = str(message.get("thread_ts") or ts)
+        if kind == "save":
+            await self.commands.typed(team, {"channel": channel, "ts": ts, "thread_ts": thread_ts, "user": user},
+                                      "save", "")
+            return
+        text = question_text(message)
+        if not text:
+            return
+        incoming = await self.events.incoming(team, channel, thread_ts, user, text, body)
+        self.service.submit(incoming, lambda: self._port(team, channel, thread_ts, user))
 
     async def _on_kb(self, ack: Any, command: dict[str, Any]) -> None:
         await ack()

@@ -83,6 +83,14 @@ class SlackCommands:
             else:
                 await self._post(channel, thread, reply.text)
 
+    async def message_at(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One message, in a thread or not (Slack finds a reply's thread from the reply's own ts)."""
+        try:
+            response = await self.client.conversations_replies(channel=channel, ts=ts, limit=MAX_MESSAGES)
+        except SlackApiError:
+            return None
+        return next((m for m in response.get("messages") or [] if str(m.get("ts")) == ts), None)
+
     async def _permalink(self, channel: str, ts: str) -> str:
         try:
             return str((await self.client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
