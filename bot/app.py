@@ -228,7 +228,8 @@ class App:
 
         return QuestionService(self.conversation, self.deliveries, self.feedback, self.metrics, self.gate,
                                self.commands, log_message_text=self.settings.server.log_message_text,
-                               explanations=Explanations(self.engine), gaps=self.gaps)
+                               explanations=Explanations(self.engine), gaps=self.gaps,
+                               default_visibility=self.settings.answer.visibility)
 
     @cached_property
     def gaps(self) -> GapLog:
@@ -260,7 +261,8 @@ class App:
         return CommandEnv(self.knowledge_base, self.jobs, self.rates, self.access, self.remover,
                           channel_scopes=self.channel_scopes, url_policy=self.url_policy,
                           uploads_per_hour=self.settings.jobs.uploads_per_hour,
-                          default_preset=self.settings.retrieval.preset, gaps=self.gaps, memory=self.memory)
+                          default_preset=self.settings.retrieval.preset, gaps=self.gaps, memory=self.memory,
+                          default_visibility=self.settings.answer.visibility)
 
     @cached_property
     def resync(self) -> Resync:

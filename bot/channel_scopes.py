@@ -29,6 +29,7 @@ class ChannelChoice:
     use_global: bool = True
     use_workspace: bool = True
     preset: str | None = None  # the channel's retrieval preset; None: the configured one
+    visibility: str | None = None  # public | private_first; None: the configured answer.visibility
 
     def apply(self, granted: frozenset[str], key: ThreadKey) -> frozenset[str]:
         """What an answer here may use: the scopes the event granted, less what the admins switched off."""
@@ -49,10 +50,11 @@ class ChannelScopes:
     def choice(self, key: ThreadKey) -> ChannelChoice:
         with Session(self.engine) as session:
             row = session.scalar(_row_of(key))
-        return ChannelChoice(row.use_global, row.use_workspace, row.preset) if row else ChannelChoice()
+        return ChannelChoice(row.use_global, row.use_workspace, row.preset, row.visibility) if row else ChannelChoice()
 
     def choose(self, key: ThreadKey, who: str, *, use_global: bool | None = None,
-               use_workspace: bool | None = None, preset: str | None = None) -> ChannelChoice:
+               use_workspace: bool | None = None, preset: str | None = None,
+               visibility: str | None = None) -> ChannelChoice:
         with Session(self.engine) as session, session.begin():
             row = session.scalar(_row_of(key))
             if row is None:
@@ -69,8 +71,10 @@ class ChannelScopes:
                 row.use_workspace = use_workspace
             if preset is not None:  # "" : back to the configured preset
                 row.preset = preset or None
+            if visibility is not None:  # "" : back to the configured visibility
+                row.visibility = visibility or None
             row.changed_by = who
-            return ChannelChoice(row.use_global, row.use_workspace, row.preset)
+            return ChannelChoice(row.use_global, row.use_workspace, row.preset, row.visibility)
 
     def narrow(self, incoming: Incoming) -> Incoming:
         """The incoming message with the scopes this channel's admins switched off removed, and the
@@ -78,6 +82,7 @@ class ChannelScopes:
         choice = self.choice(incoming.key)
         scopes = choice.apply(incoming.granted, incoming.key)
         preset = incoming.preset or choice.preset or ""
-        if scopes == incoming.scopes and preset == incoming.preset:
+        visibility = choice.visibility or ""
+        if scopes == incoming.scopes and preset == incoming.preset and visibility == incoming.visibility:
             return incoming
-        return replace(incoming, scopes=scopes, preset=preset)
+        return replace(incoming, scopes=scopes, preset=preset, visibility=visibility)

@@ -143,6 +143,9 @@ class AnswerSettings(Section):
     # and evals/knowledge.jsonl (off-topic up to 0.20).
     min_similarity: float = Field(0.27, ge=-1, le=1)
     history_chars: int = Field(6000, ge=0)  # thread memory budget given to each answer
+    # private_first: an answer in a channel goes to the asker alone, with a "Share with the channel"
+    # button; admins choose per channel with /kb visibility.
+    visibility: Literal["public", "private_first"] = "public"
     pipeline: str | None = None  # a customised answer pipeline (Haystack YAML; `kbot pipeline show answer`)
 
 

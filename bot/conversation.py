@@ -124,7 +124,8 @@ class Conversation:
             await asyncio.to_thread(
                 self.memory.remember, incoming.key, question=incoming.text, query=query, answer=answer.text,
                 sources=[{"source": s.source, "page": s.page, "number": s.number, "label": s.label(),
-                          "why": s.why.to_json() if s.why else None} for s in answer.sources],
+                          "why": s.why.to_json() if s.why else None, "title": s.title, "heading": s.heading,
+                          "url": s.url, "page_end": s.page_end} for s in answer.sources],
                 mode=answer.mode, author=incoming.author, reply_id=reply_id,
             )
         except Exception:  # the answer was delivered; only a follow-up will miss it

@@ -127,6 +127,7 @@ class ChannelScopeRow(Base):
     use_global: Mapped[bool] = mapped_column(default=True)
     use_workspace: Mapped[bool] = mapped_column(default=True)
     preset: Mapped[str | None] = mapped_column(String(16), nullable=True)  # `/kb preset`; None: the configured one
+    visibility: Mapped[str | None] = mapped_column(String(16), nullable=True)  # `/kb visibility`; None: configured
     changed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
@@ -195,7 +196,7 @@ class GapRow(Base):
 
 
 _ADDED_COLUMNS = [("turns", "reply_id", "VARCHAR(32)"), ("channel_scopes", "preset", "VARCHAR(16)"),
-                  ("jobs", "warnings", "TEXT")]
+                  ("jobs", "warnings", "TEXT"), ("channel_scopes", "visibility", "VARCHAR(16)")]
 
 
 def _add_missing_columns(engine: Engine) -> None:

@@ -49,6 +49,7 @@ class Incoming:
     place_name: str = ""  # the workspace, server or chat as people know it (shown to whoever approves it)
     granted: frozenset[str] = frozenset()
     preset: str = ""  # the channel's retrieval preset (`/kb preset`); "" for the configured one
+    visibility: str = ""  # the channel's `/kb visibility` (public | private_first); "" for the configured one
 
     def __post_init__(self) -> None:
         if not self.granted:

@@ -24,6 +24,7 @@ from bot.gate import Admission, Gate
 from bot.messages import Answer, Incoming, ReplyPort
 from bot.metrics import Metrics
 from bot.rates import Limit
+from bot.shared_answers import GONE, answer_to_share
 
 log = logging.getLogger("kbot.answers")
 
@@ -36,6 +37,7 @@ class QuestionService:
         self, conversation: Conversation, deliveries: DeliveryLog, feedback: FeedbackLog, metrics: Metrics,
         gate: Gate, commands: CommandEnv | None = None, *, log_message_text: bool = False,
         explanations: Explanations | None = None, gaps: GapLog | None = None,
+        default_visibility: str = "public",
     ) -> None:
         self.conversation = conversation
         self.deliveries = deliveries
@@ -46,6 +48,7 @@ class QuestionService:
         self.log_message_text = log_message_text
         self.explanations = explanations  # "why these sources?" clicks; None: the button says nothing is recorded
         self.gaps = gaps  # coverage-gap analytics; None: nothing is recorded
+        self.default_visibility = default_visibility  # `answer.visibility`; a channel's `/kb visibility` wins
         self.accepting = True
         self._tasks: set[asyncio.Task[Answer | None]] = set()
 
@@ -70,16 +73,21 @@ class QuestionService:
             self.metrics.refused.labels(incoming.key.platform, admission.reason or "refused").inc()
         return admission
 
-    def submit(self, incoming: Incoming, port_factory: Callable[[], ReplyPort], *,
-               admitted: bool = False) -> asyncio.Task[Answer | None]:
-        """Answer in the background, so the platform's event handler returns at once."""
-        task = asyncio.create_task(self._answer(incoming, port_factory, admitted))
+    def submit(self, incoming: Incoming, port_factory: Callable[[], ReplyPort], *, admitted: bool = False,
+               private_port: Callable[[], ReplyPort] | None = None) -> asyncio.Task[Answer | None]:
+        """Answer in the background, so the platform's event handler returns at once. `private_port`:
+        where the asker alone sees the answer, used when the channel's visibility is private_first."""
+        task = asyncio.create_task(self._answer(incoming, port_factory, admitted, private_port))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def private_first(self, incoming: Incoming) -> bool:
+        """Does an answer to this (admitted) message go to the asker alone first?"""
+        return (incoming.visibility or self.default_visibility) == "private_first"
+
     async def _answer(self, incoming: Incoming, port_factory: Callable[[], ReplyPort],
-                      admitted: bool) -> Answer | None:
+                      admitted: bool, private_port: Callable[[], ReplyPort] | None = None) -> Answer | None:
         platform = incoming.key.platform
         if not self.accepting:
             await port_factory().fail(NOT_ACCEPTING)
@@ -92,7 +100,7 @@ class QuestionService:
                     await port_factory().fail(admission.reply)
                 return None
             incoming = admission.incoming
-        port = port_factory()
+        port = private_port() if private_port is not None and self.private_first(incoming) else port_factory()
         try:
             answer = await self.conversation.answer(incoming, port)
         except asyncio.CancelledError:
@@ -163,6 +171,13 @@ class QuestionService:
             except Exception:
                 log.warning("could not record a 👎 as a coverage gap (reply %s)", reply_id, exc_info=True)
         return thanks
+
+    async def share(self, platform: str, reply_id: str, user: str) -> Answer | str:
+        """A private answer, to post for the channel: the answer, or why it can't be (not the asker's)."""
+        self.metrics.commands.labels(platform, "share").inc()
+        if not reply_id or len(reply_id) > 64:
+            return GONE
+        return await asyncio.to_thread(answer_to_share, self.feedback.engine, reply_id, user)
 
     async def explain(self, place: Place, reply_id: str, *, once_per_minutes: int = 0) -> str | None:
         """The "why these sources?" text for an answer given in `place`. With `once_per_minutes`

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.commands import add, approve, delete, gaps, preset, save, scope, stats, status, upload
+from bot.commands import add, approve, delete, gaps, preset, save, scope, stats, status, upload, visibility
 from bot.commands import help as help_command
 from bot.commands import list as list_command
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply, Upload
@@ -24,6 +24,7 @@ COMMANDS: dict[str, Command] = {
     "gaps": gaps.run,
     "stats": stats.run,
     "save": save.run,
+    "visibility": visibility.run,
 }
 
 

@@ -67,6 +67,7 @@ class CommandEnv:
     default_preset: str = "balanced"  # `retrieval.preset`: what `/kb preset` falls back to
     gaps: GapLog | None = None  # coverage-gap analytics (`/kb gaps`, `/kb stats`); None: not kept here
     memory: ThreadMemory | None = None  # `/kb save` where the platform lets bots read no thread history
+    default_visibility: str = "public"  # `answer.visibility`: what `/kb visibility` falls back to
 
     def upload_allowed(self, incoming: Incoming) -> bool:
         """One more document from this person this hour? (Counted when it is.) Blocking: database."""

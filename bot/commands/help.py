@@ -15,6 +15,7 @@ HELP = """kbot answers questions from your team's documents. Knowledge commands:
 /kb save — keep this thread (question, answer, replies) as a document answerable here; saving again replaces it
 /kb gaps [days] — what the documents could not answer, by topic (admins: the workspace), e.g. /kb gaps 30
 /kb stats [days] — questions, answered share, 👍/👎, new documents and the top gaps, e.g. /kb stats 7
+/kb visibility [public|private_first] — answers here for everyone, or to the asker first (admins change it)
 /kb approve <code> — let a new chat, server or workspace use kbot (kbot's own admins)
 /kb help — this text
 To ask, mention me or reply to one of my answers; answers cite their sources."""

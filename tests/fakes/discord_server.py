@@ -59,6 +59,7 @@ class DiscordState:
     too_many_requests: int = 0
     rejected: list[str] = field(default_factory=list)
     writes: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+    dms_closed: set[str] = field(default_factory=set)  # users who accept no DMs from server members
 
 
 class FakeDiscord(FakePlatform):
@@ -327,6 +328,11 @@ class FakeDiscord(FakePlatform):
         parts = path.split("/")
         if path == "users/@me":
             return self._json(BOT_USER)
+        if path == "users/@me/channels" and request.method == "POST":
+            recipient = str((body or {}).get("recipient_id"))
+            existing = next((c for c in self.state.channels.values() if c.get("type") == 1
+                             and c["recipients"][0]["id"] == recipient), None)
+            return self._json(existing or self.state.channels[self.dm_channel(recipient)])
         if path in ("oauth2/applications/@me", "applications/@me"):
             return self._json({"id": APP_ID, "name": "kbot", "icon": None, "description": "", "bot_public": True,
                                "bot_require_code_grant": False, "owner": self._user("1"), "verify_key": "0" * 64,
@@ -423,6 +429,9 @@ class FakeDiscord(FakePlatform):
     def _send(self, channel_id: str, body: dict, paced: bool = True, what: str = "message") -> web.Response:
         if channel_id not in self.state.channels:
             return self._error(404, "Unknown Channel", 10003)
+        recipients = self.state.channels[channel_id].get("recipients") or [{}]
+        if recipients[0].get("id") in self.state.dms_closed:
+            return self._error(403, "Cannot send messages to this user", 50007)
         self._audit(what, body)
         refused = self._check(body) or (self._paced(channel_id) if paced else None)
         if refused is not None:

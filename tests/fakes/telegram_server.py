@@ -90,6 +90,7 @@ class TelegramState:
     drafts: list[dict] = field(default_factory=list)
     callback_answers: list[dict] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    not_started: set[int] = field(default_factory=set)  # people who never started kbot: no private messages
     webhook: dict | None = None  # setWebhook's parameters while a webhook is set
     chat_admins: set[int] = field(default_factory=set)  # user ids getChatMember calls administrators
     commands: list[Any] = field(default_factory=list)
@@ -365,8 +366,13 @@ class FakeTelegram(FakePlatform):
         self.state.commands = p.get("commands", [])
         return self._ok(True)
 
-    async def _api_sendChatAction(self, _p: dict) -> web.Response:  # noqa: N802
-        return self._ok(True)
+    def _forbidden(self, p: dict) -> web.Response | None:
+        if int(p.get("chat_id") or 0) in self.state.not_started:
+            return self._error(403, "Forbidden: bot can't initiate conversation with a user")
+        return None
+
+    async def _api_sendChatAction(self, p: dict) -> web.Response:  # noqa: N802
+        return self._forbidden(p) or self._ok(True)
 
     async def _api_getUpdates(self, p: dict) -> web.Response:  # noqa: N802
         offset = int(p.get("offset") or 0)
@@ -406,6 +412,9 @@ class FakeTelegram(FakePlatform):
 
     async def _api_sendMessage(self, p: dict) -> web.Response:  # noqa: N802
         chat_id = int(p["chat_id"])
+        forbidden = self._forbidden(p)
+        if forbidden is not None:
+            return forbidden
         problem = self._check_text(p)
         if problem is not None:
             return problem

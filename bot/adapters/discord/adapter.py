@@ -25,8 +25,11 @@ from bot.adapters.discord.port import (
     CHANNEL_BUCKET,
     FEEDBACK_PREFIX,
     NO_MENTIONS,
+    PRIVATE_THINKING,
+    SHARE_PREFIX,
     THINKING,
     WHY_PREFIX,
+    DirectMessagePort,
     DiscordPort,
     InteractionPort,
 )
@@ -130,8 +133,10 @@ class DiscordAdapter:
             return  # a replayed gateway event
         await self._take(message, self.events.from_message(message, message.channel), *media_of(message))
 
-    async def _take(self, message: discord.Message, incoming: Incoming, media: list[str], files: list[str]) -> None:
-        """Answer `message` (replying to it, or in a thread opened on it), after what kbot cannot read."""
+    async def _take(self, message: discord.Message, incoming: Incoming, media: list[str], files: list[str],
+                    *, may_be_private: bool = True) -> None:
+        """Answer `message` (replying to it, or in a thread opened on it), after what kbot cannot read;
+        where the channel is private_first, in the asker's DM instead (`may_be_private`)."""
         channel: Any = message.channel
         opens_thread = (self.settings.thread_per_question and message.guild is not None
                         and isinstance(channel, discord.TextChannel))
@@ -150,15 +155,20 @@ class DiscordAdapter:
                     await self._say(channel, message, EMPTY_MENTION)
                 return
             incoming = admission.incoming
-            if opens_thread:
+            if opens_thread and not (may_be_private and self.service.private_first(incoming)):
                 channel = await message.create_thread(name=incoming.text[:90] or "question")
                 incoming = replace(incoming, key=self.events.thread_key(message, channel))
         key = incoming.key
         root = int(key.thread) if key.thread.isdigit() else message.id
         question = message if channel is message.channel else None
         budget = self.budgets[str(channel.id)]
+        private = None
+        if may_be_private and message.guild is not None and question is not None:  # a DM is private already
+            def private() -> DiscordPort:
+                return DirectMessagePort(message.author, message, budget, self.budgets.__getitem__,
+                                         self.roots.recorder(root))
         self.service.submit(incoming, lambda: DiscordPort(channel, question, budget, self.roots.recorder(root)),
-                            admitted=admitted)
+                            admitted=admitted, private_port=private)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         """❓ on a person's message: kbot answers it (as a reply), once however many react. ✅ by an
@@ -190,7 +200,7 @@ class DiscordAdapter:
             return
         incoming = replace(self.events.from_message(message, channel), author=user)
         if incoming.text:  # answered as if it had been asked of kbot, by whoever reacted
-            await self._take(message, incoming, [], [])
+            await self._take(message, incoming, [], [], may_be_private=False)  # ❓ asks for a thread answer
 
     async def _say(self, channel: Any, message: discord.Message, text: str) -> None:
         """A short reply to `message` before (or instead of) an answer."""
@@ -209,9 +219,38 @@ class DiscordAdapter:
             return
         # A first message rather than a deferral: its flags (embeds suppressed) carry over to every edit,
         # while an edit of a deferred response cannot set them.
-        await interaction.response.send_message(THINKING, suppress_embeds=True, allowed_mentions=NO_MENTIONS)
+        private = interaction.guild_id is not None and self.service.private_first(admission.incoming)
+        await interaction.response.send_message(PRIVATE_THINKING if private else THINKING, suppress_embeds=True,
+                                                allowed_mentions=NO_MENTIONS, ephemeral=private)
         budget = self.budgets[str(channel.id) if channel else str(interaction.user.id)]
-        self.service.submit(admission.incoming, lambda: InteractionPort(interaction, budget), admitted=True)
+        self.service.submit(admission.incoming, lambda: InteractionPort(interaction, budget, private=private),
+                            admitted=True)
+
+    async def _on_share(self, interaction: discord.Interaction, target: str) -> None:
+        """"Share with the channel" on a private answer: posted where it was asked (replying to the
+        question), by the asker only, once."""
+        reply_id, _, place = target.partition(":")
+        channel_id, _, question_id = place.partition(":")
+        answer = await self.service.share(PLATFORM, reply_id, str(interaction.user.id))
+        if not isinstance(answer, str) and not await self.service.claim(PLATFORM, f"share:{reply_id}"):
+            answer = "That answer was shared already."
+        if isinstance(answer, str) or not channel_id.isdigit():
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(str(answer), ephemeral=True, suppress_embeds=True,
+                                                        allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.defer(ephemeral=True)
+        try:
+            channel: Any = self.client.get_channel(int(channel_id)) or await self.client.fetch_channel(int(channel_id))
+        except discord.HTTPException:
+            return
+        question = channel.get_partial_message(int(question_id)) if question_id.isdigit() and int(question_id) else None
+        root = question.id if question is not None else 0
+        port = DiscordPort(channel, question, self.budgets[str(channel.id)], self.roots.recorder(root))
+        await port.finish(answer)
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.followup.send("Shared with the channel.", ephemeral=True, allowed_mentions=NO_MENTIONS,
+                                            suppress_embeds=True)
 
     async def _on_why(self, interaction: discord.Interaction, reply_id: str) -> None:
         """Shown to the one who clicked only (an ephemeral response)."""
@@ -229,6 +268,9 @@ class DiscordAdapter:
         custom_id = str((interaction.data or {}).get("custom_id", ""))
         if custom_id.startswith(WHY_PREFIX):
             await self._on_why(interaction, custom_id.removeprefix(WHY_PREFIX))
+            return
+        if custom_id.startswith(SHARE_PREFIX):
+            await self._on_share(interaction, custom_id.removeprefix(SHARE_PREFIX))
             return
         if not custom_id.startswith(FEEDBACK_PREFIX):
             return

@@ -132,7 +132,7 @@ class DiscordCommands:
 
 
 class KnowledgeCommands(app_commands.Group):
-    """`/kb upload|add|status|list|delete|scope|preset|approve|gaps|stats|save|help`."""
+    """`/kb upload|add|status|list|delete|scope|preset|approve|gaps|stats|save|visibility|help`."""
 
     def __init__(self, run: DiscordCommands) -> None:
         super().__init__(name="kb", description="Add, list and manage kbot's documents")
@@ -181,6 +181,11 @@ class KnowledgeCommands(app_commands.Group):
     async def stats(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, MAX_DAYS] | None = None,
                     ) -> None:
         await self.glue.run(interaction, "stats", "" if days is None else str(days))
+
+    @app_commands.command(description="Answers here for everyone, or to the asker first; admins choose")
+    async def visibility(self, interaction: discord.Interaction,
+                         choice: Literal["public", "private_first", "default"] | None = None) -> None:
+        await self.glue.run(interaction, "visibility", choice or "")
 
     @app_commands.command(description="Keep this thread as a document answerable here (run it in the thread)")
     async def save(self, interaction: discord.Interaction) -> None:

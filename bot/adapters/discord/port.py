@@ -22,6 +22,10 @@ NO_MENTIONS = discord.AllowedMentions.none()
 THINKING = "kbot is thinking…"
 FEEDBACK_PREFIX = "kbot:fb:"
 WHY_PREFIX = "kbot:why:"
+SHARE_PREFIX = "kbot:share:"
+SHARE_LABEL = "Share with the channel"
+PRIVATE_THINKING = "kbot is thinking… (only you can see this answer)"
+NO_DM = "I couldn't send you a direct message (are DMs from server members off?), so here is the answer for everyone."
 
 # Discord's rate-limit bucket for messages and edits in one channel: 5 calls per 5 s.
 CHANNEL_BUCKET = (5, 5.0)
@@ -31,7 +35,7 @@ class FeedbackButtons(discord.ui.View):
     """👍/👎 (and "Why these sources?" when it cites any) under a final answer; clicks are handled in
     `on_interaction`, so the view need not outlive sending."""
 
-    def __init__(self, reply_id: str, explain: bool = False) -> None:
+    def __init__(self, reply_id: str, explain: bool = False, share_to: str | None = None) -> None:
         super().__init__(timeout=1)
         for vote, emoji in (("up", "👍"), ("down", "👎")):
             self.add_item(discord.ui.Button(label=emoji, custom_id=f"{FEEDBACK_PREFIX}{vote}:{reply_id}",
@@ -39,6 +43,9 @@ class FeedbackButtons(discord.ui.View):
         if explain:
             self.add_item(discord.ui.Button(label=WHY_LABEL, custom_id=f"{WHY_PREFIX}{reply_id}",
                                             style=discord.ButtonStyle.secondary))
+        if share_to is not None:  # a private answer: "channel:question" it can be posted to
+            self.add_item(discord.ui.Button(label=SHARE_LABEL, custom_id=f"{SHARE_PREFIX}{reply_id}:{share_to}",
+                                            style=discord.ButtonStyle.primary))
 
 
 class DiscordPort:
@@ -56,6 +63,7 @@ class DiscordPort:
         self.on_sent = on_sent
         self.messages: list[discord.Message] = []
         self.texts: list[str] = []  # what each message says, as the streamer gave it (no marks)
+        self.share_to: str | None = None  # set for a private answer: where "Share with the channel" posts it
 
     async def start(self) -> None:
         with contextlib.suppress(discord.HTTPException):
@@ -94,7 +102,8 @@ class DiscordPort:
         parts = split_text(answer_markdown(answer), MAX_LENGTH)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            view = FeedbackButtons(answer.reply_id, bool(answer.sources)) if last and answer.reply_id else None
+            share = self.share_to if answer.grounded else None
+            view = FeedbackButtons(answer.reply_id, bool(answer.sources), share) if last and answer.reply_id else None
             await self.budget.write(lambda i=index, p=part, v=view: self._write(i, to_discord_markdown(p), v))
 
     async def fail(self, message: str) -> None:
@@ -106,18 +115,48 @@ class DiscordPort:
             await self.budget.write(lambda: self._write(0, defuse_mentions(notice)))
 
 
+class DirectMessagePort(DiscordPort):
+    """private_first for a message in a channel: the answer goes to the asker's DM with kbot, with
+    "Share with the channel"; if Discord refuses the DM, it is answered in the channel after all."""
+
+    def __init__(self, user: discord.abc.User, question: discord.Message, channel_budget: EditBudget,
+                 dm_budget: Callable[[str], EditBudget], on_sent: Callable[[int], None]) -> None:
+        super().__init__(question.channel, question, channel_budget, on_sent)
+        self.user = user
+        self.dm_budget = dm_budget
+        self.share_to = f"{question.channel.id}:{question.id}"
+
+    async def start(self) -> None:
+        try:
+            dm = await self.user.create_dm()
+            first = await dm.send(PRIVATE_THINKING, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
+        except discord.HTTPException:
+            self.share_to = None  # public after all, saying why
+            await self.budget.write(lambda: self._send(NO_DM))
+            self.messages.clear()  # the answer follows as messages of its own, the note stays
+            return
+        self.channel, self.question, self.on_sent = dm, None, lambda _id: None
+        self.budget = self.dm_budget(str(dm.id))
+        self.pacing = Pacing(edits=self.budget, posts=self.budget)
+        self.messages.append(first)
+
+
 class InteractionPort(DiscordPort):
     """An answer to `/ask`: the first response (sent with embeds suppressed) is edited; longer
-    answers continue as follow-ups."""
+    answers continue as follow-ups. `private`: shown to the asker alone, with "Share with the channel"."""
 
-    def __init__(self, interaction: discord.Interaction, budget: EditBudget) -> None:
+    def __init__(self, interaction: discord.Interaction, budget: EditBudget, private: bool = False) -> None:
         super().__init__(interaction.channel, None, budget, lambda _id: None)  # type: ignore[arg-type]
         self.interaction = interaction
+        self.private = private
+        if private and interaction.channel is not None:
+            self.share_to = f"{interaction.channel.id}:0"
 
     async def start(self) -> None:
         if not self.interaction.response.is_done():
-            await self.interaction.response.send_message(THINKING, suppress_embeds=True,
-                                                         allowed_mentions=NO_MENTIONS)
+            await self.interaction.response.send_message(PRIVATE_THINKING if self.private else THINKING,
+                                                         suppress_embeds=True, allowed_mentions=NO_MENTIONS,
+                                                         ephemeral=self.private)
 
     async def _send(self, content: str, view: discord.ui.View | None = None) -> None:
         kwargs: dict[str, Any] = {"view": view} if view is not None else {}
@@ -126,7 +165,7 @@ class InteractionPort(DiscordPort):
                                                                     **kwargs)
         else:
             message = await self.interaction.followup.send(content, allowed_mentions=NO_MENTIONS, wait=True,
-                                                           suppress_embeds=True, **kwargs)
+                                                           suppress_embeds=True, ephemeral=self.private, **kwargs)
         self.messages.append(message)
 
     async def _edit(self, index: int, content: str, view: discord.ui.View | None = None) -> None:

@@ -4,6 +4,7 @@ with one listener per kind of event, over one slack_sdk Web API client and HTTP 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -31,6 +32,7 @@ from bot.adapters.context import PlatformContext
 from bot.adapters.slack.commands import SlackCommands
 from bot.adapters.slack.events import PLATFORM, SlackEvents, media_of, question_text
 from bot.adapters.slack.port import WHY_ACTION, SlackPort, plain
+from bot.adapters.slack.private import SHARE_ACTION, SlackPrivatePort, parse_share
 from bot.adapters.slack.settings import SlackSettings
 from bot.adapters.unsupported import unsupported_note
 from bot.explain import UNKNOWN, Place
@@ -85,6 +87,7 @@ class SlackAdapter:
         self.app.event("reaction_added")(self._on_reaction)
         self.app.action(FEEDBACK)(self._on_feedback)
         self.app.action(WHY_ACTION)(self._on_why)
+        self.app.action(SHARE_ACTION)(self._on_share)
         self.app.command("/ask")(self._on_ask)
         self.app.command("/kb")(self._on_kb)
         self.budgets = EditBudgets(settings.edits_per_minute, 60.0)  # chat.update is Tier 3 per workspace
@@ -271,11 +274,35 @@ class SlackAdapter:
                 await self._port(team, channel, thread_ts, user).fail(note)
             if text:
                 self.service.submit(admission.incoming, lambda: self._port(team, channel, thread_ts, user),
-                                    admitted=True)
+                                    admitted=True, private_port=self._private(event, channel, thread_ts, user))
             elif not (media or files):
                 await self._port(team, channel, thread_ts, user).fail(EMPTY_MENTION)
             return
-        self.service.submit(incoming, lambda: self._port(team, channel, thread_ts, user))
+        self.service.submit(incoming, lambda: self._port(team, channel, thread_ts, user),
+                            private_port=self._private(event, channel, thread_ts, user))
+
+    def _private(self, event: dict[str, Any], channel: str, thread_ts: str, user: str) -> Any:
+        """Where the asker alone sees the answer (a DM is private already: None)."""
+        if event.get("channel_type") == "im" or channel.startswith("D"):
+            return None
+        return lambda: SlackPrivatePort(self.client, channel, thread_ts, user)
+
+    async def _on_share(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """"Share with the channel" on a private answer: posted in its thread as a normal answer, once."""
+        await ack()
+        user = str(body.get("user", {}).get("id"))
+        channel = str(body.get("channel", {}).get("id") or (body.get("container") or {}).get("channel_id"))
+        team = str((body.get("team") or {}).get("id") or body.get("user", {}).get("team_id"))
+        reply_id, thread_ts = parse_share(str(action.get("value") or ""))
+        answer = await self.service.share(PLATFORM, reply_id, user)
+        if isinstance(answer, str):
+            with contextlib.suppress(SlackApiError):
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=plain(answer),
+                                                     thread_ts=thread_ts or None)
+            return
+        if not await self.service.claim(PLATFORM, f"share:{reply_id}"):
+            return  # shared already (a second click, or a retried delivery)
+        await self._port(team, channel, thread_ts, user).finish(answer)
 
     async def _on_ask(self, ack: Any, command: dict[str, Any]) -> None:
         """`/ask question`: slash commands have no thread, so the question is posted and answered under it."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from itertools import count
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Message, ReplyParameters, Update
+from telegram import BotCommand, Chat, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -28,7 +29,7 @@ from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
 from bot.adapters.telegram.commands import TelegramCommands, download_cap
 from bot.adapters.telegram.events import PLATFORM, TelegramEvents, media_of
-from bot.adapters.telegram.port import NO_PREVIEW, WHY_DATA, TelegramPort
+from bot.adapters.telegram.port import NO_PREVIEW, SHARE_DATA, WHY_DATA, PrivateChatPort, TelegramPort
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.adapters.telegram.webhook import WebhookReceiver, derived_secret
 from bot.adapters.unsupported import unsupported_note
@@ -96,6 +97,7 @@ class TelegramAdapter:
         self.app.add_handlers([
             CallbackQueryHandler(self._on_vote, pattern=r"^fb:"),
             CallbackQueryHandler(self._on_why, pattern=rf"^{WHY_DATA}"),
+            CallbackQueryHandler(self._on_share, pattern=rf"^{SHARE_DATA}"),
             CommandHandler("kb", self._on_kb),
             MessageHandler(filters.CaptionRegex(KB_CAPTION), self._on_kb),
             CommandHandler(["start", "help"], self._on_help),
@@ -235,8 +237,35 @@ class TelegramAdapter:
         remember = self.roots.recorder(self.events.reply_root(message, incoming.key),
                                        lambda sent: (message.chat_id, sent))
         drafts = self.draft_budgets[str(message.chat_id)]
+        private = None
+        if message.chat.type != ChatType.PRIVATE and message.from_user is not None:
+            user_id = message.from_user.id
+
+            def private() -> TelegramPort:
+                return PrivateChatPort(self.app.bot, message, self.budgets.__getitem__, remember, self._draft_ids,
+                                       self.draft_budgets.__getitem__, user_id)
         self.service.submit(incoming, lambda: TelegramPort(self.app.bot, message, budget, remember, self._draft_ids,
-                                                           drafts), admitted=admitted)
+                                                           drafts), admitted=admitted, private_port=private)
+
+    async def _on_share(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """"Share with the chat" on a private answer: posted in the group as a reply to the question,
+        by the asker only, once."""
+        query = update.callback_query
+        assert query is not None
+        reply_id, _, place = (query.data or "").removeprefix(SHARE_DATA).partition(":")
+        chat, _, question_id = place.partition(":")
+        answer = await self.service.share(PLATFORM, reply_id, str(query.from_user.id))
+        if not isinstance(answer, str) and not await self.service.claim(PLATFORM, f"share:{reply_id}"):
+            answer = "That answer was shared already."
+        if isinstance(answer, str) or not chat.lstrip("-").isdigit() or not question_id.isdigit():
+            await query.answer(str(answer) if isinstance(answer, str) else None)
+            return
+        await query.answer("Shared with the chat.")
+        question = Message(int(question_id), datetime.now(UTC), Chat(int(chat), ChatType.SUPERGROUP))
+        remember = self.roots.recorder(int(question_id), lambda sent: (int(chat), sent))
+        port = TelegramPort(self.app.bot, question, self.budgets[chat], remember, self._draft_ids,
+                            self.draft_budgets[chat])
+        await port.finish(answer)
 
     async def _on_why(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Telegram has no message for one person in a group: the explanation is posted as a reply to

@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import count
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.adapters.formatting import answer_markdown, defuse_mentions, to_telegram_html, writing
 from bot.explain import WHY_LABEL
@@ -23,14 +24,21 @@ log = logging.getLogger("kbot.telegram")
 MAX_LENGTH = 4096
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 WHY_DATA = "why:"
+SHARE_DATA = "sh:"
+SHARE_LABEL = "Share with the chat"
+NOT_STARTED = ("(I can answer you privately once you have started a chat with me; until then, here it is "
+               "for everyone.)")
 
 
-def feedback_keyboard(reply_id: str, explain: bool = False) -> InlineKeyboardMarkup:
-    """👍/👎, and "Why these sources?" under an answer that cites any (callback data stays under 64 bytes)."""
+def feedback_keyboard(reply_id: str, explain: bool = False, share: str | None = None) -> InlineKeyboardMarkup:
+    """👍/👎, "Why these sources?" under an answer that cites any, and "Share with the chat" under a
+    private one (`share`: "chat:message" it goes to); callback data stays under 64 bytes."""
     rows = [[InlineKeyboardButton("👍", callback_data=f"fb:up:{reply_id}"),
              InlineKeyboardButton("👎", callback_data=f"fb:down:{reply_id}")]]
     if explain:
         rows.append([InlineKeyboardButton(WHY_LABEL, callback_data=f"{WHY_DATA}{reply_id}")])
+    if share is not None:
+        rows.append([InlineKeyboardButton(SHARE_LABEL, callback_data=f"{SHARE_DATA}{reply_id}:{share}")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -52,6 +60,7 @@ class TelegramPort:
         self.draft_id = next(draft_ids)
         self.message_ids: list[int] = []
         self.texts: list[str] = []  # what each message says, as the streamer gave it (no marks)
+        self.share: str | None = None  # a private answer: the "chat:message" it can be shared to
 
     async def start(self) -> None:
         with contextlib.suppress(TelegramError):
@@ -120,7 +129,9 @@ class TelegramPort:
         parts = split_text(answer_markdown(answer), MAX_LENGTH)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            markup = feedback_keyboard(answer.reply_id, bool(answer.sources)) if last and answer.reply_id else None
+            share = self.share if answer.grounded else None
+            markup = (feedback_keyboard(answer.reply_id, bool(answer.sources), share)
+                      if last and answer.reply_id else None)
             await self._final(index, part, markup)
 
     async def fail(self, message: str) -> None:
@@ -131,3 +142,45 @@ class TelegramPort:
             await self._final(0, f"{self.texts[-1]}\n\n{notice}", None)
         else:
             await self._final(0, notice, None)
+
+
+class PrivateChatPort(TelegramPort):
+    """private_first in a group: the answer goes to the asker's private chat with kbot (drafts and
+    all), with "Share with the chat". Telegram lets a bot write only to people who started it: for
+    anyone else the answer stays in the group, with a note saying how to get it privately."""
+
+    def __init__(self, bot: Bot, question: Message, budget_for: Callable[[str], EditBudget],
+                 on_sent: Callable[[int], None], draft_ids: count, draft_budget_for: Callable[[str], EditBudget],
+                 user_id: int) -> None:
+        super().__init__(bot, question, budget_for(str(question.chat_id)), on_sent, draft_ids,
+                         draft_budget_for(str(question.chat_id)))
+        self.public = (self.chat_id, self.question_id, self.topic, self.budget, self.pacing, self.on_sent)
+        self.share = f"{question.chat_id}:{question.message_id}"
+        self.chat_id, self.question_id, self.topic, self.private = user_id, 0, None, True
+        self.budget = budget_for(str(user_id))
+        drafts = draft_budget_for(str(user_id))
+        self.pacing = Pacing(edits=drafts, posts=drafts)
+        self.on_sent = lambda _id: None
+        self.note = ""
+
+    async def start(self) -> None:
+        try:
+            await self.bot.send_chat_action(self.chat_id, ChatAction.TYPING)
+        except Forbidden:  # never started kbot (or blocked it): answered in the group after all
+            self.chat_id, self.question_id, self.topic, self.budget, self.pacing, self.on_sent = self.public
+            self.private, self.share, self.note = False, None, NOT_STARTED
+        except TelegramError:
+            pass
+
+    async def _send(self, text: str, parse_mode: str | None = None, markup: InlineKeyboardMarkup | None = None) -> None:
+        if self.private:  # nothing to reply to in the private chat
+            message = await self.bot.send_message(self.chat_id, text, parse_mode=parse_mode, reply_markup=markup,
+                                                  link_preview_options=NO_PREVIEW)
+            self.message_ids.append(message.message_id)
+            return
+        await super()._send(text, parse_mode, markup)
+
+    async def finish(self, answer: Answer) -> None:
+        if self.note:
+            answer = replace(answer, text=f"{self.note}\n\n{answer.text}")
+        await super().finish(answer)
