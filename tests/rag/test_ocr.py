@@ -73,3 +73,22 @@ def test_ocr_past_its_budget_is_stopped(tmp_path: Path) -> None:
 def test_too_little_memory_is_a_reason_not_a_crash(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match="OCR (hit|could not start within) the 300 MB memory cap"):
         parse_bytes(_png(WHITEBOARD), "image", Limits(max_bytes=10**8, ocr=OcrLimits(memory_mb=300)))
+
+
+def test_pages_with_nothing_on_them_are_not_read_or_reported(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "Chapter one: the VPN server is vpn.example.com.")
+    pdf.add_page()  # left blank on purpose, as between chapters
+    pdf.add_page()
+    pdf.image(page_image(RESTORE), x=0, y=0, w=210, h=297)
+    path = tmp_path / "book.pdf"
+    pdf.output(str(path))
+    seen: list[tuple[int, int, str]] = []
+    parsed = parse_bytes(path.read_bytes(), "pdf", Limits(max_bytes=10**8),
+                         lambda done, total, stage="reading": seen.append((done, total, stage)))
+    assert [s.page for s in parsed.sections] == [1, 3] and parsed.warnings == []
+    assert [step for step in seen if step[2] == "ocr"] == [(3, 3, "ocr")]

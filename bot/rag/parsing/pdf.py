@@ -49,6 +49,7 @@ def run_pdf_child(data: bytes, limits: PdfLimits, on_page: PageProgress | None =
     child = ChildParser("bot.rag.parsing.pdf_worker", [str(limits.memory_mb), limits.parser], data,
                         what="the PDF parser", memory_reason=MEMORY_REASON.format(mb=limits.memory_mb))
     pages: list[str] = []
+    empty: list[int] = []  # pages with nothing drawn on them (pdfium says; pypdf does not)
     title: str | None = None
     count = 0  # as the file's header says, once the child has opened it
     reported = 0.0
@@ -68,6 +69,8 @@ def run_pdf_child(data: bytes, limits: PdfLimits, on_page: PageProgress | None =
                                      f"{limits.max_pages:,} (knowledge.pdf_max_pages)")
             elif "text" in record:
                 pages.append(str(record["text"]))
+                if record.get("empty"):
+                    empty.append(len(pages))
                 now = time.monotonic()
                 if on_page is not None and (now - reported >= PROGRESS_EVERY_S or len(pages) == count):
                     reported = now
@@ -75,7 +78,8 @@ def run_pdf_child(data: bytes, limits: PdfLimits, on_page: PageProgress | None =
             else:
                 if not record.get("ok"):
                     return {"ok": False, "reason": str(record.get("reason", "unreadable PDF"))}
-                return {"ok": True, "pages": pages, "title": title, "outline": record.get("outline", [])}
+                return {"ok": True, "pages": pages, "title": title, "outline": record.get("outline", []),
+                        "empty": empty}
     finally:
         child.close()
     raise ParseError("the PDF parser stopped unexpectedly; the file may be damaged")
@@ -93,7 +97,8 @@ def parse_pdf(data: bytes, limits: PdfLimits | None = None, on_page: PageProgres
     if not pages:
         raise ParseError("the PDF has no pages")
     warnings: list[str] = []
-    blank = [number for number, text in enumerate(pages, 1) if not text.strip()]
+    drawn_on = set(range(1, len(pages) + 1)) - set(result.get("empty", []))
+    blank = [number for number, text in enumerate(pages, 1) if not text.strip() and number in drawn_on]
     if blank and ocr is not None and ocr.enabled:
         chosen, skipped = blank[: ocr.max_pages], blank[ocr.max_pages:]
         progress = (lambda number, total: on_page(number, total, "ocr")) if on_page is not None else None

@@ -4,7 +4,7 @@ A fresh interpreter that imports only the extractor, with its address space capp
 the file. It writes JSON lines as it goes, so the parent shows page progress and sets the time limit
 from the page count:
     {"pages": N, "title": ...}            once the file is open
-    {"text": "..."}                       one per page, in order
+    {"text": "...", "empty": false}       one per page, in order ("empty": nothing drawn on it at all)
     {"ok": true, "outline": [[depth, title, page], ...]}   at the end
 or {"ok": false, "reason": ...} at any point.
 """
@@ -38,6 +38,7 @@ def _title(raw: object) -> str | None:
 
 def pdfium_pages(data: bytes) -> Iterator[dict]:
     import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_raw
 
     try:
         document = pdfium.PdfDocument(data)
@@ -53,7 +54,8 @@ def pdfium_pages(data: bytes) -> Iterator[dict]:
         except pdfium.PdfiumError as exc:
             raise Refused(f"damaged PDF (page {index + 1}: {str(exc)[:100]})") from None
         textpage = page.get_textpage()
-        yield {"text": textpage.get_text_bounded()}
+        # A page with no objects at all is blank on purpose: OCR has nothing to look at there.
+        yield {"text": textpage.get_text_bounded(), "empty": pdfium_raw.FPDFPage_CountObjects(page.raw) == 0}
         textpage.close()
         page.close()
     outline: list[list] = []
