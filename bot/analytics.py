@@ -30,7 +30,7 @@ class Area:
         if self.platform is None:
             return "every place"
         if self.channel is None:
-            return "this workspace"
+            return {"discord": "this server", "telegram": "this chat"}.get(self.platform, "this workspace")
         return "this channel"
 
 

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.analytics import Area, Figures, GapLog
 from bot.gap_groups import Embed, GapGroup, group_gaps
-from bot.rag.knowledge_base import KnowledgeBase
 
-MAX_DAYS = 366
+if TYPE_CHECKING:
+    from bot.rag.knowledge_base import KnowledgeBase
+
 SHOWN_TOPICS = 10
-
-
-def parse_days(args: str, default: int, command: str) -> tuple[int | None, str | None]:
-    """`[days]` from a command's arguments: (days, None), or (None, what to type instead)."""
-    text = args.strip().lower().removesuffix("d").removesuffix(" days").strip()
-    if not text:
-        return default, None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
-        return None, f"Give a number of days from 1 to {MAX_DAYS}, e.g. {command} {default}."
-    return int(text), None
 
 
 def _embedder(knowledge_base: KnowledgeBase | None) -> Embed | None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.analytics import Area
 from bot.config import Settings
-from bot.gap_report import MAX_DAYS, gap_report, stats_report
+from bot.periods import MAX_DAYS
+
+if TYPE_CHECKING:
+    from bot.analytics import Area
 
 EXIT_OK = 0
 
@@ -39,6 +41,8 @@ def add_parsers(commands: Any) -> None:
 
 
 def area_of(place: str | None) -> Area:
+    from bot.analytics import Area
+
     if not place:
         return Area()
     parts = (place.split(":", 2) + [None, None])[:3]
@@ -47,6 +51,7 @@ def area_of(place: str | None) -> Area:
 
 def cmd_gaps(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App
+    from bot.gap_report import gap_report
 
     app = App(settings, terminal=True)
     report = gap_report(app.gaps, app.knowledge_base, area_of(args.place), args.days)
@@ -57,6 +62,7 @@ def cmd_gaps(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App
+    from bot.gap_report import stats_report
 
     app = App(settings, terminal=True)
     report = stats_report(app.gaps, app.knowledge_base, area_of(args.place), args.days, None)

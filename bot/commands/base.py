@@ -77,5 +77,14 @@ class CommandEnv:
         return self.rates.admit([limit]) is None
 
 
+def describe_choice(lead: str, meaning: str, name: str, configured: str, chosen: bool) -> str:
+    """A channel setting as people read it: `{lead} (chosen for this channel): {meaning}.`"""
+    origin = "chosen for this channel" if chosen else "the configured default"
+    line = f"{lead} ({origin}): {meaning}."
+    if chosen and name != configured:
+        line += f" The configured default is {configured}."
+    return line
+
+
 REFUSED_ADMIN = "Only admins can do that here. Ask a workspace or chat admin."
 TOO_MANY_UPLOADS = "You have added {n} documents in the last hour; please wait a while."

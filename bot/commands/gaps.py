@@ -6,9 +6,18 @@ import asyncio
 
 from bot.analytics import EVERYWHERE, Area
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
-from bot.gap_report import gap_report, parse_days
+from bot.gap_report import gap_report
+from bot.periods import parse_days
 
 OFF = "Coverage analytics are switched off (analytics.enabled in config.yaml), so no gaps are recorded."
+
+
+def days_asked(request: CommandRequest, env: CommandEnv, default: int, command: str) -> tuple[int, Reply | None]:
+    """The `[days]` argument of /kb gaps and /kb stats, or the reply instead (analytics off, bad number)."""
+    if env.gaps is None or not env.gaps.enabled:
+        return 0, Reply(OFF, private=True)
+    days, problem = parse_days(request.args, default, command)
+    return (days, None) if days is not None else (0, Reply(problem or "", private=True))
 
 
 def area_for(request: CommandRequest) -> Area:
@@ -22,10 +31,9 @@ def area_for(request: CommandRequest) -> Area:
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:
-    if env.gaps is None or not env.gaps.enabled:
-        return Reply(OFF, private=True)
-    days, problem = parse_days(request.args, 30, "/kb gaps")
-    if days is None:
-        return Reply(problem or "", private=True)
+    days, refusal = days_asked(request, env, 30, "/kb gaps")
+    if refusal is not None:
+        return refusal
+    assert env.gaps is not None
     report = await asyncio.to_thread(gap_report, env.gaps, env.knowledge_base, area_for(request), days)
     return Reply(report.text(), private=True)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import REFUSED_ADMIN, CommandEnv, CommandRequest, PostProgress, Reply
+from bot.commands.base import REFUSED_ADMIN, CommandEnv, CommandRequest, PostProgress, Reply, describe_choice
 from bot.rag.pipeline.presets import DESCRIPTIONS, PRESETS
 
 USAGE = "Use /kb preset to see it, or (admins) /kb preset fast|balanced|accurate|default."
 
 
 def describe(name: str, configured: str, chosen: bool) -> str:
-    origin = "chosen for this channel" if chosen else "the configured default"
-    line = f"Answers here use the {name} preset ({origin}): {DESCRIPTIONS.get(name, '')}."
-    if chosen and name != configured:
-        line += f" The configured default is {configured}."
-    return line
+    return describe_choice(f"Answers here use the {name} preset", DESCRIPTIONS.get(name, ""), name, configured,
+                           chosen)
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import REFUSED_ADMIN, CommandEnv, CommandRequest, PostProgress, Reply
+from bot.commands.base import REFUSED_ADMIN, CommandEnv, CommandRequest, PostProgress, Reply, describe_choice
 
 CHOICES = ("public", "private_first")
 USAGE = "Use /kb visibility to see it, or (admins) /kb visibility public|private_first|default."
@@ -16,11 +16,7 @@ MEANING = {
 
 
 def describe(name: str, configured: str, chosen: bool) -> str:
-    origin = "chosen for this channel" if chosen else "the configured default"
-    line = f"Visibility here is {name} ({origin}): {MEANING[name]}."
-    if chosen and name != configured:
-        line += f" The configured default is {configured}."
-    return line
+    return describe_choice(f"Visibility here is {name}", MEANING[name], name, configured, chosen)
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:

@@ -11,15 +11,16 @@ from sqlalchemy.orm import Session
 
 from bot.analytics import EVERYWHERE, GapLog
 from bot.db import TurnRow
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_discord import GENERAL, SECRET, _world
 from tests.adapters.test_discord import _final as discord_final
 from tests.adapters.test_discord import _settings as discord_settings
 from tests.adapters.test_slack import _final as slack_final
 from tests.adapters.test_slack import _settings as slack_settings
+from tests.adapters.test_telegram import _settings as telegram_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
-from tests.fakes.telegram_server import BOT_USERNAME, TOKEN, FakeTelegram
+from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 
 UNKNOWN = "Which espresso beans does marketing prefer? Ask jane.doe@example.com"
 ELSEWHERE_UNKNOWN = "Where is the parking garage entrance?"
@@ -109,7 +110,7 @@ def test_discord_gaps_and_stats_by_channel_and_for_admins(make_settings, llm) ->
                 discord.kb(GENERAL, "gaps")
                 _check_member_view((await eventually(lambda: replies(GENERAL, "Missing topics"), what="/kb gaps"))[0])
                 discord.kb(GENERAL, "gaps", days=30, manage_server=True)
-                admin = await eventually(lambda: replies(GENERAL, "this workspace"), what="the admin's /kb gaps")
+                admin = await eventually(lambda: replies(GENERAL, "this server"), what="the admin's /kb gaps")
                 assert "parking" in admin[0] and "espresso" in admin[0]
                 discord.kb(GENERAL, "stats", days=7)
                 stats = await eventually(lambda: replies(GENERAL, "Last 7 days"), what="/kb stats")
@@ -126,8 +127,7 @@ GROUP, OTHER_GROUP, ADMIN, MEMBER = -100777, -100888, 99, 5
 def test_telegram_gaps_and_stats_by_chat(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         tg.state.chat_admins.add(ADMIN)
-        settings = platform_settings(make_settings, llm, telegram={
-            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {})
 
         def reply_to(chat: int, update: dict) -> list[str]:

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_discord import GENERAL, _world
 from tests.adapters.test_discord import _final as discord_final
 from tests.adapters.test_discord import _settings as discord_settings
 from tests.adapters.test_slack import _final as slack_final
 from tests.adapters.test_slack import _settings as slack_settings
+from tests.adapters.test_telegram import _settings as telegram_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack, SlackMessage
-from tests.fakes.telegram_server import BOT_USERNAME, TOKEN, FakeTelegram
+from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 
 
 def _share_button(ephemeral: dict) -> dict | None:
@@ -134,9 +135,7 @@ def test_telegram_private_first_private_chat_or_a_note(make_settings, llm) -> No
     with FakeTelegram() as tg:
         tg.state.chat_admins.add(admin)
         tg.state.not_started.add(newcomer)
-        settings = platform_settings(make_settings, llm, telegram={
-            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base},
-            answer={"visibility": "private_first"})
+        settings = telegram_settings(make_settings, llm, tg, answer={"visibility": "private_first"})
         app = knowledge_bot(settings, {})
 
         async def scenario() -> None:

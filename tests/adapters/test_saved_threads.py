@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_discord import GENERAL, GUILD, _world
 from tests.adapters.test_discord import _final as discord_final
 from tests.adapters.test_discord import _settings as discord_settings
 from tests.adapters.test_slack import _final as slack_final
 from tests.adapters.test_slack import _settings as slack_settings
+from tests.adapters.test_telegram import _settings as telegram_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
-from tests.fakes.telegram_server import BOT_USERNAME, TOKEN, FakeTelegram
+from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 
 REPLY = "Contractors get 20 days instead, per the 2026 contractor agreement."
 
@@ -95,8 +96,7 @@ def test_discord_kb_save_in_kbots_thread(make_settings, llm) -> None:
 def test_telegram_kb_save_as_a_reply_keeps_what_kbot_remembers(make_settings, llm) -> None:
     group = -100777
     with FakeTelegram() as tg:
-        settings = platform_settings(make_settings, llm, telegram={
-            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {})
 
         def answers() -> list:

@@ -13,9 +13,9 @@ GROUP = -100777
 OTHER_GROUP = -100888
 
 
-def _settings(make_settings, llm, tg: FakeTelegram):
+def _settings(make_settings, llm, tg: FakeTelegram, **sections):
     return platform_settings(make_settings, llm, telegram={
-        "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base}, **sections)
 
 
 def _final(tg: FakeTelegram, chat: int, question_id: int | None = None):

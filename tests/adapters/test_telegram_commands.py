@@ -7,8 +7,9 @@ import io
 from pathlib import Path
 
 from bot.rag.knowledge_base import source_filter
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
-from tests.fakes.telegram_server import BOT_USERNAME, TOKEN, FakeTelegram
+from tests.adapters.conftest import eventually, knowledge_bot, running_bot
+from tests.adapters.test_telegram import _settings as telegram_settings
+from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 from tests.samples import make_encrypted_pdf, make_image_pdf, make_pdf, page_image
 
 GROUP = -100777
@@ -28,8 +29,7 @@ def test_upload_progress_answer_scope_refusal_and_delete(make_settings, llm, tmp
         "Falcon budget. Travel is booked through the usual portal."])
     with FakeTelegram() as tg:
         tg.state.chat_admins.add(ADMIN)
-        settings = platform_settings(make_settings, llm, telegram={
-            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {})
         llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
 
@@ -77,8 +77,7 @@ def test_upload_progress_answer_scope_refusal_and_delete(make_settings, llm, tmp
 
 def test_bad_files_get_their_reasons_and_nothing_is_indexed(make_settings, llm, tmp_path: Path) -> None:
     with FakeTelegram() as tg:
-        settings = platform_settings(make_settings, llm, telegram={
-            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
@@ -109,8 +108,7 @@ def test_bad_files_get_their_reasons_and_nothing_is_indexed(make_settings, llm, 
 def test_admins_switch_the_shared_knowledge_off_and_on(make_settings, llm) -> None:
     with FakeTelegram() as tg:
         tg.state.chat_admins.add(ADMIN)
-        settings = platform_settings(make_settings, llm, telegram={
-            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {})
 
         async def ask() -> str:
@@ -150,8 +148,7 @@ def test_scans_and_photos_are_read_with_ocr_and_progress(make_settings, llm, tmp
     photo = io.BytesIO()
     page_image(["Release checklist", "Deploy on Tuesdays only", "Freeze starts at noon."]).save(photo, "JPEG")
     with FakeTelegram() as tg:
-        settings = platform_settings(make_settings, llm, telegram={
-            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {})
 
         async def scenario() -> None:

@@ -6,23 +6,23 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
+from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_discord import GENERAL, _world
 from tests.adapters.test_discord import _final as discord_final
 from tests.adapters.test_discord import _settings as discord_settings
 from tests.adapters.test_slack import _final as slack_final
 from tests.adapters.test_slack import _settings as slack_settings
+from tests.adapters.test_telegram import _settings as telegram_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
-from tests.fakes.telegram_server import BOT_USERNAME, TOKEN, FakeTelegram
+from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 
 PRIVATE, GROUP = 4242, -100777
 
 
 def test_telegram_media_get_a_reply_and_captions_an_answer(make_settings, llm) -> None:
     with FakeTelegram() as tg:
-        settings = platform_settings(make_settings, llm, telegram={
-            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {})
 
         def reply_to(update: dict) -> list[str]:

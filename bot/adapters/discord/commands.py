@@ -14,9 +14,9 @@ from bot.adapters.discord.port import NO_MENTIONS
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.progress import ProgressDisplay
 from bot.commands import CommandRequest, Upload
-from bot.gap_report import MAX_DAYS
 from bot.jobs import JobView, ProgressTarget
 from bot.messages import ThreadKey
+from bot.periods import MAX_DAYS
 from bot.saved_threads import MAX_MESSAGES, ThreadCapture, ThreadMessage
 from bot.scopes import upload_scope
 from bot.service import QuestionService

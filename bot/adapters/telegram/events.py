@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import Message, MessageEntity
 from telegram.constants import ChatType
 
@@ -32,28 +34,22 @@ class TelegramEvents:
     def addressed_text(self, message: Message) -> str | None:
         """The question in a plain message, or None when it isn't addressed to kbot: every private
         message; in groups a reply to kbot, or a mention (removed from the text)."""
-        text = message.text or ""
-        if message.chat.type == ChatType.PRIVATE:
-            return text.strip()
-        reply = message.reply_to_message
-        if reply is not None and reply.from_user is not None and reply.from_user.id == self.bot_id:
-            return text.strip()
-        for entity, value in message.parse_entities([MessageEntity.MENTION]).items():
-            if value.lower() == f"@{self.username.lower()}":
-                return (text[: entity.offset] + text[entity.offset + entity.length:]).strip()
-        return None
+        return self._addressed(message, message.text or "", message.parse_entities)
 
     def addressed_caption(self, message: Message) -> str | None:
         """`addressed_text` for a photo, file or other media: its caption is the words, if any."""
-        caption = message.caption or ""
+        return self._addressed(message, message.caption or "", message.parse_caption_entities)
+
+    def _addressed(self, message: Message, text: str,
+                   entities: Callable[[list[str]], dict[MessageEntity, str]]) -> str | None:
         if message.chat.type == ChatType.PRIVATE:
-            return caption.strip()
+            return text.strip()
         reply = message.reply_to_message
         if reply is not None and reply.from_user is not None and reply.from_user.id == self.bot_id:
-            return caption.strip()
-        for entity, value in message.parse_caption_entities([MessageEntity.MENTION]).items():
+            return text.strip()
+        for entity, value in entities([MessageEntity.MENTION]).items():
             if value.lower() == f"@{self.username.lower()}":
-                return (caption[: entity.offset] + caption[entity.offset + entity.length:]).strip()
+                return (text[: entity.offset] + text[entity.offset + entity.length:]).strip()
         return None
 
     def thread_key(self, message: Message) -> ThreadKey:
