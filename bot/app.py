@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.commands.base import CommandEnv
     from bot.conversation import Conversation
     from bot.deliveries import DeliveryLog
+    from bot.digest import Digest, Post
     from bot.feedback import FeedbackLog
     from bot.gate import Gate
     from bot.housekeeping import Housekeeping
@@ -230,6 +231,21 @@ class App:
                                self.commands, log_message_text=self.settings.server.log_message_text,
                                explanations=Explanations(self.engine), gaps=self.gaps,
                                default_visibility=self.settings.answer.visibility)
+
+    def digest(self, post: Post) -> Digest | None:
+        """The scheduled coverage digest (None when `analytics.digest` is off); `post` reaches a platform."""
+        from bot.analytics import Area
+        from bot.digest import Digest, DigestTarget
+
+        analytics = self.settings.analytics
+        if analytics.digest == "off" or not analytics.enabled:
+            return None
+        targets = [DigestTarget.parse(place) for place in analytics.digest_to]
+        if not targets:  # the admins each platform lists, in their DMs, with the platform's figures
+            targets = [DigestTarget(name, f"@{admin}", Area(name)) for name in self.settings.platform_names
+                       if self.settings.platform(name).enabled for admin in self.settings.platform(name).admins]
+        return Digest(self.gaps, self.knowledge_base, self.deliveries, targets, post, analytics.digest,
+                      analytics.digest_hour_utc)
 
     @cached_property
     def gaps(self) -> GapLog:

@@ -166,6 +166,19 @@ class AnalyticsSettings(Section):
     # An answer whose closest passage is less similar than this is a weak one (a gap); answerable
     # questions on the public eval set start at 0.34, so 0.4 flags the bottom of what was answered.
     weak_similarity: float = Field(0.4, ge=-1, le=1)
+    digest: Literal["off", "weekly", "daily"] = "off"  # the top gaps and the week's figures, with a chart
+    # PLATFORM:WORKSPACE[:CHANNEL] places the digest is posted to; empty: each platform's `admins`, by DM.
+    digest_to: list[str] = Field(default_factory=list)
+    digest_hour_utc: int = Field(9, ge=0, le=23)  # weekly digests go out on Mondays at this hour
+
+    @field_validator("digest_to")
+    @classmethod
+    def _places(cls, value: list[str]) -> list[str]:
+        for place in value:
+            platform, _, rest = place.partition(":")
+            if not platform or not rest.partition(":")[0]:
+                raise ValueError(f"{place!r} is not PLATFORM:WORKSPACE[:CHANNEL], e.g. slack:T0123:C0456")
+        return value
 
 
 class DatabaseSettings(Section):

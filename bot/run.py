@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.app import App, check_secrets
 from bot.db import check_writable
+from bot.digest import Digest, DigestTarget
 from bot.housekeeping import Housekeeping
 from bot.jobs import JobRunner, JobView
 from bot.messages import Adapter
@@ -35,6 +36,7 @@ class Running:
     metrics: Metrics
     jobs: JobRunner
     housekeeping: Housekeeping
+    digest: Digest | None = None  # `analytics.digest`; None when off
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -66,9 +68,17 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
         if adapter is not None:
             await adapter.show_job(view)
 
+    async def post_digest(target: DigestTarget, text: str, chart: bytes) -> None:
+        adapter = by_name.get(target.platform)
+        post = getattr(adapter, "post_report", None)
+        if post is None:
+            raise LookupError(f"{target.platform} is not enabled, or cannot post a digest")
+        await post(target.channel, text, chart)
+
     jobs = app.job_runner(show_job)
+    digest = app.digest(post_digest)
     ops = OpsServer(settings.server.host, settings.server.port, app.metrics, readiness_checks(app, adapters))
-    running = Running(app.service, adapters, ops, app.metrics, jobs, app.housekeeping)
+    running = Running(app.service, adapters, ops, app.metrics, jobs, app.housekeeping, digest)
     loop = asyncio.get_running_loop()
     if install_signals:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -87,6 +97,9 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
             await adapter.start()
         await jobs.start()  # after the adapters: a job resumed from a crash reports to its chat
         app.housekeeping.start()
+        if digest is not None:
+            digest.start()
+            log.info("digest: %s to %s", app.settings.analytics.digest, ", ".join(map(str, digest.targets)) or "nobody")
         log.info("kbot is running on %s", ", ".join(adapter.name for adapter in adapters))
         for adapter in adapters:
             log.info("access: %s", app.access.describe(adapter.name))
@@ -104,6 +117,8 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
         await app.service.shutdown(settings.server.shutdown_grace_s)
         await jobs.stop(settings.server.shutdown_grace_s)  # an unfinished job resumes at the next start
         app.housekeeping.stop()
+        if digest is not None:
+            digest.stop()
         for adapter in started:
             await _quietly(adapter.close(), f"{adapter.name}: close")
         if lag_watch is not None:

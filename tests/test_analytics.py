@@ -171,3 +171,11 @@ def test_chat_shows_every_place(project: Path) -> None:
     assert "Last 3 days in every place: 1 question(s), 0 answered from sources (0%)" in run.stdout
     assert "Give a number of days from 1 to 366, e.g. /kb gaps 30." in run.stdout
 
+
+
+def test_a_digest_place_that_names_no_workspace_is_a_config_error(tmp_path: Path) -> None:
+    from bot.config import ConfigError, parse_settings
+
+    with pytest.raises((ConfigError, ValueError), match="PLATFORM:WORKSPACE"):
+        parse_settings({"data_dir": str(tmp_path), "analytics": {"digest": "weekly", "digest_to": ["slack"]}},
+                       root=tmp_path)

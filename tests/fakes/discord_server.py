@@ -60,6 +60,7 @@ class DiscordState:
     rejected: list[str] = field(default_factory=list)
     writes: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
     dms_closed: set[str] = field(default_factory=set)  # users who accept no DMs from server members
+    files_sent: list[dict] = field(default_factory=list)  # attachments kbot uploaded: path, filename, data
 
 
 class FakeDiscord(FakePlatform):
@@ -323,6 +324,10 @@ class FakeDiscord(FakePlatform):
             if request.content_type == "multipart/form-data":
                 form = await request.post()
                 body = json.loads(str(form.get("payload_json", "{}")))
+                for key, value in form.items():
+                    if key.startswith("files[") and hasattr(value, "file"):
+                        self.state.files_sent.append({"path": path, "filename": value.filename,
+                                                      "data": value.file.read(), "content": body.get("content")})
             else:
                 body = await request.json()
         parts = path.split("/")

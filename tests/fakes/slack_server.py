@@ -29,7 +29,7 @@ BOT_USER = "UKBOT"
 BOT_ID = "BKBOT"
 UPDATES_PER_MINUTE = 50
 _WRITES = {"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.startStream", "chat.appendStream",
-           "chat.stopStream"}
+           "chat.stopStream", "files.completeUploadExternal"}
 _MASS_MENTIONS = ("<!channel", "<!here", "<!everyone", "<!subteam", "@channel", "@here", "@everyone")
 APPEND_GAP_S = 0.8
 
@@ -74,6 +74,7 @@ class SlackState:
     workspace_admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
     files: dict[str, bytes] = field(default_factory=dict)
     said: list[dict] = field(default_factory=list)  # people's messages, as conversations.replies returns them
+    uploads: dict[str, dict] = field(default_factory=dict)  # file id -> name, data, then channel and comment
     acks: list[str] = field(default_factory=list)
     update_stamps: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
     last_append: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -90,6 +91,7 @@ class FakeSlack(FakePlatform):
         app.router.add_get("/api/{method}", self._api)  # slack_sdk reads some methods (users.info) with GET
         app.router.add_get("/link", self._socket)
         app.router.add_get("/files/{file_id}", self._file)
+        app.router.add_post("/upload/{file_id}", self._upload)
         super().__init__(app)
 
     @property
@@ -236,7 +238,7 @@ class FakeSlack(FakePlatform):
         if request.content_type == "application/json":
             return await request.json()
         form = await request.post()
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = dict(request.query)  # slack_sdk sends some methods' arguments as a query string
         for key, value in form.items():
             if isinstance(value, str) and key in ("blocks", "metadata", "chunks") and value.startswith("["):
                 params[key] = json.loads(value)
@@ -270,7 +272,8 @@ class FakeSlack(FakePlatform):
     def _audit(self, method: str, p: dict) -> None:
         """The community rule for every write: no unfurls on new messages, no mass mention in any text."""
         self.writes_checked += 1
-        shown = " ".join(str(p.get(k) or "") for k in ("text", "markdown_text")) + json.dumps(self._blocks(p))
+        shown = " ".join(str(p.get(k) or "") for k in ("text", "markdown_text", "initial_comment"))
+        shown += json.dumps(self._blocks(p))
         for mention in _MASS_MENTIONS:
             if mention in shown:
                 self.violation(f"{method}: mass mention {mention}")
@@ -291,6 +294,38 @@ class FakeSlack(FakePlatform):
         return web.json_response({"ok": True, "channel": {
             "id": channel, "is_private": private, "is_im": channel.startswith("D"), "is_mpim": False,
             "is_channel": not private and not channel.startswith("D"), "is_group": private}})
+
+    async def _conversations_open(self, p: dict) -> web.Response:
+        return web.json_response({"ok": True, "channel": {"id": f"D{p['users']}"}})
+
+    async def _files_getUploadURLExternal(self, p: dict) -> web.Response:  # noqa: N802
+        file_id = f"F{len(self.state.uploads) + 100}"
+        self.state.uploads[file_id] = {"name": p.get("filename"), "length": int(p.get("length") or 0)}
+        return web.json_response({"ok": True, "file_id": file_id,
+                                  "upload_url": f"{self.server.url}/upload/{file_id}"})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of files_upload_v2: the bytes, POSTed to the URL step 1 gave."""
+        upload = self.state.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404)
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            field = next(iter(form.values()))
+            upload["data"] = field.file.read() if hasattr(field, "file") else str(field).encode()
+        else:
+            upload["data"] = await request.read()
+        return web.Response(text="OK - " + str(len(upload["data"])))
+
+    async def _files_completeUploadExternal(self, p: dict) -> web.Response:  # noqa: N802
+        files = p.get("files")
+        files = json.loads(files) if isinstance(files, str) else files or []
+        for item in files:
+            upload = self.state.uploads.get(item["id"])
+            if upload is None or "data" not in upload:
+                return self._error("file_not_found")
+            upload.update(channel=p.get("channel_id"), comment=p.get("initial_comment"), title=item.get("title"))
+        return web.json_response({"ok": True, "files": [{"id": item["id"]} for item in files]})
 
     async def _chat_getPermalink(self, p: dict) -> web.Response:  # noqa: N802
         return web.json_response({"ok": True, "channel": p["channel"],

@@ -91,6 +91,7 @@ class TelegramState:
     callback_answers: list[dict] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     not_started: set[int] = field(default_factory=set)  # people who never started kbot: no private messages
+    photos: list[dict] = field(default_factory=list)  # sendPhoto: chat_id, caption, the image's bytes
     webhook: dict | None = None  # setWebhook's parameters while a webhook is set
     chat_admins: set[int] = field(default_factory=set)  # user ids getChatMember calls administrators
     commands: list[Any] = field(default_factory=list)
@@ -296,6 +297,7 @@ class FakeTelegram(FakePlatform):
         params: dict[str, Any] = dict(request.query)
         for key, value in form.items():
             if not isinstance(value, str):
+                params[key] = value.file.read()  # an uploaded file (sendPhoto's photo): its bytes
                 continue
             if key in _RAW_STRINGS:
                 params[key] = value
@@ -370,6 +372,20 @@ class FakeTelegram(FakePlatform):
         if int(p.get("chat_id") or 0) in self.state.not_started:
             return self._error(403, "Forbidden: bot can't initiate conversation with a user")
         return None
+
+    async def _api_sendPhoto(self, p: dict) -> web.Response:  # noqa: N802
+        forbidden = self._forbidden(p)
+        if forbidden is not None:
+            return forbidden
+        chat_id = int(p["chat_id"])
+        if len(str(p.get("caption") or "")) > 1024:
+            self.state.rejected.append("caption too long")
+            return self._error(400, "Bad Request: message caption is too long")
+        self.state.photos.append({"chat_id": chat_id, "caption": p.get("caption"), "data": p.get("photo")})
+        self.state.next_message_id += 1
+        return self._ok({"message_id": self.state.next_message_id, "date": int(time.time()),
+                         "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                         "photo": [{"file_id": "sent", "file_unique_id": "sent", "width": 900, "height": 420}]})
 
     async def _api_sendChatAction(self, p: dict) -> web.Response:  # noqa: N802
         return self._forbidden(p) or self._ok(True)

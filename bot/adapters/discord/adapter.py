@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 from dataclasses import replace
 from typing import Any
@@ -24,6 +25,7 @@ from bot.adapters.discord.events import PLATFORM, DiscordEvents, media_of, works
 from bot.adapters.discord.port import (
     CHANNEL_BUCKET,
     FEEDBACK_PREFIX,
+    MAX_LENGTH,
     NO_MENTIONS,
     PRIVATE_THINKING,
     SHARE_PREFIX,
@@ -123,6 +125,17 @@ class DiscordAdapter:
 
     async def show_job(self, view: JobView) -> None:
         await self.commands.show_job(view)
+
+    async def post_report(self, channel: str, text: str, image: bytes) -> None:
+        """The coverage digest, its chart attached; `@ID` is a person, written to in a DM."""
+        target: Any
+        if channel.startswith("@"):
+            target = await self.client.create_dm(discord.Object(int(channel[1:])))
+        else:
+            target = self.client.get_channel(int(channel)) or await self.client.fetch_channel(int(channel))
+        chart = discord.File(io.BytesIO(image), filename="kbot-digest.png")
+        await self.budgets[str(target.id)].write(lambda: target.send(
+            defuse_mentions(text)[:MAX_LENGTH], file=chart, allowed_mentions=NO_MENTIONS, suppress_embeds=True))
 
     # -- events ----------------------------------------------------------------------------------------
 

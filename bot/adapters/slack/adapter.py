@@ -190,6 +190,15 @@ class SlackAdapter:
     async def show_job(self, view: JobView) -> None:
         await self.commands.show_job(view)
 
+    async def post_report(self, channel: str, text: str, image: bytes) -> None:
+        """The coverage digest: its chart as an uploaded image, its text as the upload's comment;
+        `@U…` is a person, written to in their DM with kbot."""
+        if channel.startswith("@"):
+            opened = await self.client.conversations_open(users=channel[1:])
+            channel = str(opened["channel"]["id"])
+        await self.client.files_upload_v2(channel=channel, file=image, filename="kbot-digest.png",
+                                          title="kbot digest", initial_comment=plain(text))
+
     # -- listeners -------------------------------------------------------------------------------------
 
     def _port(self, team: str, channel: str, thread_ts: str, user: str) -> SlackPort:

@@ -29,7 +29,14 @@ from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
 from bot.adapters.telegram.commands import TelegramCommands, download_cap
 from bot.adapters.telegram.events import PLATFORM, TelegramEvents, media_of
-from bot.adapters.telegram.port import NO_PREVIEW, SHARE_DATA, WHY_DATA, PrivateChatPort, TelegramPort
+from bot.adapters.telegram.port import (
+    MAX_LENGTH,
+    NO_PREVIEW,
+    SHARE_DATA,
+    WHY_DATA,
+    PrivateChatPort,
+    TelegramPort,
+)
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.adapters.telegram.webhook import WebhookReceiver, derived_secret
 from bot.adapters.unsupported import unsupported_note
@@ -169,6 +176,15 @@ class TelegramAdapter:
 
     async def show_job(self, view: JobView) -> None:
         await self.commands.show_job(view)
+
+    async def post_report(self, channel: str, text: str, image: bytes) -> None:
+        """The coverage digest: the chart as a photo, then the text (a caption holds only 1,024
+        characters); `@ID` is a person's private chat with kbot (they must have started it)."""
+        chat = int(channel.removeprefix("@"))
+        budget = self.budgets[str(chat)]
+        await budget.write(lambda: self.app.bot.send_photo(chat, photo=image, caption="kbot digest"))
+        await budget.write(lambda: self.app.bot.send_message(chat, defuse_mentions(text)[:MAX_LENGTH],
+                                                             link_preview_options=NO_PREVIEW))
 
     async def _on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("telegram: %s", context.error)
