@@ -171,6 +171,11 @@ class AnalyticsSettings(Section):
     digest_to: list[str] = Field(default_factory=list)
     digest_hour_utc: int = Field(9, ge=0, le=23)  # weekly digests go out on Mondays at this hour
 
+    @field_validator("digest", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        return "off" if value is False else value  # YAML reads an unquoted `off` as false
+
     @field_validator("digest_to")
     @classmethod
     def _places(cls, value: list[str]) -> list[str]:

@@ -179,3 +179,10 @@ def test_a_digest_place_that_names_no_workspace_is_a_config_error(tmp_path: Path
     with pytest.raises((ConfigError, ValueError), match="PLATFORM:WORKSPACE"):
         parse_settings({"data_dir": str(tmp_path), "analytics": {"digest": "weekly", "digest_to": ["slack"]}},
                        root=tmp_path)
+
+
+def test_an_unquoted_off_in_yaml_means_no_digest(tmp_path: Path) -> None:
+    from bot.config import load_settings
+
+    (tmp_path / "config.yaml").write_text("data_dir: state\nanalytics:\n  digest: off\n")
+    assert load_settings(tmp_path / "config.yaml").analytics.digest == "off"

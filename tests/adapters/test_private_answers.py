@@ -120,11 +120,13 @@ def test_discord_private_first_dm_ephemeral_ask_and_share(make_settings, llm) ->
                                          what="the ephemeral /ask")
                 assert first[0]["data"]["flags"] & 64
 
-                discord.user_message(GENERAL, "How many vacation days do we get?", mention_bot=True, user_id=closed)
+                refused = discord.user_message(GENERAL, "How many vacation days do we get?", mention_bot=True,
+                                               user_id=closed)
                 await eventually(lambda: any("couldn't send you a direct message" in c for c in contents(GENERAL)),
                                  what="the DM refusal note")
-                await eventually(lambda: len([m for m in discord.bot_messages(GENERAL) if m.components]) == 2,
-                                 what="the public answer after all")
+                public = await eventually(lambda: discord_final(discord, GENERAL, refused["id"]),
+                                          what="the public answer after all")
+                assert "25 vacation days" in public.content and _share_id(public) is None
             assert discord.state.rejected == ["Cannot send messages to this user"]
 
         asyncio.run(scenario())
