@@ -60,6 +60,10 @@ def test_slack_kb_save_in_a_thread(make_settings, llm) -> None:
                 await eventually(lambda: len(said_in(root, "Saved this thread")) == 2, what="the second save")
                 assert [info.source for info in kb.sources(["slack:T1"])].count(link) == 1  # replaced, not added
                 assert any("22 days" in d.content for d in kb.search("contractors 22 days", ["slack:T1"], top_k=3))
+
+                question = slack.message("D1", "kb articles on vacation days?", channel_type="im")
+                slack.deliver(question)  # starts with "kb" but names no command: a question all the same
+                await eventually(lambda: slack_final(slack, "D1", question["event"]["ts"]), what="the DM answer")
             assert slack.state.rejected == []
 
         asyncio.run(scenario())

@@ -264,7 +264,8 @@ class SlackAdapter:
             return  # a retry, or the `message` twin of an `app_mention`
         text = question_text(event)
         typed = kb_commands.parse(text)
-        if typed is not None:  # `kb save` and friends, written where slash commands can't go
+        if typed is not None and typed[0] in kb_commands.COMMANDS:  # `kb save` and friends, where slash
+            # commands can't go (a question that merely starts with "kb" stays a question)
             await self.commands.typed(team, event, *typed)
             return
         thread_ts = str(event.get("thread_ts") or ts)
