@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_discord import ELSEWHERE, GENERAL, SECRET, _final, _settings, _world
 from tests.fakes.discord_server import FakeDiscord
-from tests.samples import make_pdf
+from tests.samples import make_pdf, page_image
 
 
 def test_attachment_upload_progress_private_scope_and_admin_delete(make_settings, llm, tmp_path: Path) -> None:
@@ -81,6 +82,27 @@ def test_admins_choose_a_preset_with_the_registered_subcommand(make_settings, ll
                                              for r in [*discord.state.interaction_responses,
                                                        *(m.content for m in discord.state.messages.values())]),
                                  what="the choice")
+            assert discord.state.rejected == []
+
+        asyncio.run(scenario())
+
+
+def test_an_image_attached_to_kb_upload_is_read_with_ocr(make_settings, llm) -> None:
+    photo = io.BytesIO()
+    page_image(["Release checklist", "Deploy on Tuesdays only", "Freeze starts at noon."]).save(photo, "JPEG")
+    with FakeDiscord() as discord:
+        _world(discord)
+        app = knowledge_bot(_settings(make_settings, llm, discord), {})
+
+        async def scenario() -> None:
+            async with running_bot(app) as running:
+                discord.kb(SECRET, "upload", attachment=("whiteboard.jpg", photo.getvalue()))
+                done = await eventually(lambda: [m for m in discord.bot_messages(SECRET)
+                                                 if m.content.startswith("✓")], timeout=120, what="the job's end")
+                assert done[0].content.startswith("✓ whiteboard.jpg indexed: 1 chunks")
+                kb = running.service.conversation.knowledge_base
+                [hit] = kb.search("deploy Tuesdays", [f"discord:800000000000000001:{SECRET}"], top_k=1)
+                assert hit.meta["source"] == "whiteboard.jpg"
             assert discord.state.rejected == []
 
         asyncio.run(scenario())

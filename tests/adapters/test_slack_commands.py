@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_slack import _final, _settings
 from tests.fakes.slack_server import FakeSlack
-from tests.samples import make_encrypted_pdf, make_pdf
+from tests.samples import make_encrypted_pdf, make_pdf, page_image
 
 
 def test_shared_file_progress_private_answer_and_admin_delete(make_settings, llm, tmp_path: Path) -> None:
@@ -66,5 +67,26 @@ def test_shared_file_progress_private_answer_and_admin_delete(make_settings, llm
                 kb = running.service.conversation.knowledge_base
                 assert not [s for s in kb.sources(["slack:T1:D1"]) if s.source == "falcon.pdf"]
             assert slack.state.too_many_requests == 0 and slack.state.rejected == []
+
+        asyncio.run(scenario())
+
+
+def test_a_photo_of_a_page_shared_in_a_dm_is_read_with_ocr(make_settings, llm) -> None:
+    photo = io.BytesIO()
+    page_image(["Release checklist", "Deploy on Tuesdays only", "Freeze starts at noon."]).save(photo, "PNG")
+    with FakeSlack() as slack:
+        app = knowledge_bot(_settings(make_settings, llm, slack), {})
+
+        async def scenario() -> None:
+            async with running_bot(app) as running:
+                await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
+                slack.deliver(slack.share_file("D1", "checklist.png", photo.getvalue()))
+                done = await eventually(lambda: [m for m in slack.state.messages.values()
+                                                 if m.channel == "D1" and m.text.startswith("✓")], timeout=120,
+                                        what="the job's end")
+                assert done[0].text.startswith("✓ checklist.png indexed: 1 chunks")
+                [hit] = running.service.conversation.knowledge_base.search("deploy Tuesdays", ["slack:T1:D1"], top_k=1)
+                assert hit.meta["source"] == "checklist.png" and "Freeze starts at noon" in hit.content
+            assert slack.state.rejected == []
 
         asyncio.run(scenario())
