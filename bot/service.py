@@ -172,12 +172,13 @@ class QuestionService:
                 log.warning("could not record a 👎 as a coverage gap (reply %s)", reply_id, exc_info=True)
         return thanks
 
-    async def share(self, platform: str, reply_id: str, user: str) -> Answer | str:
-        """A private answer, to post for the channel: the answer, or why it can't be (not the asker's)."""
+    async def share(self, platform: str, reply_id: str, user: str, channel: str) -> Answer | str:
+        """A private answer, to post in `channel`: the answer, or why it can't be (not the asker's, or
+        not asked there)."""
         self.metrics.commands.labels(platform, "share").inc()
         if not reply_id or len(reply_id) > 64:
             return GONE
-        return await asyncio.to_thread(answer_to_share, self.feedback.engine, reply_id, user)
+        return await asyncio.to_thread(answer_to_share, self.feedback.engine, reply_id, user, platform, channel)
 
     async def explain(self, place: Place, reply_id: str, *, once_per_minutes: int = 0) -> str | None:
         """The "why these sources?" text for an answer given in `place`. With `once_per_minutes`

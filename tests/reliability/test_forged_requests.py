@@ -125,3 +125,64 @@ def test_discord_a_replayed_interaction_is_answered_once(make_settings, llm) -> 
                                           if m.reference == later["id"] and m.components], what="still answering")
 
         asyncio.run(scenario())
+
+
+def test_a_share_button_rewritten_to_another_chat_posts_nothing(make_settings, llm) -> None:
+    """A Telegram client sends whatever callback data it likes: a private answer, made from one
+    group's knowledge, is only ever shared back into that group."""
+    other, asker = -100888, 5
+    with FakeTelegram() as tg:
+        settings = platform_settings(make_settings, llm, answer={"visibility": "private_first"}, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        app = knowledge_bot(settings, {f"telegram:{GROUP}": "falcon.md"})
+        llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
+
+        async def scenario() -> None:
+            async with running_bot(app):
+                tg.user_message(GROUP, "@kbot_test_bot what is the Falcon code word?", chat_type="supergroup",
+                                user_id=asker)
+                private = await eventually(lambda: [m for m in tg.bot_messages(asker) if m.reply_markup],
+                                           what="the private answer")
+                share = private[0].reply_markup["inline_keyboard"][-1][0]["callback_data"]
+                reply_id = share.split(":")[1]
+                tg.click(asker, private[0].message_id, f"sh:{reply_id}:{other}:1", user_id=asker)
+                refusal = await eventually(lambda: [a for a in tg.state.callback_answers
+                                                    if "another channel" in str(a.get("text"))], what="refusal")
+                assert refusal
+                await asyncio.sleep(0.5)
+                assert tg.bot_messages(other) == []  # ORCHID stays in its group
+            assert tg.state.rejected == []
+
+        asyncio.run(scenario())
+
+
+def test_a_share_button_rewritten_to_another_server_posts_nothing(make_settings, llm) -> None:
+    from tests.adapters.test_discord import ELSEWHERE, SECRET, _world
+    from tests.adapters.test_discord import _final as discord_final
+    from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
+    from tests.fakes.discord_server import FakeDiscord
+
+    with FakeDiscord() as discord:
+        _world(discord)
+        settings = platform_settings(make_settings, llm, answer={"visibility": "private_first"},
+                                     discord={"enabled": True, "token": DISCORD_TOKEN, "base_url": discord.api_base})
+        app = knowledge_bot(settings, {f"discord:800000000000000001:{SECRET}": "falcon.md"})
+        llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
+
+        async def scenario() -> None:
+            async with running_bot(app):
+                discord.user_message(SECRET, "What is the Falcon code word?", mention_bot=True)
+                dm = await eventually(lambda: next((c["id"] for c in discord.state.channels.values()
+                                                    if c.get("type") == 1), None), what="the DM")
+                private = await eventually(lambda: discord_final(discord, dm), what="the private answer")
+                share = next(b["custom_id"] for row in private.components for b in row["components"]
+                             if b["custom_id"].startswith("kbot:share:"))
+                reply_id = share.removeprefix("kbot:share:").split(":")[0]
+                discord.click(private, f"kbot:share:{reply_id}:{ELSEWHERE}:0", user_id="700000000000000001")
+                await eventually(lambda: any("another channel" in str(r.get("data", {}).get("content"))
+                                             for r in discord.state.interaction_responses), what="the refusal")
+                await asyncio.sleep(0.5)
+                assert discord.bot_messages(ELSEWHERE) == []
+            assert discord.state.rejected == []
+
+        asyncio.run(scenario())

@@ -244,7 +244,7 @@ class DiscordAdapter:
         question), by the asker only, once."""
         reply_id, _, place = target.partition(":")
         channel_id, _, question_id = place.partition(":")
-        answer = await self.service.share(PLATFORM, reply_id, str(interaction.user.id))
+        answer = await self.service.share(PLATFORM, reply_id, str(interaction.user.id), channel_id)
         if not isinstance(answer, str) and not await self.service.claim(PLATFORM, f"share:{reply_id}"):
             answer = "That answer was shared already."
         if isinstance(answer, str) or not channel_id.isdigit():

@@ -304,7 +304,7 @@ class SlackAdapter:
         channel = str(body.get("channel", {}).get("id") or (body.get("container") or {}).get("channel_id"))
         team = str((body.get("team") or {}).get("id") or body.get("user", {}).get("team_id"))
         reply_id, thread_ts = parse_share(str(action.get("value") or ""))
-        answer = await self.service.share(PLATFORM, reply_id, user)
+        answer = await self.service.share(PLATFORM, reply_id, user, channel)
         if isinstance(answer, str):
             with contextlib.suppress(SlackApiError):
                 await self.client.chat_postEphemeral(channel=channel, user=user, text=plain(answer),

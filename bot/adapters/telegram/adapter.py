@@ -270,7 +270,7 @@ class TelegramAdapter:
         assert query is not None
         reply_id, _, place = (query.data or "").removeprefix(SHARE_DATA).partition(":")
         chat, _, question_id = place.partition(":")
-        answer = await self.service.share(PLATFORM, reply_id, str(query.from_user.id))
+        answer = await self.service.share(PLATFORM, reply_id, str(query.from_user.id), chat)
         if not isinstance(answer, str) and not await self.service.claim(PLATFORM, f"share:{reply_id}"):
             answer = "That answer was shared already."
         if isinstance(answer, str) or not chat.lstrip("-").isdigit() or not question_id.isdigit():
