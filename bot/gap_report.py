@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.analytics import Area, Figures, GapLog
+from bot.excerpt import excerpt
 from bot.gap_groups import Embed, GapGroup, group_gaps
 
 if TYPE_CHECKING:
@@ -65,9 +66,8 @@ def describe(group: GapGroup) -> str:
     return "; ".join(parts)
 
 
-def _quote(text: str, limit: int = 140) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+def _quote(text: str) -> str:
+    return excerpt(text, 140)
 
 
 def gap_report(gaps: GapLog, knowledge_base: KnowledgeBase | None, area: Area, days: int) -> GapReport:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.excerpt import excerpt
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
 
@@ -42,8 +43,7 @@ def from_memory(memory: ThreadMemory, key: ThreadKey) -> list[ThreadMessage]:
 
 def _title(messages: list[ThreadMessage]) -> str:
     first = next((m.text for m in messages if not m.by_kbot and m.text.strip()), "a saved thread")
-    flat = " ".join(first.split())
-    return flat if len(flat) <= 120 else flat[:119].rstrip() + "…"
+    return excerpt(first, 120)
 
 
 def thread_document(messages: list[ThreadMessage], source: str) -> tuple[str, int]:
