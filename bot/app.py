@@ -109,7 +109,8 @@ class App:
     def engine(self) -> Engine:
         from bot.db import make_engine
 
-        return make_engine(self.settings.database.url, self.settings.data_path)
+        database = self.settings.database
+        return make_engine(database.url, self.settings.data_path, "upgrade" if database.auto_migrate else "require")
 
     @cached_property
     def memory(self) -> ThreadMemory:

@@ -72,6 +72,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=None, metavar="N",
                      help="port for /healthz, /readyz and /metrics (default: server.port)")
 
+    run.add_argument("--role", choices=["all", "chat", "worker"], default="all",
+                     help="chat: answer on the platforms and queue uploads; worker: only run indexing jobs and "
+                          "re-syncs; all (default): both, as one process")
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date (start-up does it too, "
+                                                  "unless database.auto_migrate is off)")
+    migrate.add_argument("--check", action="store_true",
+                         help="change nothing; exit 1 if the schema is behind (for deploy scripts)")
+
     approve = commands.add_parser("approve", help="let a new chat, server or workspace use kbot (its pairing code)")
     approve.add_argument("code", metavar="CODE|PLACE",
                          help="the code the place was shown, or a place such as telegram:-100123 or discord:GUILD_ID")
@@ -367,6 +376,24 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(serve(app, on_ready=_freeze_startup_objects))
 
 
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.db import make_engine, where
+    from bot.schema import HEAD, revision, upgrade
+
+    engine = make_engine(settings.database.url, settings.data_path, "leave")
+    with engine.connect() as connection:
+        current = revision(connection)
+    if args.check:
+        print(f"{where(engine)}: schema {current or 'not created yet'}, this kbot needs {HEAD}")
+        return EXIT_OK if current == HEAD else EXIT_FAILED
+    before, after = upgrade(engine)
+    if before == after:
+        print(f"{where(engine)}: schema is up to date ({after})")
+    else:
+        print(f"{where(engine)}: schema {before or 'created'} → {after}")
+    return EXIT_OK
+
+
 def _access(settings: Settings) -> Any:
     from bot.app import App
 
@@ -472,6 +499,7 @@ COMMANDS = {
     "approve": cmd_approve,
     "access": cmd_access,
     "revoke": cmd_revoke,
+    "migrate": cmd_migrate,
     "eval": cmd_eval,
     "gaps": cmd_gaps,
     "stats": cmd_stats,

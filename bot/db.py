@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -17,13 +18,15 @@ from sqlalchemy import (
     delete,
     event,
     false,
-    inspect,
     make_url,
-    text,
+    true,
 )
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+if TYPE_CHECKING:
+    from bot.schema import SchemaPolicy
 
 
 class Base(DeclarativeBase):
@@ -108,6 +111,10 @@ class JobRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     warnings: Mapped[str | None] = mapped_column(Text, nullable=True)  # a done job's notes (pages OCR couldn't read)
     notified: Mapped[bool] = mapped_column(default=False)  # the completion message was sent (once)
+    runner: Mapped[str | None] = mapped_column(String(128), nullable=True)  # host:pid of the process running it
+    # False: the runner cannot reach the platform (`--role worker`); chat processes relay and notify
+    runner_reports: Mapped[bool] = mapped_column(default=True, server_default=true())
+    shown: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the step a relay last showed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -195,19 +202,6 @@ class GapRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
 
 
-_ADDED_COLUMNS = [("turns", "reply_id", "VARCHAR(32)"), ("channel_scopes", "preset", "VARCHAR(16)"),
-                  ("jobs", "warnings", "TEXT"), ("channel_scopes", "visibility", "VARCHAR(16)")]
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Databases made by an older kbot lack newer nullable columns; add them in place."""
-    inspector = inspect(engine)
-    for table, column, kind in _ADDED_COLUMNS:
-        if column not in {c["name"] for c in inspector.get_columns(table)}:
-            with engine.begin() as connection:
-                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
-
-
 class DatabaseUnavailable(Exception):
     """The database cannot be opened or written; one line that names it and says what to do."""
 
@@ -250,8 +244,9 @@ def check_writable(engine: Engine) -> None:
         connection.rollback()
 
 
-def make_engine(url: str | None, data_dir: Path) -> Engine:
-    """The configured database, or SQLite in data_dir; tables are created if missing.
+def make_engine(url: str | None, data_dir: Path, schema: SchemaPolicy = "upgrade") -> Engine:
+    """The configured database, or SQLite in data_dir, its schema brought to this kbot's (bot/schema.py;
+    `schema="require"` refuses an old one instead, `"leave"` is for `kbot migrate` itself).
 
     Raises DatabaseUnavailable (one line, naming the file or URL) when it cannot be opened and written.
     """
@@ -284,11 +279,16 @@ def make_engine(url: str | None, data_dir: Path) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+    from bot.schema import SchemaMismatch, ensure
+
     try:
-        Base.metadata.create_all(engine)
-        _add_missing_columns(engine)
-        check_writable(engine)
+        ensure(engine, schema)
+        if schema != "leave":
+            check_writable(engine)
     except (DBAPIError, OSError) as exc:
         engine.dispose()
         raise unavailable(engine, exc) from None
+    except SchemaMismatch as exc:
+        engine.dispose()
+        raise DatabaseUnavailable(f"{where(engine)}: {exc}") from None
     return engine

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, make_url
 
 from bot.app import build_indexer
 from bot.config import Settings, parse_settings
@@ -56,3 +59,21 @@ def indexer_for(make_settings: Callable[..., Settings]) -> Callable[..., Indexer
         return build_indexer(make_settings(knowledge=knowledge), kb)
 
     return make
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A new, empty database on the test PostgreSQL server (KBOT_TEST_POSTGRES_URL), dropped afterwards."""
+    base = os.environ.get("KBOT_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("KBOT_TEST_POSTGRES_URL is not set: no PostgreSQL server (scripts/start-test-postgres)")
+    name = f"kbot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
