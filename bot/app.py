@@ -262,8 +262,7 @@ class App:
     def jobs(self) -> JobQueue:
         from bot.jobs import JobQueue
 
-        return JobQueue(self.engine, self.chat_indexer, self.settings.data_path / "uploads",
-                        stale_after_s=self.settings.jobs.stale_after_s)
+        return JobQueue(self.engine, self.chat_indexer, stale_after_s=self.settings.jobs.stale_after_s)
 
     @cached_property
     def remover(self) -> DocumentRemover:
@@ -287,13 +286,15 @@ class App:
 
         return Resync(self.chat_indexer, self.jobs, self.settings.knowledge_paths, self.settings.root)
 
-    def job_runner(self, show_job: JobListener) -> JobRunner:
+    def job_runner(self, show_job: JobListener, *, claims: bool = True,
+                   platforms: frozenset[str] | None = None) -> JobRunner:
         from bot.jobs import JobRunner
 
         jobs = self.settings.jobs
         return JobRunner(self.jobs, show_job, concurrency=jobs.concurrency,
                          keep_ended=timedelta(days=jobs.keep_days), resync=self.resync,
-                         resync_s=jobs.resync_minutes * 60)
+                         resync_s=jobs.resync_minutes * 60, claims=claims, platforms=platforms,
+                         heartbeat_s=min(5.0, jobs.stale_after_s / 3))  # beats well inside the takeover bound
 
     @cached_property
     def housekeeping(self) -> Housekeeping:

@@ -364,16 +364,21 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App, check_secrets, describe_answer_mode
     from bot.run import serve
 
-    check_secrets(settings)  # a missing token fails now, not after the model has loaded
-    settings.require_a_platform()
+    if args.role != "worker":  # a worker connects to no platform and needs no platform token
+        check_secrets(settings)  # a missing token fails now, not after the model has loaded
+        settings.require_a_platform()
     if args.port is not None:
         settings.server.port = args.port
     _log_for_serving()
-    logging.getLogger("kbot.run").info("starting %s; answers: %s", ", ".join(settings.enabled_platforms),
-                                       describe_answer_mode(settings))
+    log = logging.getLogger("kbot.run")
+    if args.role == "worker":
+        log.info("starting an indexing worker")
+    else:
+        log.info("starting %s (role %s); answers: %s", ", ".join(settings.enabled_platforms), args.role,
+                 describe_answer_mode(settings))
     app = App(settings)
     _ = app.conversation  # the store, the embedder and the database open before the platforms connect
-    return asyncio.run(serve(app, on_ready=_freeze_startup_objects))
+    return asyncio.run(serve(app, on_ready=_freeze_startup_objects, role=args.role))
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
+import os
+import socket
 import threading
-import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -25,7 +25,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.db import JobRow
+from bot.db import JobRow, JobUploadRow
 from bot.rag.indexing import Indexer, IndexOutcome
 from bot.rag.knowledge_base import source_filter
 from bot.rag.parsing import kind_for
@@ -34,6 +34,7 @@ log = logging.getLogger("kbot.jobs")
 
 _UNITS = {"reading": "pages", "embedding": "chunks", "writing": "chunks"}
 INTERRUPT_WAIT_S = 15.0  # after the grace period: how long a job may take to reach its next step
+IN_DATABASE = "job_uploads"  # JobRow.location of an upload kept in the database
 
 
 def _now() -> datetime:
@@ -122,32 +123,36 @@ class JobView:
         return f"{self.name} — {self.stage}{counts}"
 
 
+def _reaches(platforms: frozenset[str] | None, target: dict[str, Any] | None) -> bool:
+    view = ProgressTarget.from_json(target)
+    return platforms is None or view is None or view.platform in platforms
+
+
 class JobQueue:
     """The jobs table, and running one job (synchronously, in a worker thread)."""
 
-    def __init__(self, engine: Engine, indexer: Indexer, uploads_dir: Path, *, max_attempts: int = 3,
-                 stale_after_s: float = 60.0) -> None:
+    def __init__(self, engine: Engine, indexer: Indexer, *, max_attempts: int = 3, stale_after_s: float = 60.0,
+                 runner: str | None = None) -> None:
         self.engine = engine
         self.indexer = indexer
-        self.uploads_dir = uploads_dir
         self.max_attempts = max_attempts
         self.stale_after_s = stale_after_s
+        self.runner = runner or f"{socket.gethostname()}:{os.getpid()}"
 
-    def _add(self, row: JobRow) -> int:
+    def _add(self, row: JobRow, data: bytes | None = None) -> int:
         with Session(self.engine) as session, session.begin():
             session.add(row)
             session.flush()
+            if data is not None:
+                session.add(JobUploadRow(job_id=row.id, data=data))
             return row.id
 
     def enqueue_file(self, data: bytes, filename: str, scope: str, uploader: str | None,
                      target: ProgressTarget | None) -> int:
-        """Keep the upload on disk (the job outlives this process) and queue it."""
-        self.uploads_dir.mkdir(parents=True, exist_ok=True)
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename).name)[-120:] or "upload"
-        path = self.uploads_dir / f"{uuid.uuid4().hex[:12]}-{safe}"
-        path.write_bytes(data)
+        """Keep the upload in the database (the job outlives this process, and a worker on another
+        machine runs it) and queue it."""
         return self._add(JobRow(kind="file", source=Path(filename).name, scope=scope, uploader=uploader,
-                                location=str(path), target=target.to_json() if target else {}))
+                                location=IN_DATABASE, target=target.to_json() if target else {}), data)
 
     def enqueue_url(self, url: str, scope: str, uploader: str | None, target: ProgressTarget | None) -> int:
         return self._add(JobRow(kind="url", source=url, scope=scope, uploader=uploader, location=url,
@@ -165,34 +170,41 @@ class JobQueue:
                 query = query.where(JobRow.scope.in_(scopes))
             return [JobView.of(row) for row in session.scalars(query)]
 
-    def claim(self, job_id: int | None = None) -> JobView | None:
-        """The oldest queued job (or `job_id`), or a running one whose process stopped beating; None if none."""
+    def claim(self, job_id: int | None = None, *, platforms: frozenset[str] | None = None) -> JobView | None:
+        """The oldest queued job (or `job_id`), or a running one whose process stopped beating; None if none.
+
+        `platforms`: those this process can show progress on (None: any). A job it cannot show (a
+        worker has none) is marked so, and the chat processes relay it (`steps_to_relay`)."""
         stale = _now() - timedelta(seconds=self.stale_after_s)
         runnable = or_(JobRow.state == "queued",
                        and_(JobRow.state == "running", JobRow.heartbeat_at < stale))
         if job_id is not None:
             runnable = and_(runnable, JobRow.id == job_id)
-        with Session(self.engine) as session:
-            candidates = session.scalars(select(JobRow.id).where(runnable).order_by(JobRow.id).limit(5)).all()
-        for job_id in candidates:
-            with Session(self.engine) as session, session.begin():
-                row = session.get(JobRow, job_id)
-                if row is None or not (row.state == "queued" or (row.state == "running" and row.heartbeat_at
-                                                                 and _aware(row.heartbeat_at) < stale)):
-                    continue
+        with Session(self.engine) as session, session.begin():
+            # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
+            # SQLite has no row locks; the conditional UPDATE below is the lock on both.
+            rows = session.scalars(select(JobRow).where(runnable).order_by(JobRow.id).limit(5)
+                                   .with_for_update(skip_locked=True)).all()
+            for row in rows:
                 if row.attempts >= self.max_attempts:
-                    row.state, row.error, row.finished_at = "failed", "it failed repeatedly; try again", _now()
+                    session.execute(update(JobRow).where(JobRow.id == row.id, JobRow.attempts == row.attempts,
+                                                         JobRow.state == row.state)
+                                    .values(state="failed", error="it failed repeatedly; try again",
+                                            finished_at=_now()))
                     continue
-                # The conditional UPDATE is the lock: it matches only if nobody claimed the row meanwhile.
                 claimed = session.execute(
-                    update(JobRow).where(JobRow.id == job_id, JobRow.attempts == row.attempts,
+                    update(JobRow).where(JobRow.id == row.id, JobRow.attempts == row.attempts,
                                          JobRow.state == row.state)
                     .values(state="running", attempts=row.attempts + 1, heartbeat_at=_now(),
-                            started_at=row.started_at or _now(), stage="starting")
+                            started_at=row.started_at or _now(), stage="starting", runner=self.runner,
+                            runner_reports=_reaches(platforms, row.target), shown=None)
                 ).rowcount
-            if claimed == 1:
-                return self.get(job_id)
-        return None
+                if claimed == 1:
+                    claimed_id = row.id
+                    break
+            else:
+                return None
+        return self.get(claimed_id)
 
     def heartbeat(self, job_id: int) -> None:
         with Session(self.engine) as session, session.begin():
@@ -235,7 +247,7 @@ class JobQueue:
             if kind == "url":
                 outcome = self.indexer.index_url(location, job.scope, uploader, progress)
             else:
-                data = Path(location).read_bytes()
+                data = self._upload(job.id, location)
                 outcome = self.indexer.index_bytes(data, kind_for(job.source), job.source, job.scope, uploader,
                                                    progress)
         except JobInterrupted:
@@ -266,27 +278,57 @@ class JobQueue:
         return self._end(job.id, state="done", stage="done", chunks=chunks, pages=outcome.pages, error=None,
                          warnings=notes)
 
+    def _upload(self, job_id: int, location: str) -> bytes:
+        """The uploaded file: in the database, or (jobs queued by kbot before 0002_workers) on disk."""
+        if location != IN_DATABASE:
+            return Path(location).read_bytes()
+        with Session(self.engine) as session:
+            upload = session.get(JobUploadRow, job_id)
+            if upload is None:
+                raise FileNotFoundError(f"the upload of job {job_id} is gone")
+            return upload.data
+
     def _forget(self, *conditions: Any) -> int:
         """Delete the matching job rows and their stored uploads."""
         with Session(self.engine) as session, session.begin():
-            rows = session.scalars(select(JobRow).where(*conditions)).all()
-            for row in rows:
-                if row.kind == "file":
-                    Path(row.location).unlink(missing_ok=True)
-            session.execute(delete(JobRow).where(JobRow.id.in_([r.id for r in rows])))
+            rows = session.execute(select(JobRow.id, JobRow.kind, JobRow.location).where(*conditions)).all()
+            ids = [row.id for row in rows]
+            session.execute(delete(JobUploadRow).where(JobUploadRow.job_id.in_(ids)))
+            session.execute(delete(JobRow).where(JobRow.id.in_(ids)))
+        for row in rows:
+            if row.kind == "file" and row.location != IN_DATABASE:
+                Path(row.location).unlink(missing_ok=True)
         return len(rows)
 
     def forget_source(self, source: str, scope: str) -> int:
         """Remove a deleted document's job rows and stored uploads."""
         return self._forget(JobRow.source == source, JobRow.scope == scope)
 
-    def unnotified(self, settle_s: float = 5.0) -> list[int]:
-        """Ended jobs whose completion nobody sent (their process stopped first); after `settle_s`, so
-        the process that finished a job gets to tell it itself."""
+    def unnotified(self, settle_s: float = 5.0) -> list[JobView]:
+        """Ended jobs whose completion nobody sent: their process stopped first (after `settle_s`, so
+        the process that finished a job gets to tell it itself), or it could not (a worker)."""
         cutoff = _now() - timedelta(seconds=settle_s)
         with Session(self.engine) as session:
-            return list(session.scalars(select(JobRow.id).where(
-                JobRow.state.in_(("done", "failed")), JobRow.notified.is_(False), JobRow.finished_at < cutoff)))
+            rows = session.scalars(select(JobRow).where(
+                JobRow.state.in_(("done", "failed")), JobRow.notified.is_(False),
+                or_(JobRow.finished_at < cutoff, JobRow.runner_reports.is_(False))))
+            return [JobView.of(row) for row in rows]
+
+    def steps_to_relay(self) -> list[JobView]:
+        """Running jobs whose runner does not show their progress (`--role worker`)."""
+        with Session(self.engine) as session:
+            rows = session.scalars(select(JobRow).where(JobRow.state == "running",
+                                                        JobRow.runner_reports.is_(False)))
+            return [JobView.of(row) for row in rows]
+
+    def take_step(self, view: JobView) -> bool:
+        """True for exactly one caller per new step of a relayed job: that caller edits the progress."""
+        step = f"{view.stage}:{view.done}:{view.total}"[:64]
+        with Session(self.engine) as session, session.begin():
+            return session.execute(
+                update(JobRow).where(JobRow.id == view.id, JobRow.state == "running",
+                                     or_(JobRow.shown.is_(None), JobRow.shown != step)).values(shown=step)
+            ).rowcount == 1
 
     def take_notification(self, job_id: int) -> bool:
         """True for exactly one caller once the job has ended: that caller sends the completion message."""
@@ -314,9 +356,14 @@ class JobRunner:
 
     def __init__(self, queue: JobQueue, on_event: JobListener, *, concurrency: int = 1, poll_s: float = 1.0,
                  heartbeat_s: float = 5.0, keep_ended: timedelta = timedelta(days=7),
-                 resync: Callable[[], object] | None = None, resync_s: float = 0) -> None:
+                 resync: Callable[[], object] | None = None, resync_s: float = 0, claims: bool = True,
+                 platforms: frozenset[str] | None = None) -> None:
+        """`claims`: this process runs jobs (`--role worker|all`); `platforms`: those it can show progress
+        on (None: any). Jobs it cannot show, chat processes relay; a worker has `frozenset()`."""
         self.queue = queue
         self.on_event = on_event
+        self.claims = claims
+        self.platforms = platforms
         self.concurrency = concurrency
         self.poll_s = poll_s
         self.heartbeat_s = heartbeat_s
@@ -333,23 +380,33 @@ class JobRunner:
         self._scheduler.add_job(self.dispatch, "interval", seconds=self.poll_s, max_instances=1, coalesce=True)
         self._scheduler.add_job(self._beat, "interval", seconds=self.heartbeat_s, max_instances=1, coalesce=True)
         self._scheduler.add_job(self._cleanup, "interval", hours=1, max_instances=1, coalesce=True)
-        if self.resync is not None and self.resync_s > 0:
+        if self.claims and self.resync is not None and self.resync_s > 0:
             self._scheduler.add_job(self._resync, "interval", seconds=self.resync_s, max_instances=1, coalesce=True)
         self._scheduler.start()
         await self.dispatch()
 
+    def reaches(self, target: ProgressTarget | None) -> bool:
+        """This process can show a job with this target (no target: nobody watches, anyone may)."""
+        return _reaches(self.platforms, target.to_json() if target is not None else None)
+
     async def dispatch(self) -> None:
-        """Start queued (or abandoned) jobs while there is room; send completions nobody sent."""
-        for job_id in await asyncio.to_thread(self.queue.unnotified):
-            if await asyncio.to_thread(self.queue.take_notification, job_id):
-                view = await asyncio.to_thread(self.queue.get, job_id)
-                if view is not None:
-                    await self._emit(view)
-        while not self._stopping and len(self._running) < self.concurrency:
-            job = await asyncio.to_thread(self.queue.claim)
+        """Start queued (or abandoned) jobs while there is room; show what workers cannot."""
+        if self.platforms is None or self.platforms:
+            await self._relay()
+        while self.claims and not self._stopping and len(self._running) < self.concurrency:
+            job = await asyncio.to_thread(self.queue.claim, platforms=self.platforms)
             if job is None:
                 return
             self._running[job.id] = asyncio.create_task(self._run(job))
+
+    async def _relay(self) -> None:
+        """Progress of jobs a worker runs (one process edits each step), and completions nobody sent."""
+        for view in await asyncio.to_thread(self.queue.steps_to_relay):
+            if self.reaches(view.target) and await asyncio.to_thread(self.queue.take_step, view):
+                await self._emit(view)
+        for view in await asyncio.to_thread(self.queue.unnotified):
+            if self.reaches(view.target) and await asyncio.to_thread(self.queue.take_notification, view.id):
+                await self._emit(view)
 
     async def _run(self, job: JobView) -> None:
         """Run one job; its progress is shown in order, newest first when it comes faster than it can be
@@ -357,16 +414,20 @@ class JobRunner:
         loop = asyncio.get_running_loop()
         steps: asyncio.Queue[JobView | None] = asyncio.Queue()
 
+        shows = self.reaches(job.target)  # else chat processes relay it from the job's row
+
         def progress(view: JobView) -> None:  # called on the indexing thread
-            loop.call_soon_threadsafe(steps.put_nowait, view)
+            if shows:
+                loop.call_soon_threadsafe(steps.put_nowait, view)
 
         shown = asyncio.create_task(self._show_in_order(steps))
         try:
-            steps.put_nowait(job)
+            if shows:
+                steps.put_nowait(job)
             ended = await loop.run_in_executor(self._pool, self.queue.run, job, progress, self._interrupt)
             steps.put_nowait(None)
             await shown
-            if ended is not None and await asyncio.to_thread(self.queue.take_notification, job.id):
+            if ended is not None and shows and await asyncio.to_thread(self.queue.take_notification, job.id):
                 await self._emit(ended)
         finally:
             if not shown.done():

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Literal
 
 from bot.app import App, check_secrets
 from bot.db import check_writable
@@ -24,6 +25,7 @@ from bot.service import QuestionService
 log = logging.getLogger("kbot.run")
 
 IO_THREADS = 8
+Role = Literal["all", "chat", "worker"]
 
 
 @dataclass
@@ -55,12 +57,18 @@ def readiness_checks(app: App, adapters: list[Adapter]) -> dict[str, Check]:
     return checks
 
 
-async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, install_signals: bool = True) -> int:
-    """Run until SIGTERM/SIGINT (or `Running.stop` is set); returns the exit code."""
+async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, install_signals: bool = True,
+                role: Role = "all") -> int:
+    """Run until SIGTERM/SIGINT (or `Running.stop` is set); returns the exit code.
+
+    `role`: `chat` answers on the platforms and queues uploads, `worker` only runs indexing jobs and
+    re-syncs (it connects to no platform and needs no platform token), `all` does both."""
     settings = app.settings
-    check_secrets(settings)
-    settings.require_a_platform()
-    adapters = app.adapters()
+    chat = role in ("chat", "all")
+    if chat:
+        check_secrets(settings)
+        settings.require_a_platform()
+    adapters = app.adapters() if chat else []
     by_name = {adapter.name: adapter for adapter in adapters}
 
     async def show_job(view: JobView) -> None:
@@ -75,8 +83,8 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
             raise LookupError(f"{target.platform} is not enabled, or cannot post a digest")
         await post(target.channel, text, chart)
 
-    jobs = app.job_runner(show_job)
-    digest = app.digest(post_digest)
+    jobs = app.job_runner(show_job, claims=role in ("worker", "all"), platforms=frozenset(by_name))
+    digest = app.digest(post_digest) if chat else None
     ops = OpsServer(settings.server.host, settings.server.port, app.metrics, readiness_checks(app, adapters))
     running = Running(app.service, adapters, ops, app.metrics, jobs, app.housekeeping, digest)
     loop = asyncio.get_running_loop()
@@ -86,7 +94,7 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
     # Answers wait on the database and the store in worker threads. More threads than this only
     # fight the event loop for the GIL (bench/platforms.py: 4, 8 and 16 answered alike).
     loop.set_default_executor(ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="kbot-io"))
-    if app.llm is not None:
+    if chat and app.llm is not None:
         await app.llm.warm_up()
     await ops.start()
     lag_watch: asyncio.Task[None] | None = None
@@ -100,7 +108,7 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
         if digest is not None:
             digest.start()
             log.info("digest: %s to %s", app.settings.analytics.digest, ", ".join(map(str, digest.targets)) or "nobody")
-        log.info("kbot is running on %s", ", ".join(adapter.name for adapter in adapters))
+        log.info("kbot is running (role %s) on %s", role, ", ".join(a.name for a in adapters) or "no platform")
         for adapter in adapters:
             log.info("access: %s", app.access.describe(adapter.name))
         preload_lazy_imports()

@@ -17,7 +17,7 @@ from sqlalchemy import Column, MetaData, String, Table, inspect, select
 from sqlalchemy.engine import Connection, Engine
 
 # Every revision under bot/migrations/versions, oldest first (tests/test_schema.py checks the list).
-REVISIONS = ("0001_baseline", "0002_job_runners")
+REVISIONS = ("0001_baseline", "0002_workers")
 HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
 _ADVISORY_KEY = 0x6B626F74  # "kbot": one lock number for every kbot database on a server

@@ -16,8 +16,7 @@ async def main(root: Path, embeddings_url: str) -> None:
     settings = parse_settings({"data_dir": "data", "embedder": {"kind": "openai", "base_url": embeddings_url,
                                                                 "api_key": "test", "batch_size": 4}}, root=root)
     kb = build_knowledge_base(settings)
-    queue = JobQueue(make_engine(None, settings.data_path), build_indexer(settings, kb),
-                     settings.data_path / "uploads", stale_after_s=1)
+    queue = JobQueue(make_engine(None, settings.data_path), build_indexer(settings, kb), stale_after_s=1)
 
     async def report(view: JobView) -> None:
         print(view.describe(), flush=True)

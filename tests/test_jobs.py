@@ -23,8 +23,7 @@ DOC = "# Travel\n\n" + " ".join(f"Rule {i}: book trains before planes for trips 
 
 def _queue(settings: Settings, **options: float) -> JobQueue:
     kb = build_knowledge_base(settings)
-    return JobQueue(make_engine(None, settings.data_path), build_indexer(settings, kb),
-                    settings.data_path / "uploads", **options)  # type: ignore[arg-type]
+    return JobQueue(make_engine(None, settings.data_path), build_indexer(settings, kb), **options)  # type: ignore[arg-type]
 
 
 async def _run_until(runner: JobRunner, done: Callable[[], bool], timeout: float = 60) -> None:

@@ -6,6 +6,10 @@ import asyncio
 import io
 from pathlib import Path
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.db import JobUploadRow
 from bot.rag.knowledge_base import source_filter
 from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_telegram import _settings as telegram_settings
@@ -16,6 +20,12 @@ GROUP = -100777
 OTHER_GROUP = -100888
 ADMIN = 99
 MEMBER = 5
+
+
+def _stored_uploads(running) -> int:
+    """Uploads the jobs table keeps (in the database, so a worker on any machine can read them)."""
+    with Session(running.jobs.queue.engine) as session:
+        return session.scalar(select(func.count()).select_from(JobUploadRow)) or 0
 
 
 def _replies_to(tg: FakeTelegram, chat: int, message_id: int) -> list:
@@ -62,14 +72,13 @@ def test_upload_progress_answer_scope_refusal_and_delete(make_settings, llm, tmp
                 assert "Only admins" in no[0].text
                 kb = running.service.conversation.knowledge_base
                 assert kb.chunk_metadata(source_filter("falcon.pdf", [f"telegram:{GROUP}"]))
-                uploads = settings.data_path / "uploads"
-                assert len(list(uploads.iterdir())) == 1
+                assert _stored_uploads(running) == 1
                 deleted = tg.user_message(GROUP, "/kb delete falcon.pdf", chat_type="supergroup", user_id=ADMIN)
                 yes = await eventually(lambda: _replies_to(tg, GROUP, deleted["message"]["message_id"]),
                                        what="the deletion")
                 assert yes[0].text.startswith("Deleted falcon.pdf")
                 assert kb.chunk_metadata(source_filter("falcon.pdf", [f"telegram:{GROUP}"])) == []
-                assert list(uploads.iterdir()) == [] and running.jobs.queue.recent({f"telegram:{GROUP}"}) == []
+                assert _stored_uploads(running) == 0 and running.jobs.queue.recent({f"telegram:{GROUP}"}) == []
             assert tg.state.too_many_requests == 0 and tg.state.rejected == []
 
         asyncio.run(scenario())

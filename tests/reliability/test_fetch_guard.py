@@ -137,7 +137,7 @@ def test_re_sync_of_a_url_added_from_chat_is_guarded_too(make_settings) -> None:
             from bot.db import JobRow, make_engine
             from bot.jobs import JobQueue
 
-            queue = JobQueue(make_engine(None, settings.data_path), indexer, settings.data_path / "uploads")
+            queue = JobQueue(make_engine(None, settings.data_path), indexer)
             with Session(queue.engine) as session, session.begin():  # what `/kb add` leaves behind
                 session.add(JobRow(kind="url", source=url, scope="telegram:-100", uploader="5", location=url,
                                    state="done", target={}))
