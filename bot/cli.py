@@ -106,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_gaps_parsers(commands)
 
+    from bot.archive_command import add_parsers as add_archive_parsers
+
+    add_archive_parsers(commands)
+
     chat = commands.add_parser("chat", help="an interactive conversation in one thread")
     chat.add_argument("--thread", default=None, help="continue this thread (default: a new one)")
     chat.add_argument("--scope", action="append", dest="scopes", metavar="S", help="repeatable (default: global)")
@@ -485,6 +489,18 @@ def cmd_gaps(settings: Settings, args: argparse.Namespace) -> int:
     return run_gaps(settings, args)
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.archive_command import cmd_export as run_export
+
+    return run_export(settings, args)
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.archive_command import cmd_import as run_import
+
+    return run_import(settings, args)
+
+
 def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     from bot.gaps_command import cmd_stats as run_stats
 
@@ -508,6 +524,8 @@ COMMANDS = {
     "eval": cmd_eval,
     "gaps": cmd_gaps,
     "stats": cmd_stats,
+    "export": cmd_export,
+    "import": cmd_import,
 }
 
 
@@ -619,7 +637,7 @@ def _quiet_libraries() -> None:
 
 # Commands that embed only questions (in NumPy) and run on one thread: torch waits for first use.
 LAZY_TORCH_COMMANDS = frozenset({"search", "ask", "status", "eval", "delete", "approve", "access", "revoke",
-                                 "gaps", "stats"})
+                                 "gaps", "stats", "migrate", "export", "import"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,278 @@
+"""`kbot export` / `kbot import`: the whole knowledge base in one portable file.
+
+The archive is a gzip'd tar with, in this order:
+- `manifest.json`: {"format": "kbot-archive", "version": 1, "created_at", "embedder": fingerprint,
+  "chunks": N, "jobs": N}
+- `chunks.jsonl`: one chunk per line, {"id", "content", "meta", "vector"}; `vector` is the embedding as
+  base64 of little-endian float32 (null in a keyword-only store). Chunk ids come from the content,
+  so importing twice finds every chunk already there and writes nothing.
+- `jobs.jsonl` and `uploads/<job id>` (with `--with-uploads`): the job history and the uploaded files.
+
+It moves a team from LanceDB to Weaviate without re-embedding, backs one up, or seeds a new
+deployment. An archive is read as untrusted: members are looked up by name (never extracted to
+disk), and every line is checked before the first write, so a bad archive changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import os
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+from haystack.dataclasses import Document
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.db import JobRow, JobUploadRow
+from bot.jobs import IN_DATABASE
+from bot.rag.embedders import EmbedderFingerprint
+from bot.rag.knowledge_base import KnowledgeBase, source_filter
+
+FORMAT, VERSION = "kbot-archive", 1
+_BATCH = 500
+_JOB_FIELDS = ("kind", "source", "scope", "uploader", "target", "state", "attempts", "stage", "done", "total",
+               "chunks", "pages", "error", "warnings", "notified")
+_JOB_TIMES = ("created_at", "started_at", "heartbeat_at", "finished_at")
+Progress = Callable[[int, int], None]
+
+
+class ArchiveError(RuntimeError):
+    """The archive cannot be written or read as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    added: int
+    present: int
+    jobs: int
+
+
+def _vector_text(embedding: list[float] | None) -> str | None:
+    if embedding is None:
+        return None
+    return base64.b64encode(np.asarray(embedding, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _vector(text: Any, dim: int, line: int) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        values = np.frombuffer(base64.b64decode(text, validate=True), dtype="<f4")
+    except (TypeError, ValueError):
+        raise ArchiveError(f"chunks.jsonl line {line}: the vector is not base64 float32") from None
+    if values.size != dim or not np.isfinite(values).all():
+        raise ArchiveError(f"chunks.jsonl line {line}: the vector has {values.size} numbers, expected {dim}")
+    return values.astype(float).tolist()
+
+
+# -- export ---------------------------------------------------------------------------------------------
+
+
+def export_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = None,
+                   on_progress: Progress | None = None) -> tuple[int, int]:
+    """Write the archive (jobs and uploads too when `engine` is given); returns (chunks, jobs).
+    Written beside `path` and renamed at the end, so a failure never leaves half an archive."""
+    total = kb.count_chunks()
+    with tempfile.TemporaryDirectory(prefix="kbot-export-", dir=path.parent) as work:
+        chunks_file = Path(work) / "chunks.jsonl"
+        written = 0
+        with chunks_file.open("w", encoding="utf-8") as out:
+            for info in kb.sources():
+                for doc in kb.backend.document_store.filter_documents(source_filter(info.source, [info.scope])):
+                    out.write(json.dumps({"id": doc.id, "content": doc.content, "meta": doc.meta,
+                                          "vector": _vector_text(doc.embedding)}, ensure_ascii=False) + "\n")
+                    written += 1
+                    if on_progress is not None:
+                        on_progress(written, total)
+        jobs = _jobs_for_export(engine) if engine is not None else []
+        manifest = {"format": FORMAT, "version": VERSION, "created_at": datetime.now(UTC).isoformat(),
+                    "embedder": kb.fingerprint.to_dict(), "chunks": written, "jobs": len(jobs)}
+        partial = Path(work) / "archive.partial"
+        with tarfile.open(partial, "w:gz") as tar:
+            _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=2).encode())
+            tar.add(chunks_file, arcname="chunks.jsonl")
+            if engine is not None:
+                _add_bytes(tar, "jobs.jsonl", "".join(json.dumps(job) + "\n" for job, _ in jobs).encode())
+                for job, data in jobs:
+                    if data is not None:
+                        _add_bytes(tar, f"uploads/{job['id']}", data)
+        os.replace(partial, path)
+    return written, len(jobs)
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = len(data), int(datetime.now(UTC).timestamp()), 0o600
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _jobs_for_export(engine: Engine) -> list[tuple[dict[str, Any], bytes | None]]:
+    jobs: list[tuple[dict[str, Any], bytes | None]] = []
+    with Session(engine) as session:
+        for row in session.scalars(select(JobRow).order_by(JobRow.id)):
+            job: dict[str, Any] = {"id": row.id, **{name: getattr(row, name) for name in _JOB_FIELDS}}
+            job.update({name: _iso(getattr(row, name)) for name in _JOB_TIMES})
+            data = None
+            if row.kind == "file":
+                upload = session.get(JobUploadRow, row.id)
+                if upload is not None:
+                    data = upload.data
+                elif row.location != IN_DATABASE and Path(row.location).is_file():
+                    data = Path(row.location).read_bytes()
+            job["upload"] = data is not None
+            jobs.append((job, data))
+    return jobs
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+# -- import ---------------------------------------------------------------------------------------------
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    with _open(path) as tar:
+        return _manifest(tar)
+
+
+def import_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = None,
+                   on_progress: Progress | None = None, batch_size: int = _BATCH) -> ImportSummary:
+    """Load an archive into the configured store (and job history into `engine`'s database).
+
+    Refuses, changing nothing, an archive made with another embedder than the configured one, and
+    any archive with a malformed line. Chunks already in the store are left as they are."""
+    with _open(path) as tar:
+        manifest = _manifest(tar)
+        archived = EmbedderFingerprint.from_dict(manifest["embedder"])
+        if archived != kb.fingerprint:
+            raise ArchiveError(
+                f"the archive's vectors were made with {archived.describe()}, but this config uses "
+                f"{kb.fingerprint.describe()}: set `embedder` in config.yaml to match the archive and import "
+                "again, then run `kbot reindex` if you want the other embedder")
+        total = sum(1 for _ in _chunks(tar, archived.dim))  # every line checked before anything is written
+        present_ids = {chunk_id for chunk_id, _ in kb.chunk_metadata(None)}
+        added = present = 0
+        batch: list[Document] = []
+        for done, document in enumerate(_chunks(tar, archived.dim), 1):
+            if document.id in present_ids:
+                present += 1
+            else:
+                batch.append(document)
+                present_ids.add(document.id)
+            if len(batch) >= batch_size:
+                added += kb.write(batch)
+                batch = []
+            if on_progress is not None:
+                on_progress(done, total)
+        if batch:
+            added += kb.write(batch)
+        if added:
+            kb.optimize()
+        jobs = _import_jobs(tar, engine) if engine is not None else 0
+    return ImportSummary(added, present, jobs)
+
+
+def _open(path: Path) -> tarfile.TarFile:
+    try:
+        return tarfile.open(path, "r:gz")
+    except FileNotFoundError:
+        raise ArchiveError(f"no archive at {path}") from None
+    except (tarfile.TarError, gzip.BadGzipFile, EOFError, OSError) as exc:
+        raise ArchiveError(f"{path} is not a kbot archive (a .tar.gz made by `kbot export`): "
+                           f"{exc.__class__.__name__}") from None
+
+
+def _member(tar: tarfile.TarFile, name: str) -> IO[bytes] | None:
+    try:
+        info = tar.getmember(name)
+    except KeyError:
+        return None
+    if not info.isfile():
+        raise ArchiveError(f"the archive's {name} is not a regular file")
+    return tar.extractfile(info)
+
+
+def _manifest(tar: tarfile.TarFile) -> dict[str, Any]:
+    member = _member(tar, "manifest.json")
+    if member is None:
+        raise ArchiveError("the archive has no manifest.json: it was not made by `kbot export`")
+    try:
+        manifest = json.loads(member.read(1_000_000))
+    except ValueError:
+        raise ArchiveError("the archive's manifest.json is not valid JSON") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ArchiveError("the archive's manifest.json is not a kbot archive's")
+    if manifest.get("version") != VERSION:
+        raise ArchiveError(f"the archive is format version {manifest.get('version')}; this kbot reads version "
+                           f"{VERSION}: import it with the kbot that made it, or a newer one")
+    try:
+        EmbedderFingerprint.from_dict(manifest["embedder"])
+    except (KeyError, TypeError, ValueError):
+        raise ArchiveError("the archive's manifest.json has no usable embedder record") from None
+    return manifest
+
+
+def _chunks(tar: tarfile.TarFile, dim: int) -> Iterator[Document]:
+    member = _member(tar, "chunks.jsonl")
+    if member is None:
+        raise ArchiveError("the archive has no chunks.jsonl")
+    for number, raw in enumerate(io.TextIOWrapper(member, encoding="utf-8", errors="strict"), 1):
+        try:
+            line = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ArchiveError(f"chunks.jsonl line {number} is not valid JSON") from None
+        if not (isinstance(line, dict) and isinstance(line.get("id"), str) and isinstance(line.get("content"), str)
+                and isinstance(line.get("meta"), dict) and isinstance(line["meta"].get("scope"), str)
+                and isinstance(line["meta"].get("source"), str)):
+            raise ArchiveError(f"chunks.jsonl line {number}: a chunk needs an id, content, and meta with its "
+                               "scope and source")
+        vector = _vector(line.get("vector"), dim, number)
+        if dim and vector is None:
+            raise ArchiveError(f"chunks.jsonl line {number} has no vector, but the archive's embedder makes them")
+        yield Document(id=line["id"], content=line["content"], meta=line["meta"], embedding=vector)
+
+
+def _import_jobs(tar: tarfile.TarFile, engine: Engine) -> int:
+    member = _member(tar, "jobs.jsonl")
+    if member is None:
+        return 0
+    added = 0
+    with Session(engine) as session, session.begin():
+        seen = {(r.kind, r.source, r.scope, _iso(r.created_at)) for r in
+                session.execute(select(JobRow.kind, JobRow.source, JobRow.scope, JobRow.created_at))}
+        for number, raw in enumerate(io.TextIOWrapper(member, encoding="utf-8"), 1):
+            try:
+                job = json.loads(raw)
+                values = {name: job[name] for name in _JOB_FIELDS}
+                times = {name: datetime.fromisoformat(job[name]) if job[name] else None for name in _JOB_TIMES}
+            except (ValueError, KeyError, TypeError):
+                raise ArchiveError(f"jobs.jsonl line {number} is not a job record") from None
+            key = (values["kind"], values["source"], values["scope"], _iso(times["created_at"]))
+            if key in seen:
+                continue  # imported before
+            seen.add(key)
+            if values["state"] == "running":  # its process is not coming back: run it again here
+                values.update(state="queued", stage="queued")
+            data = _member(tar, f"uploads/{int(job['id'])}") if job.get("upload") else None
+            location = IN_DATABASE if data is not None else values["source"] if values["kind"] == "url" else ""
+            row = JobRow(**values, **times, location=location)
+            session.add(row)
+            session.flush()
+            if data is not None:
+                session.add(JobUploadRow(job_id=row.id, data=data.read()))
+            added += 1
+    return added

@@ -1,0 +1,88 @@
+"""`kbot export FILE` and `kbot import FILE`: the argument parsing and the terminal around bot/archive.py."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def add_parsers(commands: Any) -> None:
+    export = commands.add_parser(
+        "export", help="write the whole knowledge base (chunks, vectors, metadata) to one portable archive",
+        description="A .tar.gz that `kbot import` loads into any configured store (LanceDB or Weaviate) "
+                    "without re-embedding: to move stores, back up, or seed a new deployment.")
+    export.add_argument("file", type=Path, help="the archive to write, e.g. kbot-backup.tar.gz")
+    export.add_argument("--with-uploads", action="store_true",
+                        help="also the job history and the uploaded files kept for re-indexing")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    load = commands.add_parser(
+        "import", help="load an archive made by `kbot export` into the configured store",
+        description="Chunks already in the store are skipped, so importing twice writes nothing new. An "
+                    "archive made with another embedder is refused (match `embedder`, then `kbot reindex`).")
+    load.add_argument("file", type=Path, help="an archive made by `kbot export`")
+
+
+class _Bar:
+    """tqdm on a terminal; one line at the end otherwise."""
+
+    def __init__(self, unit: str) -> None:
+        self.bar: Any = None
+        self.unit = unit
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None and sys.stderr.isatty() and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=self.unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+        if self.bar is not None:
+            self.bar.n = done
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import App
+    from bot.archive import export_archive
+
+    if args.file.exists() and not args.force:
+        print(f"kbot: {args.file} exists: choose another name, or pass --force to replace it", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.file.parent.is_dir():
+        print(f"kbot: no folder {args.file.parent} to write the archive in", file=sys.stderr)
+        return EXIT_FAILED
+    app = App(settings)
+    started, bar = time.monotonic(), _Bar("chunk")
+    try:
+        chunks, jobs = export_archive(app.knowledge_base, args.file, engine=app.engine if args.with_uploads else None,
+                                      on_progress=bar)
+    finally:
+        bar.close()
+    with_jobs = f" and {jobs} jobs with their uploads" if args.with_uploads else ""
+    print(f"exported {chunks} chunks{with_jobs} ({app.knowledge_base.fingerprint.describe()}) to {args.file} "
+          f"in {time.monotonic() - started:.1f} s")
+    return EXIT_OK
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import App
+    from bot.archive import import_archive
+
+    app = App(settings)
+    started, bar = time.monotonic(), _Bar("chunk")
+    try:
+        summary = import_archive(app.knowledge_base, args.file, engine=app.engine, on_progress=bar)
+    finally:
+        bar.close()
+    print(f"imported {summary.added} chunks into {app.knowledge_base.backend.describe()} "
+          f"({summary.present} already there), {summary.jobs} jobs, in {time.monotonic() - started:.1f} s")
+    return EXIT_OK

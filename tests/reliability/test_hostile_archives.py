@@ -1,0 +1,118 @@
+"""Promise: `kbot import` reads an archive as untrusted. Whatever is wrong with it (not an archive, a
+missing or forged manifest, a bad line deep inside, vectors of the wrong size, a member that is a
+link or escapes the folder), the person gets one line saying what, and the store is exactly as it was."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from haystack.dataclasses import Document
+
+from bot.cli import main
+from tests.fakes.openai_server import serve_openai
+
+
+def _member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _rewrite(good: Path, bad: Path, change: Callable[[str, bytes], bytes | None],
+             extra: Callable[[tarfile.TarFile], None] | None = None) -> Path:
+    """A copy of a good archive with members changed (None drops one) and others added."""
+    with tarfile.open(good, "r:gz") as source, tarfile.open(bad, "w:gz") as out:
+        for info in source.getmembers():
+            data = change(info.name, source.extractfile(info).read())  # type: ignore[union-attr]
+            if data is not None:
+                _member(out, info.name, data)
+        if extra is not None:
+            extra(out)
+    return bad
+
+
+def _last_line(data: bytes, replace: Callable[[dict], object]) -> bytes:
+    """The last chunk changed: every good chunk (including c.md's, absent from the store) comes first."""
+    lines = data.decode().splitlines()
+    lines[-1] = json.dumps(replace(json.loads(lines[-1])))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _link(tar: tarfile.TarFile) -> None:
+    info = tarfile.TarInfo("chunks.jsonl")
+    info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    tar.addfile(info)
+
+
+CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
+    "not an archive": (lambda good, bad: (bad.write_bytes(b"PK\x03\x04 a zip, not ours"), bad)[1],
+                       "is not a kbot archive"),
+    "missing": (lambda good, bad: bad, "no archive at"),
+    "no manifest": (lambda good, bad: _rewrite(good, bad, lambda n, d: None if n == "manifest.json" else d),
+                    "no manifest.json"),
+    "someone else's manifest": (lambda good, bad: _rewrite(
+        good, bad, lambda n, d: b'{"format": "other"}' if n == "manifest.json" else d), "not a kbot archive"),
+    "a future format": (lambda good, bad: _rewrite(good, bad, lambda n, d: json.dumps(
+        {**json.loads(d), "version": 9}).encode() if n == "manifest.json" else d), "format version 9"),
+    "a broken last line": (lambda good, bad: _rewrite(
+        good, bad, lambda n, d: d + b"{not json\n" if n == "chunks.jsonl" else d), "is not valid JSON"),
+    "a vector of the wrong size": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
+        d, lambda c: {**c, "vector": "AACAPw=="}) if n == "chunks.jsonl" else d), "the vector has 1 numbers"),
+    "a chunk without its scope": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
+        d, lambda c: {**c, "meta": {"source": "x.md"}}) if n == "chunks.jsonl" else d), "scope and source"),
+    "a chunks member that is a link": (lambda good, bad: _rewrite(
+        good, bad, lambda n, d: None if n == "chunks.jsonl" else d, _link), "is not a regular file"),
+    "a member escaping the folder": (lambda good, bad: _rewrite(
+        good, bad, lambda n, d: None if n == "chunks.jsonl" else d,
+        lambda tar: _member(tar, "../../escaped.txt", b"x")), "no chunks.jsonl"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_bad_archive_is_refused_in_one_line_and_the_store_is_untouched(case: str, tmp_path: Path, capsys,
+                                                                         monkeypatch) -> None:
+    with serve_openai() as fake:
+        (tmp_path / "config.yaml").write_text(
+            f"data_dir: data\nembedder: {{kind: openai, base_url: '{fake.base_url}', api_key: test}}\n")
+        monkeypatch.chdir(tmp_path)
+        for name in ("a", "b", "c"):
+            (tmp_path / f"{name}.md").write_text(f"# Doc {name}\n\nParagraph about topic {name}.\n\n"
+                                                 f"## More\n\nAnother part about {name}.")
+            assert main(["ingest", str(tmp_path / f"{name}.md")]) == 0
+        assert main(["export", str(tmp_path / "good.tar.gz")]) == 0
+        assert main(["delete", str(tmp_path / "c.md")]) == 0  # the import would bring it back
+        assert main(["status", "--json"]) == 0
+        capsys.readouterr()
+        make, expected = CASES[case]
+        bad = make(tmp_path / "good.tar.gz", tmp_path / "bad.tar.gz")
+        assert main(["import", str(bad)]) == 1
+        err = capsys.readouterr().err
+        assert expected in err and err.count("\n") == 1 and "Traceback" not in err
+        assert main(["status", "--json"]) == 0
+        status = json.loads(capsys.readouterr().out)
+        assert sorted(Path(s["source"]).name for s in status["sources"]) == ["a.md", "b.md"]
+        assert not (tmp_path.parent / "escaped.txt").exists() and not (tmp_path / "escaped.txt").exists()
+
+
+def test_a_bad_line_after_many_good_ones_writes_none_of_them(tmp_path: Path, local_embedder) -> None:
+    """Chunks are written in batches; the whole archive is checked before the first batch."""
+    from bot.archive import ArchiveError, export_archive, import_archive
+    from bot.rag.knowledge_base import KnowledgeBase
+    from bot.rag.stores.lancedb_backend import LanceDBBackend
+
+    fp = local_embedder.fingerprint
+    source = KnowledgeBase(LanceDBBackend(tmp_path / "source", fp.dim), local_embedder, fp)
+    source.write(local_embedder.embed_documents([Document(content=f"Fact number {i}.", meta={
+        "scope": "global", "source": f"f{i}.md"}) for i in range(6)]))
+    export_archive(source, tmp_path / "good.tar.gz")
+    bad = _rewrite(tmp_path / "good.tar.gz", tmp_path / "bad.tar.gz",
+                   lambda n, d: d + b"{not json\n" if n == "chunks.jsonl" else d)
+    target = KnowledgeBase(LanceDBBackend(tmp_path / "target", fp.dim), local_embedder, fp)
+    with pytest.raises(ArchiveError, match="line 7 is not valid JSON"):
+        import_archive(target, bad, batch_size=1)
+    assert target.count_chunks() == 0

@@ -1,0 +1,146 @@
+"""Promise: `kbot export` / `kbot import` carry a knowledge base to another store or data folder as it
+is: the same searches find the same sources with no re-embedding, importing twice writes nothing,
+and another embedder is refused with the `kbot reindex` hint, leaving the store untouched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.app import App, build_indexer
+from bot.archive import ArchiveError, export_archive, import_archive, read_manifest
+from bot.cli import main
+from bot.config import parse_settings
+from bot.db import JobRow, JobUploadRow
+from bot.rag.knowledge_base import KnowledgeBase
+from tests.fakes.openai_server import serve_openai
+from tests.rag.stores import BACKENDS, make_backend
+from tests.samples import make_pdf
+
+QUERIES = ["How many vacation days do we get?", "Where are the backups stored?", "What is the Falcon code word?",
+           "When is lunch?"]
+DOCS = {
+    "handbook.md": "# Time off\n\n## Vacation\n\nEvery employee gets 25 vacation days a year.\n\n## Lunch\n\n"
+                   "Lunch is served at noon in the cafeteria.",
+    "ops.md": "# Operations\n\n## Backups\n\nNightly backups are stored in the Frankfurt bucket for 30 days.",
+}
+
+
+def _folder(root: Path, name: str, embeddings_url: str | None) -> Path:
+    folder = root / name
+    folder.mkdir()
+    embedder = ({"kind": "openai", "base_url": embeddings_url, "api_key": "test", "batch_size": 8}
+                if embeddings_url else {"kind": "none"})
+    (folder / "config.yaml").write_text(yaml.safe_dump({"data_dir": "data", "embedder": embedder,
+                                                        "llm": {"kind": "extractive"}}))
+    return folder
+
+
+def _documents(root: Path) -> Path:
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name).write_text(text)
+    make_pdf(docs / "falcon.pdf", ["Project Falcon overview.", "The Falcon launch code word is ORCHID."])
+    return docs
+
+
+def _search(folder: Path, capsys, query: str) -> list[tuple]:
+    assert main(["--config", str(folder / "config.yaml"), "search", query, "--json"]) == 0
+    return [(hit["id"], hit["source"], hit.get("page"), hit.get("heading")) for hit in json.loads(capsys.readouterr().out)]
+
+
+def test_an_export_imported_into_a_fresh_folder_answers_the_same_searches(tmp_path: Path, capsys,
+                                                                          monkeypatch) -> None:
+    with serve_openai() as fake:
+        first, second = _folder(tmp_path, "first", fake.base_url), _folder(tmp_path, "second", fake.base_url)
+        docs = _documents(tmp_path)
+        monkeypatch.chdir(first)
+        assert main(["ingest", str(docs)]) == 0
+        capsys.readouterr()
+        app = App(parse_settings(yaml.safe_load((first / "config.yaml").read_text()), root=first))
+        app.jobs.enqueue_file(DOCS["ops.md"].encode(), "uploaded.md", "slack:T1", "U1", None)
+        before = {query: _search(first, capsys, query) for query in QUERIES}
+        assert all(before.values())
+        capsys.readouterr()
+
+        archive = tmp_path / "kb.tar.gz"
+        assert main(["export", str(archive), "--with-uploads"]) == 0
+        assert "exported" in capsys.readouterr().out
+        assert main(["export", str(archive)]) == 1  # an existing file is not replaced without --force
+        assert "--force" in capsys.readouterr().err
+        manifest = read_manifest(archive)
+        assert manifest["chunks"] == app.knowledge_base.count_chunks() and manifest["jobs"] == 1
+
+        monkeypatch.chdir(second)
+        embedded = len(fake.embedding_batches)
+        assert main(["import", str(archive)]) == 0
+        assert f"imported {manifest['chunks']} chunks" in capsys.readouterr().out
+        # Nothing re-embedded: at most the one-word probe by which the embedder learns its dimension.
+        assert sum(fake.embedding_batches[embedded:]) <= 1
+        assert {query: _search(second, capsys, query) for query in QUERIES} == before
+        assert main(["import", str(archive)]) == 0
+        assert "imported 0 chunks into" in (again := capsys.readouterr().out) and "0 jobs" in again
+
+        copy = App(parse_settings(yaml.safe_load((second / "config.yaml").read_text()), root=second))
+        assert copy.knowledge_base.count_chunks() == manifest["chunks"]
+        with Session(copy.engine) as session:
+            job = session.scalars(select(JobRow)).one()
+            assert (job.source, job.scope, job.state) == ("uploaded.md", "slack:T1", "queued")
+            assert session.get(JobUploadRow, job.id).data == DOCS["ops.md"].encode()
+
+
+def test_another_embedder_is_refused_with_the_reindex_hint(tmp_path: Path, capsys, monkeypatch) -> None:
+    with serve_openai() as fake:
+        first = _folder(tmp_path, "first", fake.base_url)
+        keyword_only = _folder(tmp_path, "second", None)
+        monkeypatch.chdir(first)
+        assert main(["ingest", str(_documents(tmp_path))]) == 0
+        assert main(["export", str(tmp_path / "kb.tar.gz")]) == 0
+        monkeypatch.chdir(keyword_only)
+        assert main(["ingest", str(tmp_path / "docs" / "handbook.md")]) == 0
+        capsys.readouterr()
+        assert main(["import", str(tmp_path / "kb.tar.gz")]) == 1
+        err = capsys.readouterr().err
+        assert "kbot reindex" in err and "Traceback" not in err
+        assert main(["status", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["documents"] == 1  # the store is as it was
+
+
+@pytest.fixture(params=BACKENDS)
+def target(request, tmp_path: Path, local_embedder) -> KnowledgeBase:
+    fp = local_embedder.fingerprint
+    kb = KnowledgeBase(make_backend(request.param, tmp_path / "target", fp.dim), local_embedder, fp)
+    yield kb
+    kb.backend.close()
+
+
+def test_from_lancedb_into_each_store_with_the_same_sources(tmp_path: Path, local_embedder, make_settings,
+                                                            target: KnowledgeBase) -> None:
+    fp = local_embedder.fingerprint
+    source = KnowledgeBase(make_backend("lancedb", tmp_path / "source", fp.dim), local_embedder, fp)
+    indexer = build_indexer(make_settings(), source)
+    for name, text in DOCS.items():
+        assert indexer.index_bytes(text.encode(), "markdown", name, "global").status == "indexed"
+    assert indexer.index_bytes(b"# Secret\n\nThe Falcon code word is ORCHID.", "markdown", "secret.md",
+                               "slack:T1").status == "indexed"
+    chunks, _ = export_archive(source, tmp_path / "kb.tar.gz")
+    progress: list[tuple[int, int]] = []
+    summary = import_archive(target, tmp_path / "kb.tar.gz", on_progress=lambda d, t: progress.append((d, t)))
+    assert (summary.added, summary.present) == (chunks, 0) and progress[-1] == (chunks, chunks)
+    for query in QUERIES:
+        for scopes in (["global"], ["global", "slack:T1"]):
+            expected = [(d.id, d.meta["source"]) for d in source.search(query, scopes, mode="hybrid")]
+            assert [(d.id, d.meta["source"]) for d in target.search(query, scopes, mode="hybrid")] == expected
+    assert not [d for d in target.search("Falcon code word", ["global"]) if d.meta["source"] == "secret.md"]
+    assert import_archive(target, tmp_path / "kb.tar.gz").added == 0
+    with pytest.raises(ArchiveError, match="kbot reindex"):
+        other = KnowledgeBase(make_backend("lancedb", tmp_path / "keyword", None), None,
+                              source.fingerprint.__class__("none", "none", 0))
+        import_archive(other, tmp_path / "kb.tar.gz")
+    source.backend.close()
