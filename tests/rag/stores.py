@@ -15,7 +15,8 @@ WEAVIATE_URL = os.environ.get("WEAVIATE_URL")
 needs_weaviate = pytest.mark.skipif(
     not WEAVIATE_URL, reason="WEAVIATE_URL is not set: no Weaviate server to run the shared store tests against"
 )
-BACKENDS = ["lancedb", pytest.param("weaviate", marks=needs_weaviate)]
+on_weaviate = pytest.mark.weaviate  # scripts/test-weaviate runs exactly these (`pytest -m weaviate`)
+BACKENDS = ["lancedb", pytest.param("weaviate", marks=[on_weaviate, needs_weaviate])]
 
 
 def make_backend(kind: str, tmp_path: Path, dim: int | None) -> StoreBackend:
@@ -24,4 +25,5 @@ def make_backend(kind: str, tmp_path: Path, dim: int | None) -> StoreBackend:
     from bot.rag.stores.weaviate import WeaviateBackend
 
     return WeaviateBackend(WEAVIATE_URL or "", api_key=os.environ.get("WEAVIATE_API_KEY") or None,
-                           collection=f"KbotTest{uuid.uuid4().hex[:8]}")
+                           collection=f"KbotTest{uuid.uuid4().hex[:8]}",
+                           grpc_port=int(os.environ.get("WEAVIATE_GRPC_PORT", "50051")))

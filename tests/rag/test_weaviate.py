@@ -8,9 +8,10 @@ from haystack.testing.document_store import DocumentStoreBaseExtendedTests
 from bot.cli import main
 from bot.rag.stores.base import StoreUnavailable
 from tests.fakes.http_site import closed_port_url
-from tests.rag.stores import make_backend, needs_weaviate
+from tests.rag.stores import make_backend, needs_weaviate, on_weaviate
 
 
+@on_weaviate
 @needs_weaviate
 class TestWeaviateContract(DocumentStoreBaseExtendedTests):
     @pytest.fixture
@@ -46,3 +47,11 @@ def test_cli_reports_unreachable_weaviate_without_traceback(tmp_path, capsys, mo
     err = capsys.readouterr().err
     assert err.strip().count("\n") == 0 and f"cannot reach Weaviate at {url}" in err
     assert "Traceback" not in err
+
+
+def test_weaviate_certainty_is_turned_into_the_cosine_the_thresholds_use() -> None:
+    from bot.rag.stores.weaviate import cosine_from_certainty
+
+    assert cosine_from_certainty(1.0) == 1.0 and cosine_from_certainty(0.5) == 0.0
+    assert cosine_from_certainty(0.635) == pytest.approx(0.27)  # answer.min_similarity's default
+    assert cosine_from_certainty(None) is None

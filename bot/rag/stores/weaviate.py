@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from haystack.dataclasses import Document
@@ -78,7 +79,8 @@ class WeaviateBackend:
         return self._keyword.run(query=query, filters=filters, top_k=top_k)["documents"]
 
     def vector(self, embedding: list[float], filters: dict[str, Any], top_k: int) -> list[Document]:
-        return self._vector.run(query_embedding=embedding, filters=filters, top_k=top_k)["documents"]
+        found = self._vector.run(query_embedding=embedding, filters=filters, top_k=top_k)["documents"]
+        return [replace(d, score=cosine_from_certainty(d.score)) for d in found]
 
     def hybrid(self, query: str, embedding: list[float], filters: dict[str, Any], top_k: int) -> list[Document]:
         return self._hybrid.run(query=query, query_embedding=embedding, filters=filters, top_k=top_k)["documents"]
@@ -126,6 +128,12 @@ class WeaviateBackend:
 
     def close(self) -> None:
         self._store.close()
+
+
+def cosine_from_certainty(certainty: float | None) -> float | None:
+    """Weaviate scores vector hits by certainty, (1 + cosine) / 2 on its default cosine distance; kbot's
+    thresholds (answer.min_similarity, analytics.weak_similarity) are cosine similarities, as LanceDB's."""
+    return None if certainty is None else 2.0 * float(certainty) - 1.0
 
 
 def _short(exc: BaseException) -> str:
