@@ -61,6 +61,13 @@ class DiscordState:
     writes: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
     dms_closed: set[str] = field(default_factory=set)  # users who accept no DMs from server members
     files_sent: list[dict] = field(default_factory=list)  # attachments kbot uploaded: path, filename, data
+    recommended_shards: int = 1  # what GET /gateway/bot tells a client that lets Discord choose
+    shards: list[tuple[int, int]] = field(default_factory=list)  # [shard id, count] of each IDENTIFY
+
+
+def shard_of(guild_id: str | None, count: int) -> int:
+    """Discord's rule: a guild's events go to shard (guild_id >> 22) % count; DMs only to shard 0."""
+    return (int(guild_id) >> 22) % count if guild_id else 0
 
 
 class FakeDiscord(FakePlatform):
@@ -71,6 +78,7 @@ class FakeDiscord(FakePlatform):
         self.state = DiscordState()
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._seq = itertools.count(1)
+        self._shard: dict[int, tuple[int, int]] = {}  # id(websocket) -> (shard id, shard count)
         self._interaction_channels: dict[str, str] = {}  # interaction token -> channel
         self.original_responses: dict[str, str] = {}  # interaction token -> message id
         self._pending: set = set()
@@ -243,7 +251,9 @@ class FakeDiscord(FakePlatform):
         """Send a gateway event: from a test's thread, or (without blocking) from a REST handler."""
         async def send() -> None:
             for ws in list(self._sockets):
-                await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
+                shard, count = self._shard.get(id(ws), (0, 1))
+                if shard_of(data.get("guild_id"), count) == shard:
+                    await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
 
         if self.server.in_server_thread():
             self._pending.add(task := self.server.loop.create_task(send()))
@@ -282,12 +292,16 @@ class FakeDiscord(FakePlatform):
             await ws.close(code=4004, message=b"Authentication failed.")
             return
         self.state.identified_intents.append(int(data.get("intents", 0)))
-        ready = {"v": 10, "user": BOT_USER, "guilds": [{"id": g, "unavailable": True} for g in self.state.guilds],
+        shard, count = (int(n) for n in data.get("shard") or (0, 1))
+        self._shard[id(ws)] = (shard, count)
+        self.state.shards.append((shard, count))
+        guilds = [g for gid, g in self.state.guilds.items() if shard_of(gid, count) == shard]
+        ready = {"v": 10, "user": BOT_USER, "guilds": [{"id": g["id"], "unavailable": True} for g in guilds],
                  "session_id": "fake-session", "resume_gateway_url": f"ws://127.0.0.1:{self.server.port}/gateway",
                  "application": {"id": APP_ID, "flags": 0}, "private_channels": [], "relationships": [],
-                 "shard": [0, 1]}
+                 "shard": [shard, count]}
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
-        for guild in self.state.guilds.values():
+        for guild in guilds:
             await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq), "d": guild}))
 
     # -- REST -----------------------------------------------------------------------------------------
@@ -343,7 +357,8 @@ class FakeDiscord(FakePlatform):
                                "bot_require_code_grant": False, "owner": self._user("1"), "verify_key": "0" * 64,
                                "flags": 0, "team": None, "summary": "", "bot": BOT_USER})
         if path == "gateway/bot":
-            return self._json({"url": f"ws://127.0.0.1:{self.server.port}/gateway", "shards": 1,
+            return self._json({"url": f"ws://127.0.0.1:{self.server.port}/gateway",
+                               "shards": self.state.recommended_shards,
                                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
                                                        "max_concurrency": 1}})
         if path == "gateway":

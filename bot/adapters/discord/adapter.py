@@ -53,6 +53,15 @@ UPLOAD_HINT = "attach it to /kb upload"
 TOO_MANY = "Not answered: too many questions at once; please wait a moment."
 
 
+def _client(settings: DiscordSettings, intents: discord.Intents) -> discord.Client:
+    """One gateway connection, or the shards `discord.shards` names (all of them, or this process's)."""
+    if settings.shards is None:
+        return discord.Client(intents=intents, allowed_mentions=NO_MENTIONS)
+    count = None if settings.shards.count == "auto" else settings.shards.count
+    return discord.AutoShardedClient(intents=intents, allowed_mentions=NO_MENTIONS, shard_count=count,
+                                     shard_ids=settings.shards.ids)
+
+
 class DiscordAdapter:
     name = PLATFORM
 
@@ -62,7 +71,7 @@ class DiscordAdapter:
         self._token = token
         intents = discord.Intents.default()
         intents.message_content = True  # privileged: enable it for the bot in the Developer Portal
-        self.client = discord.Client(intents=intents, allowed_mentions=NO_MENTIONS)
+        self.client = _client(settings, intents)
         self.tree = app_commands.CommandTree(self.client)
         # Discord's bucket for messages and edits in one channel: 5 per 5 s. Intermediate edits may
         # take 3 of them (the Streamer keeps half), so a final finds a free call the moment it is ready.
@@ -109,9 +118,15 @@ class DiscordAdapter:
         if ready not in done:
             ready.cancel()
             raise ConnectionError("discord: not ready within 60 s (check the token and the message content intent)")
-        await self.tree.sync()
+        if self._runs_shard_zero:  # one process syncs the global commands, not every shard's
+            await self.tree.sync()
         self._receiving = True
         log.info("discord: connected as %s; /ask and /kb synced", self.client.user)
+
+    @property
+    def _runs_shard_zero(self) -> bool:
+        shards = self.settings.shards
+        return shards is None or shards.ids is None or 0 in shards.ids
 
     async def stop_receiving(self) -> None:
         self._receiving = False
