@@ -136,3 +136,33 @@ def test_an_admin_who_is_demoted_loses_admin_commands_at_once(make_settings, llm
                 assert "Only admins" in await command("scope global on")
 
         asyncio.run(scenario())
+
+
+def test_http_mode_behind_a_load_balancer_answers_each_event_once(make_settings, llm) -> None:
+    """Slack's Events API posts each event to one URL; a load balancer spreads them over the chat
+    processes, and Slack's retry of a slow one may land on the other."""
+    with FakeSlack() as slack:
+        settings = _settings(make_settings, llm, slack, mode="http", http_host="127.0.0.1", http_port=0)
+        first, second = knowledge_bot(settings, {}), knowledge_bot(settings, {})
+        llm.token_delay_s = 0.01
+
+        async def scenario() -> None:
+            async with running_bot(first) as a, running_bot(second) as b:
+                urls = [f"http://127.0.0.1:{r.adapters[0].http_port}{settings.slack.http_path}"  # type: ignore[attr-defined]
+                        for r in (a, b)]
+                asked = []
+                for i in range(8):
+                    envelope = slack.mention(f"C{i % 2}", f"How many vacation days do we get? ({i})")
+                    assert (await asyncio.to_thread(slack.post_signed, urls[i % 2], envelope))[0] == 200
+                    retried = await asyncio.to_thread(slack.post_signed, urls[(i + 1) % 2], envelope, retry_num=1)
+                    assert retried[0] == 200
+                    asked.append(envelope["event"])
+                await eventually(lambda: all(_final(slack, e["channel"], e["ts"]) for e in asked), timeout=30,
+                                 what="eight answers")
+                await asyncio.sleep(1)
+                assert [len(slack.thread_replies(e["channel"], e["ts"])) for e in asked] == [1] * 8
+                assert len(llm.chat_requests) == 8
+                answered = 'kbot_answers_total{grounded="true",platform="slack"}'
+                assert metric(a, answered) + metric(b, answered) == 8 and metric(a, answered) and metric(b, answered)
+
+        asyncio.run(scenario())
