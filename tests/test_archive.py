@@ -52,7 +52,8 @@ def _documents(root: Path) -> Path:
 
 def _search(folder: Path, capsys, query: str) -> list[tuple]:
     assert main(["--config", str(folder / "config.yaml"), "search", query, "--json"]) == 0
-    return [(hit["id"], hit["source"], hit.get("page"), hit.get("heading")) for hit in json.loads(capsys.readouterr().out)]
+    hits = json.loads(capsys.readouterr().out)
+    return [(hit["id"], hit["source"], hit.get("page"), hit.get("heading")) for hit in hits]
 
 
 def test_an_export_imported_into_a_fresh_folder_answers_the_same_searches(tmp_path: Path, capsys,

@@ -179,14 +179,15 @@ class FakeTelegram(FakePlatform):
         self._push(update)
         return update
 
-    def post_to_webhook(self, update: dict | bytes, secret: str | None = None) -> int:
+    def post_to_webhook(self, update: dict | bytes, secret: str | None = None, url: str | None = None) -> int:
         """Deliver an update the webhook way: Telegram POSTs it to the URL given to setWebhook.
 
         `secret` None sends the one setWebhook was given; "" sends no secret header at all (a forger).
+        `url`: where it really lands (one process behind the load balancer the webhook URL names).
         """
         hook = self.state.webhook or {}
         body = update if isinstance(update, bytes) else json.dumps(update).encode()
-        request = urllib.request.Request(hook["url"], data=body, method="POST",
+        request = urllib.request.Request(url or hook["url"], data=body, method="POST",
                                          headers={"Content-Type": "application/json"})
         token = secret if secret is not None else hook.get("secret_token")
         if token:

@@ -166,3 +166,39 @@ def test_http_mode_behind_a_load_balancer_answers_each_event_once(make_settings,
                 assert metric(a, answered) + metric(b, answered) == 8 and metric(a, answered) and metric(b, answered)
 
         asyncio.run(scenario())
+
+
+def test_telegram_webhook_behind_a_load_balancer_answers_each_update_once(make_settings, llm) -> None:
+    """One webhook URL (the load balancer), several processes behind it; Telegram re-sends an update
+    it saw no answer to, and the re-send may land on the other process."""
+    from tests.adapters.conftest import free_port, platform_settings
+    from tests.adapters.test_telegram import _final as telegram_final
+    from tests.fakes.telegram_server import TOKEN, FakeTelegram
+
+    with FakeTelegram() as tg:
+        ports = [free_port(), free_port()]
+
+        def settings(port: int):  # type: ignore[no-untyped-def]
+            return platform_settings(make_settings, llm, telegram={
+                "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base,
+                "mode": "webhook", "webhook_url": "https://kbot.example.org/telegram-hook",
+                "webhook_host": "127.0.0.1", "webhook_port": port, "webhook_secret": "hook-secret"})
+
+        first, second = knowledge_bot(settings(ports[0]), {}), knowledge_bot(settings(ports[1]), {})
+        llm.token_delay_s = 0.01
+
+        async def scenario() -> None:
+            async with running_bot(first), running_bot(second):
+                assert tg.state.webhook["url"] == "https://kbot.example.org/telegram-hook"  # both set the same
+                urls = [f"http://127.0.0.1:{port}/telegram-hook" for port in ports]
+                chats = [5001 + i for i in range(6)]
+                for i, chat in enumerate(chats):
+                    update = tg.make_update(chat, "How many vacation days do we get?")
+                    assert await asyncio.to_thread(tg.post_to_webhook, update, None, urls[i % 2]) == 200
+                    assert await asyncio.to_thread(tg.post_to_webhook, update, None, urls[(i + 1) % 2]) == 200
+                await eventually(lambda: all(telegram_final(tg, chat) for chat in chats), timeout=30,
+                                 what="six answers")
+                await asyncio.sleep(1)
+                assert all(len(tg.bot_messages(chat)) == 1 for chat in chats) and len(llm.chat_requests) == 6
+
+        asyncio.run(scenario())
