@@ -9,6 +9,7 @@ Socket Mode connections: the worst case for duplicates) and the fake OpenAI-comp
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from bot.app import App
 from bot.config import parse_settings
 from bot.db import JobRow
-from tests.adapters.conftest import ANSWER_TOKENS, HANDBOOK, NO_RATE_LIMITS, free_port
+from tests.adapters.conftest import ANSWER_TOKENS, HANDBOOK, NO_RATE_LIMITS
 from tests.adapters.test_slack import _final
 from tests.fakes.openai_server import FakeOpenAI, serve_openai
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
@@ -49,15 +50,21 @@ class Process:
     """One `kbot run --role ROLE`, its ops port, and its log."""
 
     def __init__(self, role: str, folder: Path, env: dict[str, str], index: int) -> None:
-        self.role, self.port = role, free_port()
+        self.role, self.port = role, 0
         self.log_path = folder / f"{role}{index}.log"
-        self.popen = subprocess.Popen([sys.executable, "-m", "bot", "run", "--role", role, "--port", str(self.port)],
+        # --port 0: the system picks a free port (a port chosen here could be taken before the child binds)
+        self.popen = subprocess.Popen([sys.executable, "-m", "bot", "run", "--role", role, "--port", "0"],
                                       cwd=folder, env=env, stdout=subprocess.DEVNULL,
                                       stderr=self.log_path.open("w"))
 
     def ready(self) -> bool:
         if self.popen.poll() is not None:
             raise AssertionError(f"{self.role} exited: {self.log_path.read_text()[-2000:]}")
+        if not self.port:
+            found = re.search(r"health and metrics on http://[\d.]+:(\d+)", self.log_path.read_text())
+            if found is None:
+                return False
+            self.port = int(found.group(1))
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as response:
                 return response.status == 200
