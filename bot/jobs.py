@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ log = logging.getLogger("kbot.jobs")
 _UNITS = {"reading": "pages", "embedding": "chunks", "writing": "chunks"}
 INTERRUPT_WAIT_S = 15.0  # after the grace period: how long a job may take to reach its next step
 IN_DATABASE = "job_uploads"  # JobRow.location of an upload kept in the database
+FOLD_AFTER_ROWS = 5000  # while jobs wait, rows the full-text index may leave to a scan before a fold
 
 
 def _now() -> datetime:
@@ -206,6 +207,11 @@ class JobQueue:
                 return None
         return self.get(claimed_id)
 
+    def waiting(self) -> int:
+        """Jobs queued and not yet claimed."""
+        with Session(self.engine) as session:
+            return session.scalar(select(func.count()).select_from(JobRow).where(JobRow.state == "queued")) or 0
+
     def heartbeat(self, job_id: int) -> None:
         with Session(self.engine) as session, session.begin():
             session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.state == "running")
@@ -260,7 +266,12 @@ class JobQueue:
 
     def _fold_into_indexes(self, job: JobView) -> None:
         """New rows are searchable at once, but by a scan beside the full-text index (a keyword query
-        took 20 ms instead of 3 on a 700-chunk manual): fold them in, as `kbot ingest` does."""
+        took 20 ms instead of 3 on a 700-chunk manual): fold them in, as `kbot ingest` does, once the
+        queue is drained. Folding after every job of a bulk upload rewrote the table once per job, and
+        several workers doing it at once mostly fought over commits (bench/scale.py)."""
+        unindexed = getattr(self.indexer.kb.backend.document_store, "unindexed_rows", None)
+        if self.waiting() and (unindexed is None or unindexed() < FOLD_AFTER_ROWS):
+            return
         try:
             self.indexer.kb.optimize()
         except Exception:  # the document is indexed either way; the next job or ingest folds it in
@@ -375,6 +386,8 @@ class JobRunner:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._stopping = False
         self._interrupt = threading.Event()  # set when the grace period is over: jobs stop at their next step
+        self._claiming = asyncio.Lock()
+        self._next: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._scheduler.add_job(self.dispatch, "interval", seconds=self.poll_s, max_instances=1, coalesce=True)
@@ -393,11 +406,15 @@ class JobRunner:
         """Start queued (or abandoned) jobs while there is room; show what workers cannot."""
         if self.platforms is None or self.platforms:
             await self._relay()
-        while self.claims and not self._stopping and len(self._running) < self.concurrency:
-            job = await asyncio.to_thread(self.queue.claim, platforms=self.platforms)
-            if job is None:
-                return
-            self._running[job.id] = asyncio.create_task(self._run(job))
+        await self._claim()
+
+    async def _claim(self) -> None:
+        async with self._claiming:  # the poll and a finishing job may both look for work
+            while self.claims and not self._stopping and len(self._running) < self.concurrency:
+                job = await asyncio.to_thread(self.queue.claim, platforms=self.platforms)
+                if job is None:
+                    return
+                self._running[job.id] = asyncio.create_task(self._run(job))
 
     async def _relay(self) -> None:
         """Progress of jobs a worker runs (one process edits each step), and completions nobody sent."""
@@ -434,6 +451,8 @@ class JobRunner:
                 steps.put_nowait(None)
                 await asyncio.wait({shown}, timeout=5)
             self._running.pop(job.id, None)
+            if not self._stopping:  # the next queued job starts now, not at the next poll
+                self._next = asyncio.create_task(self._claim())
 
     async def _show_in_order(self, steps: asyncio.Queue[JobView | None]) -> None:
         """One progress edit at a time; steps that queued up meanwhile collapse into the newest."""

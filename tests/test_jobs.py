@@ -59,6 +59,23 @@ def test_a_job_reports_progress_then_one_completion(make_settings, tmp_path: Pat
     assert queue.indexer.kb.backend.document_store.unindexed_rows() == 0
 
 
+def test_queued_jobs_run_back_to_back_and_are_folded_into_the_index_once_drained(make_settings) -> None:
+    """A finishing job starts the next one at once (not at the next poll, an hour away here); the
+    full-text index is brought up to date when the queue is empty, not after every job."""
+    queue = _queue(make_settings())
+    jobs = [queue.enqueue_file(f"# Note {i}\n\nThe note number {i} is about bikes.".encode(), f"n{i}.md",
+                               "global", "U1", None) for i in range(4)]
+
+    async def ignore(_view: JobView) -> None:
+        return None
+
+    asyncio.run(_run_until(JobRunner(queue, ignore, poll_s=3600),
+                           lambda: all(queue.get(j).state == "done" for j in jobs)))  # type: ignore[union-attr]
+    assert queue.waiting() == 0 and queue.indexer.kb.backend.document_store.unindexed_rows() == 0
+    assert {d.meta["source"] for d in queue.indexer.kb.search("bikes", ["global"], top_k=10)} == {
+        f"n{i}.md" for i in range(4)}
+
+
 def test_a_bad_file_fails_with_its_reason_and_touches_nothing(make_settings, tmp_path: Path) -> None:
     settings = make_settings()
     queue = _queue(settings)

@@ -23,6 +23,7 @@ from haystack.document_stores.types import DuplicatePolicy
 from haystack.utils.filters import document_matches_filter
 
 from bot.rag.stores.chunk_cache import ChunkCache, scopes_of
+from bot.rag.stores.commit_retry import retry_conflicts
 from bot.rag.stores.filters import split_filters, sql_literal, validate_filters
 from bot.rag.stores.fusion import RRF_K, rank_fusion
 
@@ -90,8 +91,10 @@ class LanceDBDocumentStore:
             if self.table_name in db.list_tables().tables:
                 self._table = db.open_table(self.table_name)
                 self._check_dim(self._table.schema)
-            elif create:
-                self._table = db.create_table(self.table_name, schema=_arrow_schema(self.embedding_dim))
+            elif create:  # exist_ok: another process may create it between the look and the create
+                self._table = db.create_table(self.table_name, schema=_arrow_schema(self.embedding_dim),
+                                              exist_ok=True)
+                self._check_dim(self._table.schema)
             return self._table
 
     def _check_dim(self, schema: pa.Schema) -> None:
@@ -119,8 +122,14 @@ class LanceDBDocumentStore:
             wanted = {"content": FTS(with_position=False), "scope": Bitmap(), "source": BTree(), "id": BTree()}
             for column, config in wanted.items():
                 if (column,) not in present:
-                    table.create_index(column, config=config, replace=True)
+                    retry_conflicts(lambda c=column, k=config: self._create_index(table, c, k), f"index {column}")
         self._indexes_ready = table.name + str(id(table))
+
+    @staticmethod
+    def _create_index(table: Any, column: str, config: Any) -> None:
+        """Unless another process made it meanwhile (the conflict that sends us here again)."""
+        if (column,) not in {tuple(ix.columns) for ix in table.list_indices()}:
+            table.create_index(column, config=config, replace=True)
 
     def unindexed_rows(self) -> int:
         """Rows the full-text index does not cover yet (searched by a slower scan until `optimize`)."""
@@ -135,7 +144,7 @@ class LanceDBDocumentStore:
         table = self._open()
         if table is not None and table.count_rows():
             self._ensure_indexes(table)
-            table.optimize()
+            retry_conflicts(table.optimize, "optimize")
 
     def purge(self) -> None:
         """Make deleted rows unrecoverable: rewrite the files that held them and drop old versions
@@ -257,9 +266,10 @@ class LanceDBDocumentStore:
             rows = [self._to_row(d) for d in latest.values()]
             data = pa.Table.from_pylist(rows, schema=table.schema)
             if existing:
-                table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(data)
+                retry_conflicts(lambda: table.merge_insert("id").when_matched_update_all()
+                                .when_not_matched_insert_all().execute(data), "write")
             else:
-                table.add(data)
+                retry_conflicts(lambda: table.add(data), "write")
             self._ensure_indexes(table)
             return len(rows)
 
@@ -268,7 +278,8 @@ class LanceDBDocumentStore:
         if table is None or not document_ids:
             return
         for batch in _batches(document_ids, 500):
-            table.delete(f"id IN ({', '.join(sql_literal(i) for i in batch)})")
+            where = f"id IN ({', '.join(sql_literal(i) for i in batch)})"
+            retry_conflicts(lambda w=where: table.delete(w), "delete")
 
     # -- the extended protocol --------------------------------------------------------------------
 
