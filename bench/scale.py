@@ -123,7 +123,10 @@ def index_once(base_url: str, workers: int, embedder: str, docs: dict[str, str])
     database = _new_database(base_url)
     with tempfile.TemporaryDirectory(prefix="kbot-scale-") as folder:
         root = Path(folder)
-        config = {"data_dir": "data", "database": {"url": database}, "embedder": {"kind": embedder},
+        # Each worker embeds with its share of the cores (embedder.threads), as the README advises.
+        threads = max(1, (os.cpu_count() or 1) // workers) if embedder == "local" else 0
+        config = {"data_dir": "data", "database": {"url": database},
+                  "embedder": {"kind": embedder, **({"threads": threads} if threads else {})},
                   "llm": {"kind": "extractive"}, "jobs": {"resync_minutes": 0, "uploads_per_hour": 100_000}}
         (root / "config.yaml").write_text(yaml.safe_dump(config))
         env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}

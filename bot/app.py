@@ -348,7 +348,8 @@ def check_secrets(settings: Settings) -> None:
 def embedder_options(settings: Settings) -> EmbedderOptions:
     embedder = settings.embedder
     return EmbedderOptions(embedder.kind, embedder.model, embedder.base_url, _secret(embedder.api_key),
-                           embedder.batch_size, embedder.timeout_s, embedder.precision, embedder.runtime)
+                           embedder.batch_size, embedder.timeout_s, embedder.precision, embedder.runtime,
+                           embedder.threads)
 
 
 def check_reranker(settings: Settings) -> None:

@@ -7,6 +7,7 @@ fingerprint (kind, model, dimension) that the store records next to the vectors 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class EmbedderOptions:
     timeout_s: float = 30.0
     precision: str = "auto"  # local only: auto | float32 | bfloat16
     runtime: str = "auto"  # local only: auto | numpy | sentence-transformers
+    threads: int = 0  # local only: CPU threads to embed with; 0: the library's default
 
 
 @dataclass(frozen=True)
@@ -235,10 +237,22 @@ def _probe_dim(text_embedder: Any) -> int:
     return len(text_embedder.run(text="dimension probe")["embedding"])
 
 
+def limit_threads(threads: int) -> None:
+    """Torch, OpenMP and BLAS each size their thread pool to every core; several processes on one
+    machine then fight over the cores. The variables cover libraries not imported yet."""
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None and type(torch).__name__ != "_LazyModule":  # imported for real (not deferred)
+        torch.set_num_threads(threads)
+
+
 def build_embedder(settings: EmbedderOptions) -> Embedder | None:
     """The configured embedder, or None for keyword-only (`embedder.kind: none`)."""
     if settings.kind == "none":
         return None
     if settings.kind == "local":
+        if settings.threads:
+            limit_threads(settings.threads)
         return _local(settings, batch_size=min(settings.batch_size, 16))
     return _openai(settings, batch_size=settings.batch_size)

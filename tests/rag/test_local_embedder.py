@@ -68,3 +68,18 @@ def test_a_deferred_torch_is_the_real_one_at_first_use() -> None:
             "before = loaded('torch'); x = torch.ones(3).sum().item(); print(before, loaded('torch'), x)")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.split() == ["False", "True", "3.0"]
+
+
+def test_embedder_threads_caps_the_cpu_threads_one_process_embeds_with(tmp_path) -> None:
+    """Several workers on one machine each get a share of the cores (`embedder.threads`)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("from bot.rag.embedders import EmbedderOptions, build_embedder; from haystack import Document; "
+              "e = build_embedder(EmbedderOptions(kind='local', threads=1, runtime='sentence-transformers')); "
+              "e.embed_documents([Document(content='one thread')]); import torch; print(torch.get_num_threads())")
+    env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).parents[2])}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-1000:]
+    assert out.stdout.strip().splitlines()[-1] == "1"
