@@ -19,13 +19,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -41,6 +39,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from bench.common import BENCH_LIMITS, sentence  # noqa: E402
 from tests.fakes.openai_server import serve_openai  # noqa: E402
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack  # noqa: E402
+from tests.kbot_process import KbotProcess  # noqa: E402
 
 HANDBOOK = "# Time off\n\n## Vacation\n\nEvery employee gets 25 vacation days a year.\n"
 
@@ -60,44 +59,6 @@ def _new_database(base: str) -> str:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
     return make_url(base).set(database=name).render_as_string(hide_password=False)
-
-
-class Kbot:
-    """One `kbot run --role ROLE` process; its ops port is read from its log (it binds port 0)."""
-
-    def __init__(self, folder: Path, role: str, index: int, env: dict[str, str]) -> None:
-        self.log = folder / f"{role}{index}.log"
-        self.process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--role", role, "--port", "0"],
-                                        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=self.log.open("w"))
-        self.port = 0
-
-    def ready(self) -> bool:
-        if self.process.poll() is not None:
-            raise SystemExit(f"a kbot process exited; see {self.log}")
-        if not self.port:
-            text = self.log.read_text()
-            marker = "health and metrics on http://"
-            if marker not in text:
-                return False
-            self.port = int(text.split(marker, 1)[1].split(" ", 1)[0].rsplit(":", 1)[1])
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    def counter(self, name: str) -> float:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as response:
-            return sum(float(line.rsplit(" ", 1)[1]) for line in response.read().decode().splitlines()
-                       if line.startswith(name + "{"))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 def _wait(predicate: Any, timeout: float, what: str) -> None:
@@ -130,7 +91,7 @@ def index_once(base_url: str, workers: int, embedder: str, docs: dict[str, str])
                   "llm": {"kind": "extractive"}, "jobs": {"resync_minutes": 0, "uploads_per_hour": 100_000}}
         (root / "config.yaml").write_text(yaml.safe_dump(config))
         env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-        processes = [Kbot(root, "worker", i, env) for i in range(workers)]
+        processes = [KbotProcess("worker", root, env, i) for i in range(workers)]
         try:
             _wait(lambda: all(p.ready() for p in processes), 300, "the workers")
             queue = App(parse_settings(config, root=root)).jobs
@@ -147,7 +108,7 @@ def index_once(base_url: str, workers: int, embedder: str, docs: dict[str, str])
             took = time.monotonic() - started
             rows = jobs()
             for process in processes:
-                for line in process.log.read_text().splitlines():
+                for line in process.log_path.read_text().splitlines():
                     if "failed" in line and "kbot.jobs" in line or "Error" in line:
                         print("    " + line[:300], flush=True)
             engine.dispose()
@@ -178,7 +139,7 @@ def answer_once(base_url: str, chats: int, questions: int) -> dict[str, Any]:
         App(parse_settings(config, root=root)).indexer.index_bytes(HANDBOOK.encode(), "markdown", "handbook.md",
                                                                     "global")
         env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-        processes = [Kbot(root, "chat", i, env) for i in range(chats)]
+        processes = [KbotProcess("chat", root, env, i) for i in range(chats)]
         try:
             _wait(lambda: all(p.ready() for p in processes) and slack.connections == chats, 300, "the chat processes")
             asked = []

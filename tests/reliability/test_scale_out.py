@@ -9,12 +9,8 @@ Socket Mode connections: the worst case for duplicates) and the fake OpenAI-comp
 from __future__ import annotations
 
 import os
-import re
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +27,7 @@ from tests.adapters.conftest import ANSWER_TOKENS, HANDBOOK, NO_RATE_LIMITS
 from tests.adapters.test_slack import _final
 from tests.fakes.openai_server import FakeOpenAI, serve_openai
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.kbot_process import KbotProcess
 
 ADMIN = "UADMIN"
 ROOT = Path(__file__).parents[2]
@@ -44,50 +41,6 @@ def _until(predicate: Callable[[], Any], timeout: float = 30, what: str = "condi
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-class Process:
-    """One `kbot run --role ROLE`, its ops port, and its log."""
-
-    def __init__(self, role: str, folder: Path, env: dict[str, str], index: int) -> None:
-        self.role, self.port = role, 0
-        self.log_path = folder / f"{role}{index}.log"
-        # --port 0: the system picks a free port (a port chosen here could be taken before the child binds)
-        self.popen = subprocess.Popen([sys.executable, "-m", "bot", "run", "--role", role, "--port", "0"],
-                                      cwd=folder, env=env, stdout=subprocess.DEVNULL,
-                                      stderr=self.log_path.open("w"))
-
-    def ready(self) -> bool:
-        if self.popen.poll() is not None:
-            raise AssertionError(f"{self.role} exited: {self.log_path.read_text()[-2000:]}")
-        if not self.port:
-            found = re.search(r"health and metrics on http://[\d.]+:(\d+)", self.log_path.read_text())
-            if found is None:
-                return False
-            self.port = int(found.group(1))
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    def counter(self, name: str) -> float:
-        """The sum of a counter's samples over its labels, from this process's /metrics."""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as response:
-            lines = response.read().decode().splitlines()
-        return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(f"{name}{{"))
-
-    @property
-    def runner(self) -> str:
-        return f":{self.popen.pid}"
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(20)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
 
 
 @pytest.fixture
@@ -140,7 +93,7 @@ def test_two_chat_and_two_worker_processes_on_postgresql(fakes, postgres_databas
         del os.environ["KBOT_TEST_KEY"]
     assert App(settings).indexer.index_bytes(HANDBOOK.encode(), "markdown", "handbook.md", "global").status == "indexed"
 
-    processes = [Process(role, tmp_path, env, i) for i, role in enumerate(["chat", "chat", "worker", "worker"])]
+    processes = [KbotProcess(role, tmp_path, env, i) for i, role in enumerate(["chat", "chat", "worker", "worker"])]
     chats, workers = processes[:2], processes[2:]
     try:
         _until(lambda: all(p.ready() for p in processes), timeout=90, what="four processes ready")
