@@ -110,7 +110,7 @@ def test_two_chat_and_two_worker_processes_on_postgresql(fakes, postgres_databas
         assert [len(replies) for replies in finals] == [1] * 12
         assert all("25 vacation days" in replies[0].visible() for replies in finals)
         assert len(llm.chat_requests) == 12
-        assert sum(p.counter("kbot_answers_total") for p in chats) == 12
+        _until(lambda: sum(p.counter("kbot_answers_total") for p in chats) == 12, what="12 answers counted")
 
         # Each upload is queued by a chat process, run once by a worker, and announced once.
         for i in range(6):
