@@ -71,7 +71,6 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="serve the enabled platforms (Slack, Discord, Telegram) until stopped")
     run.add_argument("--port", type=int, default=None, metavar="N",
                      help="port for /healthz, /readyz and /metrics (default: server.port)")
-
     run.add_argument("--role", choices=["all", "chat", "worker"], default="all",
                      help="chat: answer on the platforms and queue uploads; worker: only run indexing jobs and "
                           "re-syncs; all (default): both, as one process")
