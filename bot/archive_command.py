@@ -30,24 +30,23 @@ def add_parsers(commands: Any) -> None:
 
 
 class _Bar:
-    """tqdm on a terminal; one line at the end otherwise."""
+    """`kbot ingest`'s progress bar, opened at the first step (an import learns its total only after
+    checking every line)."""
 
     def __init__(self, unit: str) -> None:
-        self.bar: Any = None
+        self.progress: Any = None
         self.unit = unit
 
     def __call__(self, done: int, total: int) -> None:
-        if self.bar is None and sys.stderr.isatty() and total:
-            from tqdm import tqdm
+        if self.progress is None:
+            from bot.cli import _Progress
 
-            self.bar = tqdm(total=total, unit=self.unit, file=sys.stderr, dynamic_ncols=True, leave=False)
-        if self.bar is not None:
-            self.bar.n = done
-            self.bar.refresh()
+            self.progress = _Progress(total, unit=self.unit)
+        self.progress.set(done)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        if self.progress is not None:
+            self.progress.close()
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:

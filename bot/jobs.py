@@ -124,9 +124,9 @@ class JobView:
         return f"{self.name} — {self.stage}{counts}"
 
 
-def _reaches(platforms: frozenset[str] | None, target: dict[str, Any] | None) -> bool:
-    view = ProgressTarget.from_json(target)
-    return platforms is None or view is None or view.platform in platforms
+def _reaches(platforms: frozenset[str] | None, target: ProgressTarget | None) -> bool:
+    """A process with these platforms (None: any) can show a job with this target (None: nobody watches)."""
+    return platforms is None or target is None or target.platform in platforms
 
 
 class JobQueue:
@@ -198,7 +198,8 @@ class JobQueue:
                                          JobRow.state == row.state)
                     .values(state="running", attempts=row.attempts + 1, heartbeat_at=_now(),
                             started_at=row.started_at or _now(), stage="starting", runner=self.runner,
-                            runner_reports=_reaches(platforms, row.target), shown=None)
+                            runner_reports=_reaches(platforms, ProgressTarget.from_json(row.target)),
+                            shown=None)
                 ).rowcount
                 if claimed == 1:
                     claimed_id = row.id
@@ -400,7 +401,7 @@ class JobRunner:
 
     def reaches(self, target: ProgressTarget | None) -> bool:
         """This process can show a job with this target (no target: nobody watches, anyone may)."""
-        return _reaches(self.platforms, target.to_json() if target is not None else None)
+        return _reaches(self.platforms, target)
 
     async def dispatch(self) -> None:
         """Start queued (or abandoned) jobs while there is room; show what workers cannot."""

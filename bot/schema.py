@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Column, MetaData, String, Table, inspect, select
 from sqlalchemy.engine import Connection, Engine
@@ -95,13 +95,20 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             connection.execute(_version_table.insert().values(version_num=HEAD))
             return None, HEAD
         from alembic import command
-        from alembic.config import Config
 
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(alembic_config(connection), "head")
     return before, HEAD
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    """Alembic's configuration for kbot's migrations, with the connection env.py migrates through."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
 
 
 def ensure(engine: Engine, policy: SchemaPolicy) -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
@@ -23,18 +22,15 @@ from bot.cli import main
 from bot.db import Base, DatabaseUnavailable, make_engine
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
-from bot.schema import HEAD, MIGRATIONS, REVISIONS, revision
+from bot.schema import HEAD, REVISIONS, alembic_config, revision
 
 OLD_SCHEMA = Path(__file__).parent / "data"
 
 
 def _alembic(engine: Engine, target: str) -> None:
     """Alembic itself, revision by revision (kbot skips them for a new database)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, target)
+        command.upgrade(alembic_config(connection), target)
 
 
 def _differences(engine: Engine) -> list:
@@ -54,9 +50,7 @@ def _revision(engine: Engine) -> str | None:
 
 
 def test_the_revision_list_is_alembics_history() -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    history = [script.revision for script in ScriptDirectory.from_config(config).walk_revisions()]
+    history = [script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
     assert tuple(reversed(history)) == REVISIONS
 
 
