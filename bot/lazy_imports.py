@@ -28,6 +28,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 DEFERRED = (
     "torch",
@@ -94,6 +95,9 @@ class _SchemasOnFirstUseLoader(importlib.abc.Loader):
         with pydantic_schemas_on_first_use(), overrides_as_markers():
             self.loader.exec_module(module)
 
+    def __getattr__(self, name: str) -> Any:  # the rest (resource readers, is_package, ...) as the real loader
+        return getattr(self.loader, name)
+
 
 class _DeferringFinder(importlib.abc.MetaPathFinder):
     """Finds the deferred packages as the other finders would, with their loader made lazy (or
@@ -123,7 +127,7 @@ class _DeferringFinder(importlib.abc.MetaPathFinder):
 
 def defer_imports(names: Sequence[str] = DEFERRED, schemas_on_first_use: Sequence[str] = SCHEMAS_ON_FIRST_USE) -> bool:
     """Make later imports of `names` lazy, and those of `schemas_on_first_use` defer pydantic's
-    validators; False when one of them is already imported (nothing to gain)."""
+    validators; False (and nothing deferred) when one of them is already imported."""
     if any(name in sys.modules for name in (*names, *schemas_on_first_use)):
         return False
     if not any(isinstance(finder, _DeferringFinder) for finder in sys.meta_path):
