@@ -242,9 +242,10 @@ def limit_threads(threads: int) -> None:
     machine then fight over the cores. The variables cover libraries not imported yet."""
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[variable] = str(threads)
-    torch = sys.modules.get("torch")
-    if torch is not None and type(torch).__name__ != "_LazyModule":  # imported for real (not deferred)
-        torch.set_num_threads(threads)
+    from bot.lazy_imports import loaded
+
+    if loaded("torch"):  # imported for real; a deferred torch reads the variables when it runs
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def build_embedder(settings: EmbedderOptions) -> Embedder | None:
