@@ -95,6 +95,12 @@ def main() -> None:
             started = time.perf_counter()
             backend = build(Path(tmp) / "store", size, rng)
             build_s = time.perf_counter() - started
+            # A running bot builds its in-memory BM25 index in the background after the second keyword
+            # query on a table version; build it first so the steady state is timed (older trees: no-op).
+            started = time.perf_counter()
+            warm = getattr(backend.document_store, "build_keyword_index", None)
+            in_memory = bool(warm()) if warm is not None else False
+            bm25_s = time.perf_counter() - started
             pairs = list(zip(texts, vectors, strict=True))
             keyword = time_queries(lambda p, b=backend: b.keyword(p[0], filters, 5), pairs)
             vector = time_queries(lambda p, b=backend: b.vector(p[1], filters, 5), pairs)
@@ -103,7 +109,8 @@ def main() -> None:
             explained = time_queries(lambda p, k=kb: k.retrieve(p[0], ["global", "slack:T3"], 5), pairs)
             cache = backend.document_store._cache
             held = (cache.matrix.nbytes + cache.content.nbytes + cache.meta.nbytes) / 1e6 if cache else 0.0
-            print(f"{size:>7} chunks (built in {build_s:5.1f} s; in-memory copy {held:5.0f} MB)")
+            bm25 = f"in-memory BM25 built in {bm25_s:.2f} s" if in_memory else "keyword search by LanceDB"
+            print(f"{size:>7} chunks (built in {build_s:5.1f} s; in-memory copy {held:5.0f} MB; {bm25})")
             print(f"  keyword  {summary_ms(keyword)}")
             print(f"  vector   {summary_ms(vector)}")
             print(f"  hybrid   {summary_ms(hybrid)}")

@@ -65,7 +65,7 @@ class Why:
     keyword_score: float | None = None
     vector_rank: int | None = None  # None: not in the vector list
     vector_score: float | None = None  # cosine similarity to the query
-    fused_score: float | None = None  # reciprocal rank fusion; 1.0 = first in both lists
+    fused_score: float | None = None  # cosine + keyword bonus (see bot.rag.stores.fusion.score_fusion)
     rerank_score: float | None = None
     matched_terms: tuple[str, ...] = ()
 

@@ -18,7 +18,7 @@ from bot.messages import Why
 from bot.rag.embedders import Embedder, EmbedderFingerprint
 from bot.rag.stores.base import StoreBackend
 from bot.rag.stores.filters import and_filters, scope_filter
-from bot.rag.stores.fusion import rank_fusion
+from bot.rag.stores.fusion import FUSION_CANDIDATES, score_fusion
 
 NO_EMBEDDER = EmbedderFingerprint("none", "none", 0)
 _TERM = re.compile(r"[^\W_]{3,}")
@@ -154,11 +154,11 @@ class KnowledgeBase:
                  candidates: int | None = None) -> Retrieval:
         """Ranked chunks plus how relevant the best of them is (cosine similarity; 1.0 without vectors).
 
-        Hybrid is reciprocal rank fusion of a keyword and a vector list of `candidates` each, done
-        here (not in the store) so that every store ranks alike and each chunk can say why it was
-        found: `meta["_why"]` holds its ranks and scores in each list and the query terms it contains.
-        Rank-fusion scores are relative, so relevance is judged on the vector similarity of the
-        closest chunk; keyword-only retrieval counts any BM25 match as relevant.
+        Hybrid fuses a keyword and a vector list of `candidates` each (see `score_fusion`), done here
+        (not in the store) so that every store ranks alike and each chunk can say why it was found:
+        `meta["_why"]` holds its ranks and scores in each list and the query terms it contains.
+        Relevance is judged on the vector similarity of the closest chunk; keyword-only retrieval
+        counts any BM25 match as relevant.
         """
         scope_set = sorted(set(scopes))
         if not scope_set or not query.strip():
@@ -172,20 +172,20 @@ class KnowledgeBase:
             explained = [_with_why(d, query, keyword=(rank, d.score)) for rank, d in enumerate(found, 1)]
             return Retrieval(explained, 1.0 if found else 0.0)
         embedding = self.embedder.embed_query(query)
-        pool = max(candidates or top_k * 4, top_k, 20 if mode == "hybrid" else top_k)
-        vector = self.backend.vector(embedding, filters, pool)
-        similarity = float(vector[0].score or 0.0) if vector else 0.0
         if mode == "vector":
+            vector = self.backend.vector(embedding, filters, max(candidates or top_k * 4, top_k))
+            similarity = float(vector[0].score or 0.0) if vector else 0.0
             return Retrieval([_with_why(d, query, vector=(rank, d.score))
                               for rank, d in enumerate(vector[:top_k], 1)], similarity)
-        keyword = self.backend.keyword(query, filters, pool)
-        fused = rank_fusion([[d.id for d in keyword], [d.id for d in vector]], top_k)
-        keyword_at = {d.id: (rank, d.score) for rank, d in enumerate(keyword, 1)}
-        vector_at = {d.id: (rank, d.score) for rank, d in enumerate(vector, 1)}
-        by_id = {d.id: d for d in [*keyword, *vector]}
-        documents = [_with_why(replace(by_id[doc_id], score=score), query, keyword=keyword_at.get(doc_id),
-                               vector=vector_at.get(doc_id), fused=score) for doc_id, score in fused.items()]
-        return Retrieval(documents, similarity)
+        found = self.backend.candidates(query, embedding, filters, max(candidates or FUSION_CANDIDATES, top_k))
+        similarity = found.vector[0][1] if found.vector else 0.0
+        fused = score_fusion(found.keyword, found.vector, top_k)
+        keyword_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(found.keyword, 1)}
+        vector_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(found.vector, 1)}
+        documents = found.fetch(list(fused))
+        return Retrieval([_with_why(replace(documents[doc_id], score=score), query, keyword=keyword_at.get(doc_id),
+                                    vector=vector_at.get(doc_id), fused=score)
+                          for doc_id, score in fused.items() if doc_id in documents], similarity)
 
     def sources(self, scopes: Iterable[str] | None = None) -> list[SourceInfo]:
         filters = scope_filter(list(scopes)) if scopes is not None else None

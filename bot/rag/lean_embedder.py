@@ -24,15 +24,29 @@ MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model: longer
 _EMBEDDING_SEPARATOR = "\n"  # how Haystack's sentence-transformers embedder joins meta fields and text
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to 1.2e-7 (Numerical Recipes' erfc), for the exact GELU BERT uses."""
-    z = np.abs(x)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
-            -0.82215223 + t * 0.17087277))))))))
-    tail = t * np.exp(-z * z + poly)
-    return np.where(x >= 0, 1.0 - tail, tail - 1.0).astype(x.dtype)
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """The exact (erf) GELU BERT uses, in place, with erf to 5e-7 (Abramowitz and Stegun 7.1.26): a
+    few passes over the array instead of the dozens a longer polynomial and temporaries take."""
+    z = x * np.float32(1 / np.sqrt(2.0))
+    sign = np.sign(z)
+    np.abs(z, out=z)
+    t = z * np.float32(0.3275911)
+    t += 1.0
+    np.reciprocal(t, out=t)
+    y = t * np.float32(1.061405429)
+    for coefficient in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        y += np.float32(coefficient)
+        y *= t
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    y *= z  # now 1 - erf(|x| / sqrt 2)
+    np.subtract(1.0, y, out=y)
+    y *= sign
+    y += 1.0
+    y *= x
+    y *= np.float32(0.5)
+    return y
 
 
 class MiniLMEncoder:
@@ -57,19 +71,29 @@ class MiniLMEncoder:
             # Linear layers as (in, out), so a product is x @ w: contiguous for the BLAS.
             linear = value.ndim == 2 and not key.startswith("embeddings")
             self.w[key] = np.ascontiguousarray(value.T) if linear else value
+        for layer in range(self.layers):  # query, key and value as one product: one BLAS call, not three
+            at = f"encoder.layer.{layer}.attention.self."
+            for part in ("weight", "bias"):
+                pieces = [self.w.pop(f"{at}{name}.{part}") for name in ("query", "key", "value")]
+                self.w[f"{at}qkv.{part}"] = np.ascontiguousarray(np.concatenate(pieces, axis=-1))
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self.dim = int(self.w["embeddings.word_embeddings.weight"].shape[1])
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
-        mean = x.mean(-1, keepdims=True)
-        centred = x - mean
-        variance = (centred * centred).mean(-1, keepdims=True)
-        return centred / np.sqrt(variance + self.eps) * self.w[name + ".weight"] + self.w[name + ".bias"]
+        """LayerNorm, in place on `x` (every caller passes a fresh array)."""
+        x -= x.mean(-1, keepdims=True)
+        deviation = np.sqrt(np.einsum("...i,...i->...", x, x)[..., None] / np.float32(x.shape[-1]) + self.eps)
+        x /= deviation
+        x *= self.w[name + ".weight"]
+        x += self.w[name + ".bias"]
+        return x
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        return x @ self.w[name + ".weight"] + self.w[name + ".bias"]
+        out = x @ self.w[name + ".weight"]
+        out += self.w[name + ".bias"]
+        return out
 
     def encode(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
@@ -86,16 +110,19 @@ class MiniLMEncoder:
         scale = np.float32(1.0 / np.sqrt(size))
         for layer in range(self.layers):
             at = f"encoder.layer.{layer}."
-            q = self._linear(x, at + "attention.self.query").reshape(batch, length, heads, size).transpose(0, 2, 1, 3)
-            k = self._linear(x, at + "attention.self.key").reshape(batch, length, heads, size).transpose(0, 2, 3, 1)
-            v = self._linear(x, at + "attention.self.value").reshape(batch, length, heads, size).transpose(0, 2, 1, 3)
-            scores = (q @ k) * scale + masked
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            qkv = self._linear(x, at + "attention.self.qkv").reshape(batch, length, 3, heads, size)
+            q = qkv[:, :, 0].transpose(0, 2, 1, 3)
+            k = qkv[:, :, 1].transpose(0, 2, 3, 1)
+            v = qkv[:, :, 2].transpose(0, 2, 1, 3)
+            scores = q @ k
+            scores *= scale
+            scores += masked
+            scores -= scores.max(-1, keepdims=True)
+            np.exp(scores, out=scores)
             scores /= scores.sum(-1, keepdims=True)
             attended = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, heads * size)
             x = self._norm(x + self._linear(attended, at + "attention.output.dense"), at + "attention.output.LayerNorm")
-            hidden = self._linear(x, at + "intermediate.dense")
-            hidden = 0.5 * hidden * (1.0 + _erf(hidden * np.float32(1 / np.sqrt(2.0))))
+            hidden = _gelu(self._linear(x, at + "intermediate.dense"))
             x = self._norm(x + self._linear(hidden, at + "output.dense"), at + "output.LayerNorm")
         pooled = (x * mask[..., None]).sum(1) / np.clip(mask.sum(1, keepdims=True), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

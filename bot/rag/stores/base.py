@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from haystack.dataclasses import Document
 
+from bot.rag.stores.fusion import Ranking
+
 
 class StoreUnavailable(Exception):
     """The store cannot be reached or opened; the message is one line and names where."""
+
+
+@dataclass
+class Candidates:
+    """Both rankings of one hybrid query, and how to get the documents of the few that win fusion
+    (a store that can, builds only those)."""
+
+    keyword: Ranking
+    vector: Ranking
+    fetch: Callable[[list[str]], dict[str, Document]]
+
+
+def candidates_from_documents(backend: StoreBackend, query: str, embedding: list[float], filters: dict[str, Any],
+                              top_k: int) -> Candidates:
+    """`StoreBackend.candidates` for a store that returns whole documents from each search."""
+    keyword = backend.keyword(query, filters, top_k)
+    vector = backend.vector(embedding, filters, top_k)
+    found = {d.id: d for d in [*keyword, *vector]}
+    return Candidates([(d.id, float(d.score or 0.0)) for d in keyword], [(d.id, float(d.score or 0.0)) for d in vector],
+                      lambda ids: {i: found[i] for i in ids if i in found})
 
 
 class StoreBackend(Protocol):
@@ -22,6 +46,10 @@ class StoreBackend(Protocol):
     def vector(self, embedding: list[float], filters: dict[str, Any], top_k: int) -> list[Document]: ...
 
     def hybrid(self, query: str, embedding: list[float], filters: dict[str, Any], top_k: int) -> list[Document]: ...
+
+    def candidates(self, query: str, embedding: list[float], filters: dict[str, Any], top_k: int) -> Candidates:
+        """The keyword and vector rankings (top_k each) that KnowledgeBase fuses; vector scores are cosine."""
+        ...
 
     def chunk_metadata(self, filters: dict[str, Any] | None) -> list[tuple[str, dict[str, Any]]]: ...
 

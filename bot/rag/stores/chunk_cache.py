@@ -4,7 +4,8 @@ LanceDB's flat KNN reads and decodes every vector on each query (about 100 ms at
 two cores), and its ANN indexes lose most of their recall under a selective scope prefilter. Every
 kbot query is scoped, so holding the vectors as one contiguous block per scope turns a scoped
 search into a few small matrix-vector products over exactly the rows the asker may see, and the
-winners' text and metadata come from memory instead of a second read of the table.
+winners' text and metadata come from memory instead of a second read of the table. Once queries
+come often enough, the copy also gets a BM25 index of its texts (`keyword_index`) for the keyword leg.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from haystack.dataclasses import Document
+
+from bot.rag.stores.keyword_index import KeywordIndex
 
 
 @dataclass
@@ -33,6 +36,10 @@ class ChunkCache:
     content: pa.Array
     meta: pa.Array
     positions: dict[str, int]
+    row_scopes: np.ndarray  # int32 per row (all rows, in doc_ids order): its scope's number in scope_numbers
+    scope_numbers: dict[str | None, int]
+    keyword: KeywordIndex | None = None  # BM25 over `content`, built when queries come often enough
+    keyword_asks: int = 0
 
     @classmethod
     def load(cls, table: Any, version: int, dim: int) -> ChunkCache:
@@ -61,6 +68,7 @@ class ChunkCache:
                 blocks[None if name == "" else name] = slice(int(start), int(end))
         take = pa.array(order, type=pa.int64())
         doc_ids = np.array(data.column("id").to_pylist(), dtype=object)[order]
+        names, numbers = np.unique(scopes[order], return_inverse=True) if len(order) else ([], np.zeros(0))
         return cls(
             version=version,
             doc_ids=doc_ids,
@@ -69,7 +77,23 @@ class ChunkCache:
             content=data.column("content").combine_chunks().take(take),
             meta=data.column("meta").combine_chunks().take(take),
             positions={doc_id: i for i, doc_id in enumerate(doc_ids)},
+            row_scopes=np.asarray(numbers, dtype=np.int32),
+            scope_numbers={None if name == "" else str(name): i for i, name in enumerate(names)},
         )
+
+    def texts(self) -> list[str | None]:
+        return self.content.to_pylist()
+
+    def keyword_search(self, query: str, scopes: list[str] | None, top_k: int) -> list[Hit]:
+        """BM25 hits from the given scopes only (None: every row); needs `keyword` built."""
+        assert self.keyword is not None
+        allowed = None
+        if scopes is not None:
+            wanted = [self.scope_numbers[s] for s in scopes if s in self.scope_numbers]
+            if not wanted:
+                return []
+            allowed = np.isin(self.row_scopes, wanted)
+        return [Hit(str(self.doc_ids[row]), score) for row, score in self.keyword.search(query, allowed, top_k)]
 
     def search(self, query: list[float], scopes: list[str] | None, top_k: int) -> list[Hit]:
         """The top_k rows by cosine similarity, from the given scopes only (None: every row)."""

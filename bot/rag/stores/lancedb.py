@@ -7,7 +7,9 @@ columns so the filters on every query (scope) and on replace/delete (source) run
 from __future__ import annotations
 
 import json
+import math
 import threading
+import time
 import warnings
 from collections.abc import Iterable
 from dataclasses import replace
@@ -22,12 +24,15 @@ from haystack.document_stores.errors import DuplicateDocumentError
 from haystack.document_stores.types import DuplicatePolicy
 from haystack.utils.filters import document_matches_filter
 
+from bot.rag.stores.base import Candidates
 from bot.rag.stores.chunk_cache import ChunkCache, scopes_of
 from bot.rag.stores.commit_retry import retry_conflicts
 from bot.rag.stores.filters import split_filters, sql_literal, validate_filters
 from bot.rag.stores.fusion import RRF_K, rank_fusion
+from bot.rag.stores.keyword_index import Analyzer, KeywordIndex
 
 PROMOTED = {"id": "id", "meta.scope": "scope", "meta.source": "source"}
+VERSION_RECHECK_S = 0.5
 _ROW_COLUMNS = ["id", "content", "meta", "blob", "blob_mime", "blob_meta", "sparse", "has_embedding"]
 
 
@@ -58,6 +63,7 @@ class LanceDBDocumentStore:
         table_name: str = "chunks",
         embedding_dim: int | None = None,
         cache_rows: int = 300_000,
+        keyword_rows: int = 50_000,
     ) -> None:
         self.path = str(path)
         self.table_name = table_name
@@ -65,7 +71,12 @@ class LanceDBDocumentStore:
         # Tables up to this many chunks are searched from an in-memory copy (about 2.5 KB a chunk
         # at 384 dims: vector, text, metadata); larger ones are searched by LanceDB alone.
         self.cache_rows = cache_rows
+        # Cached tables up to this many chunks also get an in-memory BM25 index (about 2 s to build at
+        # 20k chunks on two cores, in the background): larger ones keep LanceDB's full-text search.
+        self.keyword_rows = keyword_rows
         self._cache: ChunkCache | None = None
+        self._analyzer: Analyzer | None = None
+        self._version_read_at = -math.inf  # when `_cache_for` last asked LanceDB for the table version
         self._indexes_ready = ""  # which open table is known to have its indexes
         self._db: Any = None
         self._table: Any = None
@@ -79,8 +90,9 @@ class LanceDBDocumentStore:
             import lancedb
 
             Path(self.path).mkdir(parents=True, exist_ok=True)
-            # Another process (`kbot ingest` beside `kbot run`) may write: look for new versions each second.
-            self._db = lancedb.connect(self.path, read_consistency_interval=timedelta(seconds=1))
+            # Another process (`kbot ingest` beside `kbot run`) may write: LanceDB looks for new versions
+            # every half second and `_cache_for` asks it every half second, so they show within a second.
+            self._db = lancedb.connect(self.path, read_consistency_interval=timedelta(seconds=VERSION_RECHECK_S))
         return self._db
 
     def _open(self, create: bool = False) -> Any:
@@ -106,6 +118,10 @@ class LanceDBDocumentStore:
                 f"not {self.embedding_dim}; run `kbot reindex`"
             )
         self.embedding_dim = stored
+
+    def _wrote(self) -> None:
+        """This store changed the table: the next search reads its version again."""
+        self._version_read_at = -math.inf
 
     def _refuse_dim_conflict(self) -> None:
         if self._dim_conflict:
@@ -145,6 +161,7 @@ class LanceDBDocumentStore:
         if table is not None and table.count_rows():
             self._ensure_indexes(table)
             retry_conflicts(table.optimize, "optimize")
+            self._wrote()
 
     def purge(self) -> None:
         """Make deleted rows unrecoverable: rewrite the files that held them and drop old versions
@@ -154,6 +171,7 @@ class LanceDBDocumentStore:
             with warnings.catch_warnings():  # chosen: a search in flight on an old version fails once; deletes are rare
                 warnings.filterwarnings("ignore", message=r"optimize\(cleanup_older_than=0\)")
                 table.optimize(cleanup_older_than=timedelta(0), delete_unverified=True)
+            self._wrote()
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(
@@ -162,6 +180,7 @@ class LanceDBDocumentStore:
             table_name=self.table_name,
             embedding_dim=self.embedding_dim,
             cache_rows=self.cache_rows,
+            keyword_rows=self.keyword_rows,
         )
 
     @classmethod
@@ -271,6 +290,7 @@ class LanceDBDocumentStore:
             else:
                 retry_conflicts(lambda: table.add(data), "write")
             self._ensure_indexes(table)
+            self._wrote()
             return len(rows)
 
     def delete_documents(self, document_ids: list[str]) -> None:
@@ -280,6 +300,7 @@ class LanceDBDocumentStore:
         for batch in _batches(document_ids, 500):
             where = f"id IN ({', '.join(sql_literal(i) for i in batch)})"
             retry_conflicts(lambda w=where: table.delete(w), "delete")
+        self._wrote()
 
     # -- the extended protocol --------------------------------------------------------------------
 
@@ -294,6 +315,7 @@ class LanceDBDocumentStore:
                 self._cache = None  # a new table restarts its version numbers
             else:
                 table.delete("TRUE")
+            self._wrote()
 
     def _matching_ids(self, filters: dict[str, Any] | None) -> list[str]:
         validate_filters(filters)
@@ -354,12 +376,60 @@ class LanceDBDocumentStore:
         if scopes is False:
             return None, None
         with self._lock:
-            version = table.version
+            now = time.monotonic()
+            if self._cache is not None and now - self._version_read_at < VERSION_RECHECK_S:
+                return self._cache, scopes  # type: ignore[return-value]
+            version = table.version  # about 1 ms (a round trip into LanceDB's runtime): not on every leg
+            self._version_read_at = now
             if self._cache is None or self._cache.version != version:
                 self._cache = None
                 if table.count_rows() <= self.cache_rows:
                     self._cache = ChunkCache.load(table, version, self.embedding_dim)
         return self._cache, scopes  # type: ignore[return-value]
+
+    def _memory_keyword(self, cache: ChunkCache) -> bool:
+        """Whether `cache` answers keyword queries itself. Its index is built in the background when a
+        second keyword query reaches the same table version: a one-shot command (`kbot search`) never
+        pays for it, a running bot pays once per change and no query waits for it."""
+        if cache.keyword is not None:
+            return True
+        if len(cache.doc_ids) > self.keyword_rows:
+            return False
+        with self._lock:
+            cache.keyword_asks += 1
+            if cache.keyword_asks == 2:
+                threading.Thread(target=self._build_keyword, args=(cache,), name="kbot-bm25", daemon=True).start()
+        return False
+
+    def _build_keyword(self, cache: ChunkCache) -> None:
+        with self._lock:
+            analyzer = self._analyzer = self._analyzer or Analyzer()
+        cache.keyword = KeywordIndex.build(cache.texts(), analyzer)
+
+    @property
+    def keyword_from_memory(self) -> bool:
+        """Whether keyword queries on the copy in memory are answered by its BM25 index yet."""
+        cache = self._cache
+        return cache is not None and cache.keyword is not None
+
+    def build_keyword_index(self) -> bool:
+        """Build the in-memory BM25 index for the current table version now (benchmarks and tests);
+        False where the table is too large for it or not searched from memory."""
+        table = self._open()
+        cache, _ = self._cache_for(table, None)
+        if cache is None or len(cache.doc_ids) > self.keyword_rows:
+            return False
+        if cache.keyword is None:
+            self._build_keyword(cache)
+        return True
+
+    def _keyword_ids(
+        self, table: Any, cache: ChunkCache, scopes: list[str] | None, query: str, where: str | None, top_k: int
+    ) -> list[tuple[str, float]]:
+        """(id, BM25 score) best first: from memory when the index is there, else from LanceDB."""
+        if self._memory_keyword(cache):
+            return [(h.doc_id, h.score) for h in cache.keyword_search(query, scopes, top_k)]
+        return [(r["id"], float(r["_score"])) for r in self._fts(table, query, where, top_k, ["id"])]
 
     def _fts(self, table: Any, query: str, where: str | None, top_k: int, columns: list[str]) -> list[dict]:
         self._ensure_indexes(table)
@@ -378,12 +448,12 @@ class LanceDBDocumentStore:
         possible, where = self._prefilter(filters)
         if not possible:
             return []
-        cache, _ = self._cache_for(table, filters)
+        cache, scopes = self._cache_for(table, filters)
         if cache is None:
             rows = self._fts(table, query, where, top_k, self._columns(with_embedding=False))
             return [self._to_document(r, score=float(r["_score"])) for r in rows]
-        rows = self._fts(table, query, where, top_k, ["id"])
-        return [d for r in rows if (d := cache.document(r["id"], float(r["_score"]))) is not None]
+        found = self._keyword_ids(table, cache, scopes, query, where, top_k)
+        return [d for doc_id, score in found if (d := cache.document(doc_id, score)) is not None]
 
     def embedding_retrieval(
         self, query_embedding: list[float], filters: dict[str, Any] | None = None, top_k: int = 10
@@ -416,6 +486,27 @@ class LanceDBDocumentStore:
             self._to_document(r, score=1.0 - float(r["_distance"])) for r in search.to_arrow().to_pylist()
         ]
 
+    def hybrid_candidates(
+        self, query: str, query_embedding: list[float], filters: dict[str, Any] | None, top_k: int
+    ) -> Candidates | None:
+        """Both rankings from the in-memory copy, documents built only for the ids asked for; None when
+        this query cannot be answered from memory."""
+        table = self._open()
+        self._refuse_dim_conflict()
+        if table is None or not self.embedding_dim or len(query_embedding) != self.embedding_dim:
+            return None
+        validate_filters(filters)
+        cache, scopes = self._cache_for(table, filters)
+        if cache is None:
+            return None
+        possible, where = self._prefilter(filters)
+        if not possible:
+            return Candidates([], [], lambda ids: {})
+        keyword = self._keyword_ids(table, cache, scopes, query, where, top_k) if query.strip() else []
+        vector = [(h.doc_id, h.score) for h in cache.search(query_embedding, scopes, top_k)]
+        return Candidates(keyword, vector,
+                          lambda ids: {i: d for i in ids if (d := cache.document(i, None)) is not None})
+
     def hybrid_retrieval(
         self,
         query: str,
@@ -436,7 +527,8 @@ class LanceDBDocumentStore:
         possible, where = self._prefilter(filters)
         if not possible:
             return []
-        keyword_ids = [r["id"] for r in self._fts(table, query, where, pool, ["id"])] if query.strip() else []
+        keyword = self._keyword_ids(table, cache, scopes, query, where, pool) if query.strip() else []
+        keyword_ids = [doc_id for doc_id, _ in keyword]
         vector_ids = [h.doc_id for h in cache.search(query_embedding, scopes, pool)]
         fused = rank_fusion([keyword_ids, vector_ids], top_k)
         return [d for doc_id, score in fused.items() if (d := cache.document(doc_id, score)) is not None]

@@ -11,6 +11,7 @@ from typing import Any
 from haystack.dataclasses import Document
 from haystack.document_stores.types import DuplicatePolicy
 
+from bot.rag.stores.base import Candidates, candidates_from_documents
 from bot.rag.stores.lancedb import LanceDBDocumentStore
 from bot.rag.stores.lancedb_retrievers import (
     LanceDBBM25Retriever,
@@ -51,6 +52,10 @@ class LanceDBBackend:
     def hybrid(self, query: str, embedding: list[float], filters: dict[str, Any], top_k: int) -> list[Document]:
         _ = self.document_store
         return self._hybrid.run(query=query, query_embedding=embedding, filters=filters, top_k=top_k)["documents"]
+
+    def candidates(self, query: str, embedding: list[float], filters: dict[str, Any], top_k: int) -> Candidates:
+        found = self.document_store.hybrid_candidates(query, embedding, filters, top_k)
+        return found if found is not None else candidates_from_documents(self, query, embedding, filters, top_k)
 
     def chunk_metadata(self, filters: dict[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
         return self.document_store.chunk_metadata(filters)

@@ -9,7 +9,7 @@ from typing import Any
 from haystack.dataclasses import Document
 from haystack.document_stores.types import DuplicatePolicy
 
-from bot.rag.stores.base import StoreUnavailable
+from bot.rag.stores.base import Candidates, StoreUnavailable, candidates_from_documents
 
 # Typed properties for the metadata kbot writes, so filters compare like with like.
 META_PROPERTIES = [
@@ -81,6 +81,9 @@ class WeaviateBackend:
     def vector(self, embedding: list[float], filters: dict[str, Any], top_k: int) -> list[Document]:
         found = self._vector.run(query_embedding=embedding, filters=filters, top_k=top_k)["documents"]
         return [replace(d, score=cosine_from_certainty(d.score)) for d in found]
+
+    def candidates(self, query: str, embedding: list[float], filters: dict[str, Any], top_k: int) -> Candidates:
+        return candidates_from_documents(self, query, embedding, filters, top_k)
 
     def hybrid(self, query: str, embedding: list[float], filters: dict[str, Any], top_k: int) -> list[Document]:
         return self._hybrid.run(query=query, query_embedding=embedding, filters=filters, top_k=top_k)["documents"]
