@@ -83,7 +83,8 @@ class Conversation:
         return {name: value for name, value in data.items() if name in self._accepted}
 
     async def answer(self, incoming: Incoming, port: ReplyPort) -> Answer | None:
-        """Stream an answer to `port` and remember it; None when it failed (and nothing is saved)."""
+        """Stream an answer to `port` and remember it; None when it failed (and nothing is saved, unless only
+        the final message could not be delivered)."""
         assert self.pipeline is not None
         streamer = Streamer(port)
         started = time.monotonic()
@@ -106,6 +107,9 @@ class Conversation:
             answer = replace(produced["answer"], mode=self.mode, reply_id=reply_id, first_token_s=first_token_s,
                              retrieval_s=produced.get("retrieval_s"), tokens=streamer.tokens,
                              best_similarity=produced.get("best_similarity"))
+            # Remembered before the final lands: its buttons (why, vote, share) look the reply up, and a
+            # person can click them the moment they appear.
+            await self._remember(incoming, produced.get("query") or incoming.text, answer)
             await streamer.finish(answer)
         except (GenerationFailed, PipelineRuntimeError) as exc:
             failure = raised_within(exc, GenerationFailed)
@@ -119,15 +123,16 @@ class Conversation:
             log.exception("answering failed")
             await streamer.fail(INTERNAL_ERROR)
             return None
-        query = produced.get("query") or incoming.text
+        return answer
+
+    async def _remember(self, incoming: Incoming, query: str, answer: Answer) -> None:
         try:
             await asyncio.to_thread(
                 self.memory.remember, incoming.key, question=incoming.text, query=query, answer=answer.text,
                 sources=[{"source": s.source, "page": s.page, "number": s.number, "label": s.label(),
                           "why": s.why.to_json() if s.why else None, "title": s.title, "heading": s.heading,
                           "url": s.url, "page_end": s.page_end} for s in answer.sources],
-                mode=answer.mode, author=incoming.author, reply_id=reply_id,
+                mode=answer.mode, author=incoming.author, reply_id=answer.reply_id,
             )
-        except Exception:  # the answer was delivered; only a follow-up will miss it
-            log.exception("could not remember the answer (reply %s)", reply_id)
-        return answer
+        except Exception:  # the answer is still delivered; only a follow-up or a button will miss it
+            log.exception("could not remember the answer (reply %s)", answer.reply_id)

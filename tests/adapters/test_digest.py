@@ -8,6 +8,8 @@ import io
 
 from PIL import Image
 
+from bot.analytics import Area
+from bot.app import App
 from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.adapters.test_discord import GENERAL, GUILD, _world
 from tests.adapters.test_discord import _final as discord_final
@@ -22,6 +24,11 @@ UNKNOWN = "Which espresso beans does marketing prefer?"
 ANSWERED = "How many vacation days do we get?"
 NOTHING = "couldn't find anything"
 FIGURES = "2 question(s), 1 answered from sources (50%)"
+
+
+async def _both_recorded(app: App) -> None:
+    """Figures are recorded after the answer lands; the digest is only asked once both are in."""
+    await eventually(lambda: app.gaps.figures(Area(), 7).questions == 2, what="both questions recorded")
 
 
 def _weekly(to: list[str]) -> dict:
@@ -50,6 +57,7 @@ def test_slack_digest_to_a_channel_once_a_week(make_settings, llm) -> None:
                 slack.deliver(slack.mention("C1", UNKNOWN))
                 await eventually(lambda: [m for m in slack.state.messages.values() if NOTHING in m.visible()],
                                  what="nothing found")
+                await _both_recorded(app)
                 assert running.digest is not None
                 assert await running.digest.run_once() == 1
                 [upload] = slack.state.uploads.values()
@@ -76,6 +84,7 @@ def test_discord_digest_to_a_channel(make_settings, llm) -> None:
                 discord.user_message(GENERAL, UNKNOWN, mention_bot=True)
                 await eventually(lambda: [m for m in discord.bot_messages(GENERAL) if NOTHING in m.content],
                                  what="nothing found")
+                await _both_recorded(app)
                 assert running.digest is not None and await running.digest.run_once() == 1
                 [sent] = discord.state.files_sent
                 assert sent["path"] == f"channels/{GENERAL}/messages" and sent["filename"] == "kbot-digest.png"
@@ -101,6 +110,7 @@ def test_telegram_digest_to_the_admins_private_chats(make_settings, llm) -> None
                     await eventually(lambda s=sent: [m for m in tg.bot_messages(group)
                                                      if m.reply_to == s["message"]["message_id"]
                                                      and (m.reply_markup or NOTHING in m.text)], what=text)
+                await _both_recorded(app)
                 assert running.digest is not None and await running.digest.run_once() == 1
                 [photo] = tg.state.photos
                 assert photo["chat_id"] == admin and _chart(photo["data"]) == (900, 420)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from bot.explain import UNKNOWN, WHY_LABEL
+from bot.explain import UNKNOWN, WHY_LABEL, Explanations, Place
 from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
@@ -89,6 +89,33 @@ def test_discord_button_explains_ephemerally(make_settings, llm) -> None:
             assert discord.state.rejected == []
 
         asyncio.run(scenario())
+
+
+def test_the_answer_is_on_record_when_its_buttons_appear(make_settings, llm) -> None:
+    """A click the instant the final message lands finds its answer (it was stored before it was sent)."""
+    guild, general = "800000000000000001", "810000000000000001"
+    with FakeDiscord() as discord:
+        discord.add_guild(guild, {general: False})
+        settings = platform_settings(make_settings, llm, discord={"enabled": True, "token": DISCORD_TOKEN,
+                                                                  "base_url": discord.api_base})
+        app = knowledge_bot(settings, {})
+        explanations = Explanations(app.engine)
+        found: list[str] = []
+
+        def click_at_once(message) -> None:  # noqa: ANN001
+            why = next(b["custom_id"] for row in message.components for b in row["components"]
+                       if b["custom_id"].startswith("kbot:why:"))
+            found.append(explanations.explain(why.removeprefix("kbot:why:"), Place("discord", guild, general)))
+
+        discord.on_buttons = click_at_once
+
+        async def scenario() -> None:
+            async with running_bot(app):
+                discord.user_message(general, QUESTION, mention_bot=True)
+                await eventually(lambda: found, what="the final answer")
+
+        asyncio.run(scenario())
+        _explains_the_handbook(found[0])
 
 
 def test_telegram_button_explains_in_a_private_chat_and_once_in_a_group(make_settings, llm) -> None:

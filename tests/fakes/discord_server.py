@@ -12,6 +12,7 @@ import itertools
 import json
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -85,6 +86,9 @@ class FakeDiscord(FakePlatform):
         self._interaction_types: dict[str, int] = {}
         self._interaction_originals: dict[str, dict] = {}  # interaction id -> its type 4 response data
         self.attachments: dict[str, bytes] = {}
+        # Called (on the server's thread, before kbot gets its response) with each message that has just
+        # been given buttons: what a person clicking at that instant would find.
+        self.on_buttons: Callable[[DiscordMessage], None] | None = None
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/attachments/{attachment_id}/{name}", self._attachment)
@@ -462,6 +466,8 @@ class FakeDiscord(FakePlatform):
                                  body.get("components") or [], int(body.get("flags") or 0),
                                  body.get("allowed_mentions"))
         self.state.messages[message.id] = message
+        if message.components and self.on_buttons is not None:
+            self.on_buttons(message)
         data = self.message_json(message)
         self.dispatch("MESSAGE_CREATE", data)
         return self._json(data)
@@ -481,6 +487,8 @@ class FakeDiscord(FakePlatform):
         if "flags" in body:
             message.flags = int(body["flags"] or 0)
         message.edits += 1
+        if body.get("components") and self.on_buttons is not None:
+            self.on_buttons(message)
         return self._json(self.message_json(message))
 
     def _history(self, channel_id: str, limit: int, before: str | None) -> web.Response:
