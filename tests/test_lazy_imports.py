@@ -32,6 +32,21 @@ def test_lancedb_imported_for_a_short_command_builds_no_validators_until_used() 
     assert out == ["False", "True", "True", "refused", "True"]
 
 
+def test_the_rest_clients_names_are_imported_when_first_read() -> None:
+    """LanceDB's import leaves the REST client's API classes (and urllib3) unimported; reading one
+    imports the real class, bound for later reads; a name the package never had is still an error."""
+    api = "lance_namespace_urllib3_client.api.table_api"
+    out = _run(
+        "import sys; from bot.lazy_imports import defer_imports, loaded; assert defer_imports(); import lancedb; "
+        "import lance_namespace_urllib3_client as client; "
+        f"print('{api}' in sys.modules, loaded('urllib3'), bool(client.__version__)); "
+        f"table_api = client.TableApi; print('{api}' in sys.modules, table_api.__name__, "
+        "'TableApi' in vars(client), client.models.ListTablesRequest.__name__)\n"
+        "try:\n    client.NoSuchApi\nexcept AttributeError:\n    print('missing')"
+    )
+    assert out == ["False", "False", "True", "True", "TableApi", "True", "ListTablesRequest", "missing"]
+
+
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="LanceDB uses typing.override itself on Python 3.12+")
 def test_the_override_markers_are_lent_only_while_lancedb_imports() -> None:
     out = _run(
@@ -84,3 +99,19 @@ def test_the_torch_runtime_still_embeds_in_a_short_command() -> None:
         "print(len(e.embed_query('where can I park my bike')))"
     )
     assert out[-1] == "384"
+
+
+def test_one_shot_commands_start_without_the_cyclic_gc_and_resume_it_frozen(tmp_path: Path) -> None:
+    """Import-time full collections walked a million objects (0.5-0.7 s of a `kbot ask`); a one-shot
+    command starts with collection off, and it comes back with the start-up heap frozen. `kbot run`
+    is left alone (it freezes its own heap once it serves)."""
+    out = _run(
+        "import gc, threading; from bot.cli import collect_after_startup, main, resume_collection; "
+        "code = main(['--config', 'missing.yaml', 'status']); "
+        "print(code, gc.isenabled(), 'kbot-gc-resume' in [t.name for t in threading.enumerate()]); "
+        "resume_collection(); print(gc.isenabled(), gc.get_freeze_count() > 10_000); "
+        "timer = collect_after_startup(0.05); timer.join(); print(gc.isenabled()); "
+        "main(['--config', 'missing.yaml', 'run']); print(gc.isenabled())",
+        cwd=tmp_path,
+    )
+    assert out[-7:] == ["2", "False", "True", "True", "True", "True", "True"]
