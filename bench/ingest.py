@@ -1,7 +1,8 @@
 """Ingestion throughput with local embeddings: a 100-page text PDF, a folder of 200 Markdown files and
 a real typeset manual of 2,415 pages (the R Reference Index, fetched from Debian by scripts/fetch-big-pdf).
 
-Run: .venv/bin/python bench/ingest.py [--no-real]   (needs the test extra for fpdf2)
+Run: .venv/bin/python bench/ingest.py [--no-real] [--runtime auto|onnx|numpy|sentence-transformers]
+(needs the test extra for fpdf2). Run it once per runtime, alternating, to compare them.
 Prints pages/s, chunks/s, total seconds and peak RSS. Target: the PDF searchable in 10 s or less.
 """
 
@@ -66,13 +67,17 @@ def index_real_manual(indexer: object, kb: object, path: Path) -> None:
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--no-real", action="store_true", help="skip the 2,415-page manual")
-    real = None if options.parse_args().no_real else fetched_document("fetch-big-pdf", "fullrefman.pdf")
+    options.add_argument("--runtime", default="auto", choices=["auto", "onnx", "numpy", "sentence-transformers"],
+                         help="embedder.runtime (default: auto)")
+    args = options.parse_args()
+    real = None if args.no_real else fetched_document("fetch-big-pdf", "fullrefman.pdf")
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_pdf(root / "manual.pdf", pages=100, words_per_page=400, rng=rng)
         make_markdown(root / "notes", files=200, rng=rng)
-        settings = parse_settings({"data_dir": str(root / "data"), "embedder": {"kind": "local"}}, root=root)
+        settings = parse_settings({"data_dir": str(root / "data"),
+                                   "embedder": {"kind": "local", "runtime": args.runtime}}, root=root)
 
         started = time.perf_counter()
         kb = build_knowledge_base(settings)
@@ -103,7 +108,7 @@ def main() -> None:
         kb.optimize()
         md_s = time.perf_counter() - started
 
-        print("bench/ingest.py — local embeddings (all-MiniLM-L6-v2), LanceDB, 2-core CPU")
+        print(f"bench/ingest.py — local embeddings (all-MiniLM-L6-v2, runtime {args.runtime}), LanceDB, 2-core CPU")
         print(f"model load and store open (once per process): {load_s:6.2f} s")
         print(f"100-page PDF: {pdf.pages} pages, {pdf.chunks} chunks")
         print(f"  keyword-searchable after {keyword_ready[0]:6.2f} s")

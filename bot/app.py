@@ -11,7 +11,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, LimitsSettings, Settings, require_secret
-from bot.rag.embedders import LOCAL_MODEL_DIM, LOCAL_MODEL_NAME, EmbedderFingerprint, EmbedderOptions
+from bot.rag.embedders import (
+    LOCAL_MODEL_DIM,
+    LOCAL_MODEL_NAME,
+    EmbedderFingerprint,
+    EmbedderOptions,
+    auto_document_runtime,
+)
 
 if TYPE_CHECKING:
     from haystack import Pipeline
@@ -349,7 +355,7 @@ def embedder_options(settings: Settings) -> EmbedderOptions:
     embedder = settings.embedder
     return EmbedderOptions(embedder.kind, embedder.model, embedder.base_url, _secret(embedder.api_key),
                            embedder.batch_size, embedder.timeout_s, embedder.precision, embedder.runtime,
-                           embedder.threads)
+                           embedder.threads, str(settings.data_path / "models"))
 
 
 def check_reranker(settings: Settings) -> None:
@@ -488,8 +494,9 @@ def describe_embedder(settings: Settings) -> str:
     if settings.embedder.kind == "local":
         model = settings.embedder.model or LOCAL_MODEL_NAME
         dims = f", {LOCAL_MODEL_DIM} dims" if settings.embedder.model is None else ""
-        runtime = {"auto": "queries in NumPy, documents with sentence-transformers", "numpy": "NumPy",
-                   "sentence-transformers": "sentence-transformers"}[settings.embedder.runtime]
+        names = {"numpy": "NumPy", "onnx": "ONNX Runtime", "sentence-transformers": "sentence-transformers"}
+        runtime = names.get(settings.embedder.runtime) or (
+            f"queries in NumPy, documents with {names[auto_document_runtime(embedder_options(settings))]}")
         return f"local ({model}{dims}, offline; {runtime})"
     where = settings.embedder.base_url or "api.openai.com"
     return f"openai ({settings.embedder.model or 'text-embedding-3-small'} via {where})"

@@ -80,9 +80,10 @@ class EmbedderSettings(Section):
     timeout_s: float = Field(30, gt=0)
     # local only: bfloat16 halves CPU time where the CPU has it natively; auto uses it there.
     precision: Literal["auto", "float32", "bfloat16"] = "auto"
-    # local only: auto embeds queries in NumPy (no torch: a fast start) and documents with
-    # sentence-transformers when installed; numpy does both without torch; sentence-transformers both.
-    runtime: Literal["auto", "numpy", "sentence-transformers"] = "auto"
+    # local only: auto embeds queries in NumPy (no torch: a fast start) and documents on ONNX Runtime
+    # (torch where the CPU has bfloat16; NumPy when neither is installed); numpy, onnx and
+    # sentence-transformers do both.
+    runtime: Literal["auto", "numpy", "onnx", "sentence-transformers"] = "auto"
     # local only: CPU threads one process embeds with; 0: the library's choice (every core). With
     # several workers on one machine, give each cores / workers (bench/scale.py: 2 workers on 2
     # cores indexed 2.2x faster with 1 thread each than with the default).

@@ -34,8 +34,9 @@ class EmbedderOptions:
     batch_size: int = 64
     timeout_s: float = 30.0
     precision: str = "auto"  # local only: auto | float32 | bfloat16
-    runtime: str = "auto"  # local only: auto | numpy | sentence-transformers
+    runtime: str = "auto"  # local only: auto | numpy | onnx | sentence-transformers
     threads: int = 0  # local only: CPU threads to embed with; 0: the library's default
+    cache_dir: str | None = None  # local only: where the ONNX graph is kept (data_dir/models); None: in memory
 
 
 @dataclass(frozen=True)
@@ -164,21 +165,70 @@ class SplitEmbedder:
         return self._queries.embed_query(text)
 
 
-def _local(settings: EmbedderOptions, batch_size: int) -> Embedder:
-    """all-MiniLM-L6-v2 (or `embedder.model`) by `embedder.runtime`; see SplitEmbedder and lean_embedder."""
+def _installed(*modules: str) -> bool:
     import importlib.util
 
+    return all(importlib.util.find_spec(name) is not None for name in modules)
+
+
+def _prefers_torch(settings: EmbedderOptions) -> bool:
+    """bfloat16 asked for, or available in hardware (auto): only torch computes it, twice as fast."""
+    if settings.precision == "float32" or not _installed("sentence_transformers"):
+        return False
+    return settings.precision == "bfloat16" or cpu_bfloat16_flags()
+
+
+def cpu_bfloat16_flags() -> bool:
+    """What cpu_bfloat16_available says, read from /proc/cpuinfo so that torch need not be imported."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            flags = next((line for line in info if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _local(settings: EmbedderOptions, batch_size: int) -> Embedder:
+    """all-MiniLM-L6-v2 (or `embedder.model`) by `embedder.runtime`; see SplitEmbedder, lean_embedder and
+    onnx_embedder. auto: questions in NumPy (a fast start), documents on ONNX Runtime (or torch where
+    the CPU has bfloat16, or NumPy when neither is installed)."""
     if settings.runtime == "sentence-transformers" or (settings.runtime == "auto" and settings.model is not None):
         return _sentence_transformers(settings, batch_size)
     from bot.rag.lean_embedder import LeanLocalEmbedder
 
     folder = settings.model or local_model_path()
-    lean = LeanLocalEmbedder(folder, settings.model or LOCAL_MODEL_NAME, LOCAL_MODEL_DIM, batch_size)
+    name = settings.model or LOCAL_MODEL_NAME
+    if settings.runtime == "onnx":
+        if not _installed("onnxruntime", "onnx"):
+            raise RuntimeError("embedder.runtime onnx needs onnxruntime and onnx: pip install -e '.[local]'")
+        return _onnx(settings, folder, name, batch_size)
+    lean = LeanLocalEmbedder(folder, name, LOCAL_MODEL_DIM, batch_size)
     if settings.model is not None:
         lean.fingerprint = EmbedderFingerprint("local", settings.model, len(lean.embed_query("dimension probe")))
-    if settings.runtime == "numpy" or importlib.util.find_spec("sentence_transformers") is None:
-        return lean
-    return SplitEmbedder(lean, lambda: _sentence_transformers(settings, batch_size))
+    documents = "numpy" if settings.runtime == "numpy" else auto_document_runtime(settings)
+    if documents == "onnx":
+        return SplitEmbedder(lean, lambda: _onnx(settings, folder, name, batch_size))
+    if documents == "sentence-transformers":
+        return SplitEmbedder(lean, lambda: _sentence_transformers(settings, batch_size))
+    return lean
+
+
+def auto_document_runtime(settings: EmbedderOptions) -> str:
+    """What `embedder.runtime: auto` embeds documents with: onnx, sentence-transformers or numpy."""
+    if _installed("onnxruntime", "onnx") and not _prefers_torch(settings):
+        return "onnx"
+    return "sentence-transformers" if _installed("sentence_transformers") else "numpy"
+
+
+def _onnx(settings: EmbedderOptions, folder: str, name: str, batch_size: int) -> Embedder:
+    from pathlib import Path
+
+    from bot.rag.lean_embedder import LeanLocalEmbedder
+    from bot.rag.onnx_embedder import OnnxEncoder
+
+    cache = Path(settings.cache_dir) if settings.cache_dir else None
+    return LeanLocalEmbedder(folder, name, LOCAL_MODEL_DIM, batch_size,
+                             make_encoder=lambda path: OnnxEncoder(path, cache, settings.threads))
 
 
 def _sentence_transformers(settings: EmbedderOptions, batch_size: int) -> HaystackEmbedder:

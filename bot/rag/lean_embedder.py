@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from haystack.dataclasses import Document
@@ -49,12 +50,27 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return y
 
 
+def load_tokenizer(folder: Path, max_tokens: int = MAX_TOKENS) -> Any:
+    """The model's WordPiece tokenizer, truncating and padding as sentence-transformers does."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.enable_truncation(max_tokens)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tokenizer
+
+
+class Encoder(Protocol):
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
 class MiniLMEncoder:
     """Token ids to mean-pooled, normalised sentence vectors; weights are read once, float32."""
 
     def __init__(self, folder: Path, max_tokens: int = MAX_TOKENS) -> None:
         from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
 
         config = json.loads((folder / "config.json").read_text())
         if config.get("model_type") != "bert":
@@ -76,9 +92,7 @@ class MiniLMEncoder:
             for part in ("weight", "bias"):
                 pieces = [self.w.pop(f"{at}{name}.{part}") for name in ("query", "key", "value")]
                 self.w[f"{at}qkv.{part}"] = np.ascontiguousarray(np.concatenate(pieces, axis=-1))
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_tokens)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.tokenizer = load_tokenizer(folder, max_tokens)
         self.dim = int(self.w["embeddings.word_embeddings.weight"].shape[1])
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
@@ -133,17 +147,19 @@ class LeanLocalEmbedder:
     little padding is computed), and writes vectors under the same fingerprint as the
     sentence-transformers runtime, so stores written by either stay valid."""
 
-    def __init__(self, folder: str, name: str, dim: int, batch_size: int = 16) -> None:
+    def __init__(self, folder: str, name: str, dim: int, batch_size: int = 16,
+                 make_encoder: Callable[[Path], Encoder] = MiniLMEncoder) -> None:
         self.folder = Path(folder)
         self.fingerprint = EmbedderFingerprint("local", name, dim)
         self.batch_size = batch_size
-        self._encoder: MiniLMEncoder | None = None
+        self._make_encoder = make_encoder
+        self._encoder: Encoder | None = None
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
         with self._lock:
             if self._encoder is None:
-                self._encoder = MiniLMEncoder(self.folder)
+                self._encoder = self._make_encoder(self.folder)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         self.warm_up()

@@ -4,6 +4,7 @@ question is embedded without torch."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from bot.rag.embedders import EmbedderOptions, build_embedder
 
@@ -83,3 +84,61 @@ def test_embedder_threads_caps_the_cpu_threads_one_process_embeds_with(tmp_path)
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-1000:]
     assert out.stdout.strip().splitlines()[-1] == "1"
+
+
+def _documents() -> list:
+    from haystack.dataclasses import Document
+
+    long_text = " ".join(["Backups are encrypted before they leave the machine."] * 60)  # past 256 tokens
+    return [Document(content="Meals are reimbursed up to 75 EUR per day.", meta={"title": "Expenses"}),
+            Document(content=long_text, meta={"title": "Ops", "heading": "Ops › Backups"}),
+            Document(content="x")]
+
+
+def test_onnx_runtime_writes_the_same_vectors_as_sentence_transformers(tmp_path) -> None:
+    """The graph is written once from the packaged weights, kept under the cache folder, and reused."""
+    torch_side = build_embedder(EmbedderOptions(kind="local", precision="float32", runtime="sentence-transformers"))
+    onnx_side = build_embedder(EmbedderOptions(kind="local", runtime="onnx", cache_dir=str(tmp_path / "models")))
+    assert onnx_side.fingerprint == torch_side.fingerprint  # a store written by either stays valid
+    for a, b in zip(torch_side.embed_documents(_documents()), onnx_side.embed_documents(_documents()), strict=True):
+        assert _cosine(a.embedding, b.embedding) > 0.9999
+    question = "how fast must I report a lost laptop?"
+    assert _cosine(torch_side.embed_query(question), onnx_side.embed_query(question)) > 0.9999
+    [graph] = (tmp_path / "models").glob("minilm-*.onnx")
+    written = graph.stat().st_mtime_ns
+    again = build_embedder(EmbedderOptions(kind="local", runtime="onnx", cache_dir=str(tmp_path / "models")))
+    assert _cosine(again.embed_query(question), onnx_side.embed_query(question)) > 0.99999
+    assert list((tmp_path / "models").iterdir()) == [graph] and graph.stat().st_mtime_ns == written
+
+
+def test_a_damaged_cached_graph_is_written_again(tmp_path) -> None:
+    """A truncated graph (a full disk, a killed process) costs one rebuild, not a failed ingest."""
+    from bot.rag.embedders import local_model_path
+    from bot.rag.onnx_embedder import graph_key
+
+    models = tmp_path / "models"
+    models.mkdir()
+    damaged = models / f"minilm-{graph_key(Path(local_model_path()))}.onnx"
+    damaged.write_bytes(b"\x08\x07 not a whole model")
+    onnx_side = build_embedder(EmbedderOptions(kind="local", runtime="onnx", cache_dir=str(models)))
+    numpy_side = build_embedder(EmbedderOptions(kind="local", runtime="numpy"))
+    for a, b in zip(onnx_side.embed_documents(_documents()), numpy_side.embed_documents(_documents()), strict=True):
+        assert _cosine(a.embedding, b.embedding) > 0.9999
+    assert damaged.stat().st_size > 50_000_000  # the whole graph, weights included
+
+
+def test_auto_indexes_documents_on_onnx_runtime_without_sentence_transformers(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "config.yaml").write_text("data_dir: state\n")
+    (tmp_path / "a.md").write_text("# Parking\n\nBicycle racks are in the courtyard behind building B.\n")
+    code = ("import sys; from bot.cli import main; code = main(['ingest', 'a.md']); "
+            "print(code, 'sentence_transformers' in sys.modules, 'onnxruntime' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-3:] == ["0", "False", "True"]
+    assert len(list((tmp_path / "state" / "models").glob("minilm-*.onnx"))) == 1
+    searched = subprocess.run([sys.executable, "-m", "bot", "search", "where can I park my bike"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert searched.returncode == 0 and "courtyard" in searched.stdout
