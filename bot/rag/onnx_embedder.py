@@ -137,6 +137,7 @@ class OnnxEncoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = 3  # its warnings are about graph internals, not the person's data
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = ["CPUExecutionProvider"]
         if cache_dir is None:
             graph = minilm_graph(MiniLMEncoder(folder))
