@@ -227,8 +227,12 @@ def _onnx(settings: EmbedderOptions, folder: str, name: str, batch_size: int) ->
     from bot.rag.onnx_embedder import OnnxEncoder
 
     cache = Path(settings.cache_dir) if settings.cache_dir else None
-    return LeanLocalEmbedder(folder, name, LOCAL_MODEL_DIM, batch_size,
-                             make_encoder=lambda path: OnnxEncoder(path, cache, settings.threads))
+    embedder = LeanLocalEmbedder(folder, name, LOCAL_MODEL_DIM, batch_size,
+                                 make_encoder=lambda path: OnnxEncoder(path, cache, settings.threads))
+    if settings.model is not None:  # another BERT-style model: its own dimension
+        dim = len(embedder.embed_query("dimension probe"))
+        embedder.fingerprint = EmbedderFingerprint("local", settings.model, dim)
+    return embedder
 
 
 def _sentence_transformers(settings: EmbedderOptions, batch_size: int) -> HaystackEmbedder:
