@@ -4,8 +4,8 @@ precision) without torch, for documents.
 The graph is written once from the packaged safetensors weights with the `onnx` package (nothing is
 downloaded, nothing is exported from torch) and cached under `data_dir/models`, keyed by the weights
 file and the graph's version. ONNX Runtime fuses its GELUs and matrix products and runs them on
-MLAS kernels; on a 2-core AVX2 VM it embeds document batches about 2.4x as fast as the NumPy encoder
-and a little faster than torch (bench/ingest.py --runtime).
+MLAS kernels; on a 2-core AVX2 VM it embeds document batches about 2.4x as fast as the NumPy encoder,
+and a whole ingest is level with torch's (bench/ingest.py --runtime), without importing torch.
 """
 
 from __future__ import annotations

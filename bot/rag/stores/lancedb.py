@@ -495,8 +495,7 @@ class LanceDBDocumentStore:
         self._refuse_dim_conflict()
         if table is None or not self.embedding_dim or len(query_embedding) != self.embedding_dim:
             return None
-        validate_filters(filters)
-        cache, scopes = self._cache_for(table, filters)
+        cache, scopes = self._cache_for(table, filters)  # reads only the scopes; _prefilter validates
         if cache is None:
             return None
         possible, where = self._prefilter(filters)
