@@ -2,10 +2,12 @@
 about 2,500 chunks, each a fresh process as a person runs it, with `embedder.runtime: auto`
 (questions embedded in NumPy) against `sentence-transformers` (the torch path), alternating.
 
-Run: .venv/bin/python bench/cli.py [--runs 5] [--before TREE]
+Run: .venv/bin/python bench/cli.py [--runs 5] [--before TREE] [--lean-python PYTHON]
 Prints each command's median and spread per runtime, and the ratio auto / sentence-transformers.
 With --before (a checkout of an older kbot), its `auto` runs alternate with this tree's on the same
-store, and the ratio this / before is printed too.
+store, and the ratio this / before is printed too. With --lean-python (the interpreter of a venv made
+by `scripts/setup` without --torch, so torch is not installed at all), this tree's `auto` runs there
+too, and the ratio lean / auto is printed.
 """
 
 from __future__ import annotations
@@ -41,10 +43,10 @@ def write_config(root: Path, runtime: str) -> Path:
     return path
 
 
-def kbot(config: Path, args: list[str], tree: Path = ROOT) -> float:
+def kbot(config: Path, args: list[str], tree: Path = ROOT, python: str = sys.executable) -> float:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(tree)}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bot", "--config", str(config), *args], check=True, env=env,
+    subprocess.run([python, "-m", "bot", "--config", str(config), *args], check=True, env=env,
                    cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
@@ -53,8 +55,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--before", type=Path, help="an older checkout to compare with (embedder.runtime auto)")
+    parser.add_argument("--lean-python", help="an interpreter whose venv has no torch (scripts/setup without --torch)")
     args = parser.parse_args()
-    runtimes = (*RUNTIMES, "before") if args.before else RUNTIMES
+    runtimes = (*RUNTIMES, *(["before"] if args.before else []), *(["lean"] if args.lean_python else []))
     # Bytecode up to date in every tree compared: with PYTHONDONTWRITEBYTECODE set (as on some CI
     # images) a fresh checkout would compile its modules from source on every run and look slower.
     for tree in (ROOT, args.before) if args.before else (ROOT,):
@@ -73,6 +76,8 @@ def main() -> None:
                 for runtime in runtimes:
                     if runtime == "before":
                         seconds = kbot(configs["auto"], command_args, args.before.resolve())
+                    elif runtime == "lean":
+                        seconds = kbot(configs["auto"], command_args, python=args.lean_python)
                     else:
                         seconds = kbot(configs[runtime], command_args)
                     times.setdefault((command, runtime), []).append(seconds)
@@ -88,6 +93,9 @@ def main() -> None:
             if args.before:
                 now, then = (statistics.median(times[(command, key)]) for key in ("auto", "before"))
                 line += f"   this/before {now / then:.2f}"
+            if args.lean_python:
+                lean, auto = (statistics.median(times[(command, key)]) for key in ("lean", "auto"))
+                line += f"   lean/auto {lean / auto:.2f}"
             print(line)
 
 

@@ -371,7 +371,7 @@ def check_reranker(settings: Settings) -> None:
                           "cross-encoder's config.json and weights; kbot never downloads one)")
     if importlib.util.find_spec("sentence_transformers") is None:
         raise ConfigError("retrieval.reranker.kind is local, but sentence-transformers is not installed: "
-                          "pip install 'kbot[local]'")
+                          "pip install torch==2.13.0 && pip install 'kbot[local]' (scripts/setup --torch)")
 
 
 def answer_options(settings: Settings) -> AnswerOptions:

