@@ -128,10 +128,11 @@ def test_a_damaged_cached_graph_is_written_again(tmp_path) -> None:
 
 
 def test_auto_indexes_documents_on_onnx_runtime_without_sentence_transformers(tmp_path) -> None:
+    """Where the CPU lacks bfloat16 (float32 here, so that a CPU with it takes the same path)."""
     import subprocess
     import sys
 
-    (tmp_path / "config.yaml").write_text("data_dir: state\n")
+    (tmp_path / "config.yaml").write_text("data_dir: state\nembedder:\n  precision: float32\n")
     (tmp_path / "a.md").write_text("# Parking\n\nBicycle racks are in the courtyard behind building B.\n")
     code = ("import sys; from bot.cli import main; code = main(['ingest', 'a.md']); "
             "print(code, 'sentence_transformers' in sys.modules, 'onnxruntime' in sys.modules)")
