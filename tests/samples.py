@@ -212,3 +212,35 @@ def make_structured_pdf(path: Path, outline: bool = True) -> Path:
         pdf.cell(0, 6, str(number), new_x="LMARGIN", new_y="NEXT")
     pdf.output(str(path))
     return path
+
+
+COMMAND_REFERENCE = {
+    "backup": ("backup [--full] [--to TARGET]", "Copy every table of the running database to TARGET"),
+    "restore": ("restore [--table NAME] SNAPSHOT", "Bring back one table or the whole database from SNAPSHOT"),
+    "rotate": ("rotate [--keep N]", "Delete all but the newest N snapshots from the backup target"),
+}
+
+
+def make_command_reference_pdf(path: Path) -> Path:
+    """A reference manual's command list as texinfo and man pages print it: each command's name on a line
+    of its own, its synopsis below, then about 90 words of description, and no bookmark per command."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title("lumenctl reference")
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.start_section("Commands", level=0)
+    lines = ["Commands", "These commands manage the snapshots of a Lumen database. Each one runs against",
+             "the server named in lumenctl.yaml and prints what it did."]
+    lines += [f"Rule {rule}: a command that cannot reach the server waits ten seconds and tries again."
+              for rule in range(1, 7)]  # an introduction longer than half a passage
+    for name, (synopsis, summary) in COMMAND_REFERENCE.items():
+        lines += [name, synopsis, f"{summary}. The {name} command"]
+        lines += [f"checks its arguments first and stops with a message when one is wrong, so step {step} of"
+                  for step in range(1, 8)]
+        lines[-1] = lines[-1].removesuffix(" of") + "."
+    for line in lines:
+        pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path

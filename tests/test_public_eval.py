@@ -2,7 +2,7 @@
 tutorial as HTML), fetched from Debian packages by scripts/fetch-public-docs when the tests run.
 
 The thresholds are a regression gate a few questions under what main measures (page-hit@1 0.72,
-page-hit@5 0.91, MRR 0.79); reciprocal rank fusion, before score fusion, measured 0.60, 0.82 and 0.68,
+page-hit@5 0.93, MRR 0.79); reciprocal rank fusion, before score fusion, measured 0.60, 0.82 and 0.68,
 below the gate on all three.
 """
 
@@ -17,7 +17,7 @@ import pytest
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-GATE = ["--min-page-hit1", "0.66", "--min-page-hit5", "0.86", "--min-doc-hit5", "0.98", "--min-mrr", "0.74",
+GATE = ["--min-page-hit1", "0.66", "--min-page-hit5", "0.89", "--min-doc-hit5", "0.98", "--min-mrr", "0.74",
         "--max-false-refusals", "1", "--max-off-topic", "0"]
 
 

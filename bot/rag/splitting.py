@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 
@@ -17,8 +18,9 @@ class Chunking:
 
     @property
     def name(self) -> str:
-        """Recorded on every chunk: a change of chunking re-indexes a document."""
-        return f"passages:{self.words}/{self.overlap}"
+        """Recorded on every chunk: a change of chunking re-indexes a document. `entries`: a PDF's
+        passages end where a command's entry begins (definitions.py); stores written before it re-index."""
+        return f"passages:{self.words}/{self.overlap}:entries"
 
 
 # Where a new sentence, paragraph, list item, table row, heading or code fence begins.
@@ -29,9 +31,10 @@ _FENCED = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.MULTILIN
 _WORDS = re.compile(r"\S+")
 
 
-def _units(text: str) -> list[tuple[int, int]]:
-    """Spans of sentences (and list items, table rows, whole code blocks), in order, covering the text."""
-    starts = {0}
+def _units(text: str, entries: Collection[int] = ()) -> list[tuple[int, int]]:
+    """Spans of sentences (and list items, table rows, definition entries, whole code blocks), in order,
+    covering the text."""
+    starts = {0, *entries}
     for pattern in (_PARAGRAPH, _SENTENCE, _LINE_ITEM):
         starts.update(match.end() if pattern is not _LINE_ITEM else match.start() + 1
                       for match in pattern.finditer(text))
@@ -70,14 +73,16 @@ def _word_spans(text: str, span: tuple[int, int], length: int, overlap: int) -> 
     return pieces
 
 
-def split_passages(text: str, length: int, overlap: int) -> list[tuple[int, int]]:
+def split_passages(text: str, length: int, overlap: int, entries: Collection[int] = ()) -> list[tuple[int, int]]:
     """Spans of about `length` words that start and end at sentence boundaries, each beginning with
-    up to `overlap` words of whole sentences from the end of the previous one."""
+    up to `overlap` words of whole sentences from the end of the previous one. At `entries` (offsets
+    where a definition entry begins, see definitions.py) a passage past half its length ends, and the
+    next one starts there without overlap, so that an entry is not split from its term."""
     if overlap >= length:
         raise ValueError("overlap must be smaller than length")
     units: list[tuple[int, int]] = []
     counts: list[int] = []  # words in each unit, counted once
-    for unit in _units(text):
+    for unit in _units(text, entries):
         count = len(_WORDS.findall(text[unit[0]:unit[1]]))
         if count <= length:
             units.append(unit)
@@ -86,20 +91,26 @@ def split_passages(text: str, length: int, overlap: int) -> list[tuple[int, int]
         for piece in _word_spans(text, unit, length, overlap):
             units.append(piece)
             counts.append(len(_WORDS.findall(text[piece[0]:piece[1]])))
+    entry_starts = set(entries)
+    opens = {index for index, unit in enumerate(units) if unit[0] in entry_starts}
     passages: list[tuple[int, int]] = []
     fresh, previous_start = 0, -1  # the first unit no passage holds yet; where the last passage began
     while fresh < len(units):
         start, shared = fresh, 0
-        while passages and start - 1 > previous_start and shared + counts[start - 1] <= overlap:
+        while (passages and fresh not in opens and start - 1 > previous_start
+               and shared + counts[start - 1] <= overlap):
             start -= 1
             shared += counts[start]
         if shared + counts[fresh] > length:  # the next sentence does not fit beside the overlap
             start, shared = fresh, 0
         end, words = fresh, shared
         while end < len(units) and (end == fresh or words + counts[end] <= length):
+            if end != fresh and end in opens and words >= length // 2:
+                break
             words += counts[end]
             end += 1
-        if end < len(units) and words < length * 0.9 and words + counts[end] <= length + overlap // 2:
+        if (end < len(units) and end not in opens and words < length * 0.9
+                and words + counts[end] <= length + overlap // 2):
             words += counts[end]  # finish on the next sentence rather than leave a short passage
             end += 1
         if passages and end == len(units) and words - shared < max(1, overlap):

@@ -142,3 +142,21 @@ def test_ligatures_and_look_alike_characters_are_folded(tmp_path: Path, keyword_
     hit = keyword_kb.search("final configuration", GLOBAL)[0]
     assert hit.content == "The final configuration uses ${name:-default} and tabs."
 
+
+
+def test_a_command_entry_starts_its_own_passage_and_names_its_heading(
+        tmp_path: Path, keyword_kb: KnowledgeBase, indexer_for) -> None:
+    from tests.samples import COMMAND_REFERENCE, make_command_reference_pdf
+
+    pdf = make_command_reference_pdf(tmp_path / "lumenctl.pdf")
+    assert indexer_for(keyword_kb).index_path(pdf, "lumenctl.pdf").status == "indexed"
+    chunks = _chunks(keyword_kb)
+    for name, (synopsis, _) in COMMAND_REFERENCE.items():
+        [entry] = [(content, meta) for content, meta in chunks if synopsis in content]  # one passage each
+        assert entry[0].startswith(f"{name}\n{synopsis}\n")  # not the previous command's tail
+        assert entry[1]["heading"] == f"Commands › {name}"
+    assert chunks[0][1]["heading"] == "Commands"  # the introduction belongs to no command
+    hit = keyword_kb.search("bring back one table from a snapshot", GLOBAL)[0]
+    assert hit.meta["heading"] == "Commands › restore"
+    [source] = to_sources([hit])
+    assert source.label().endswith("Commands › restore")

@@ -3,6 +3,7 @@ re-indexed one overwrites its own chunks in place."""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any, ClassVar
 from haystack import component, default_to_dict
 from haystack.dataclasses import Document
 
-from bot.rag.parsing import ParsedDocument
+from bot.rag.definitions import command_entries
+from bot.rag.parsing import ParsedDocument, Section
 from bot.rag.pipeline.writing import ProgressFn
 from bot.rag.splitting import Chunking, split_passages
 
@@ -35,15 +37,29 @@ class ChunkSplitter:
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(self)
 
+    def _pieces(self, section: Section, find_commands: bool) -> list[tuple[str, int | None, int | None, str | None]]:
+        """(text, first page, last page, heading path) of each passage. In a PDF a passage may end early
+        where a command's entry begins (see definitions.py), and one inside an entry has the command's
+        name at the end of its heading path."""
+        entries = command_entries(section.text) if find_commands else []
+        starts = [entry.offset for entry in entries]
+        pieces = []
+        for start, end in split_passages(section.text, self.chunking.words, self.chunking.overlap, starts):
+            heading = section.heading
+            within = bisect.bisect_right(starts, start) - 1
+            if within >= 0:
+                name = entries[within].name
+                heading = f"{heading} › {name}" if heading else name
+            pieces.append((section.text[start:end], section.page_at(start), section.page_at(end - 1), heading))
+        return pieces
+
     @component.output_types(documents=list[Document], pages=int, warnings=list[str])
     def run(self, parsed: ParsedDocument, content_hash: str, source: str, scope: str,
             uploader: str | None = None, on_progress: ProgressFn | None = None) -> dict[str, Any]:
         if parsed.pages and on_progress is not None:
             on_progress("reading", parsed.pages, parsed.pages)
         name = self.chunking.name
-        pieces = [(section.text[start:end], section.page_at(start), section.page_at(end - 1), section.heading)
-                  for section in parsed.sections
-                  for start, end in split_passages(section.text, self.chunking.words, self.chunking.overlap)]
+        pieces = [piece for section in parsed.sections for piece in self._pieces(section, parsed.kind == "pdf")]
         base = {"source": source, "scope": scope, "kind": parsed.kind, "title": parsed.title or Path(source).name,
                 "content_hash": content_hash, "chunking": name, "chunk_count": len(pieces), "uploader": uploader,
                 "indexed_at": datetime.now(UTC).isoformat(timespec="seconds")}
