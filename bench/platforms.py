@@ -94,9 +94,10 @@ async def run(questions: int, tokens: int) -> None:
         print(f"kbot log: {tmp / 'kbot.log'}")
 
         if os.environ.get("KBOT_BENCH_PROFILE"):  # py-spy on kbot while the questions are answered
-            subprocess.Popen(["py-spy", "record", "-p", str(bot.pid), "-d", "8", "-f", "raw",
-                                         "-o", os.environ["KBOT_BENCH_PROFILE"]], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+            # --nonblocking: a sampler that stops the process would be the loop lag it measures
+            subprocess.Popen(["py-spy", "record", "-p", str(bot.pid), "-d", "8", "-f", "raw", "--nonblocking",
+                              "--threads", "-o", os.environ["KBOT_BENCH_PROFILE"]],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             await asyncio.sleep(1)
         cpu_before, bench_cpu_before = process_cpu_s(bot.pid), time.process_time()
         asked: dict[str, float] = {}
