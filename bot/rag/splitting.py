@@ -32,7 +32,7 @@ _WORDS = re.compile(r"\S+")
 
 
 def _units(text: str, entries: Collection[int] = ()) -> list[tuple[int, int]]:
-    """Spans of sentences (and list items, table rows, definition entries, whole code blocks), in order,
+    """Spans of sentences (and list items, table rows, command entries, whole code blocks), in order,
     covering the text."""
     starts = {0, *entries}
     for pattern in (_PARAGRAPH, _SENTENCE, _LINE_ITEM):
@@ -76,7 +76,7 @@ def _word_spans(text: str, span: tuple[int, int], length: int, overlap: int) -> 
 def split_passages(text: str, length: int, overlap: int, entries: Collection[int] = ()) -> list[tuple[int, int]]:
     """Spans of about `length` words that start and end at sentence boundaries, each beginning with
     up to `overlap` words of whole sentences from the end of the previous one. At `entries` (offsets
-    where a definition entry begins, see definitions.py) a passage past half its length ends, and the
+    where a command's entry begins, see definitions.py) a passage past half its length ends, and the
     next one starts there without overlap, so that an entry is not split from its term."""
     if overlap >= length:
         raise ValueError("overlap must be smaller than length")
