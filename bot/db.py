@@ -289,6 +289,10 @@ def make_engine(url: str | None, data_dir: Path, schema: SchemaPolicy = "upgrade
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        from bot.sqlite_turns import take_turns
+
+        take_turns(engine)  # this process's answers queue on a lock, not in SQLite's sleeping busy handler
+
     from bot.schema import SchemaMismatch, ensure
 
     try:
