@@ -30,3 +30,15 @@ def test_two_writers_on_one_folder_both_land_every_write(tmp_path: Path) -> None
     assert reader.count_documents() == 2 * 12 * 3
     assert {d.id for d in reader.filter_documents()} == {f"w{w}-b{b}-{i}" for w in (0, 1) for b in range(12)
                                                          for i in range(3)}
+
+
+def test_an_append_that_meets_a_concurrent_table_creation_is_retried() -> None:
+    """The message Lance 13 gives the writer whose append lost to the other writer creating the table
+    (seen once in CI); a schema or data error is not retried."""
+    from bot.rag.stores.commit_retry import is_commit_conflict
+
+    lost = RuntimeError("lance error: Incompatible transaction: This Append transaction is incompatible with "
+                        "concurrent transaction Overwrite at version 2., conflict_resolver.rs:1596:26")
+    assert is_commit_conflict(lost)
+    assert is_commit_conflict(RuntimeError("Retryable commit conflict for version 5"))
+    assert not is_commit_conflict(RuntimeError("lance error: Invalid user input: schema mismatch"))

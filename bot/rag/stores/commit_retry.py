@@ -16,7 +16,11 @@ ATTEMPTS = 8
 
 
 def is_commit_conflict(exc: BaseException) -> bool:
-    return "commit conflict" in str(exc).lower() and "retry" in str(exc).lower()
+    """A lost race: "retryable commit conflict", or an append that met the other writer creating the
+    (empty) table at the same moment ("incompatible with concurrent transaction Overwrite")."""
+    message = str(exc).lower()
+    return ("commit conflict" in message and "retry" in message) or (
+        "incompatible transaction" in message and "concurrent transaction overwrite" in message)
 
 
 def retry_conflicts(step: Callable[[], T], what: str) -> T:
