@@ -36,9 +36,9 @@ def take_turns(engine: Engine, wait_s: float = WAIT_S) -> None:
 
     def end(connection: Any) -> None:
         if not connection.invalidated:  # an invalidated one gave its turn back already (see pooled)
-            _give_back(connection.info)
+            give_back(connection.info)
 
-    def _give_back(info: dict[str, Any]) -> None:
+    def give_back(info: dict[str, Any]) -> None:
         held = info.pop(_HELD, 0)
         for _ in range(held):
             try:
@@ -48,7 +48,7 @@ def take_turns(engine: Engine, wait_s: float = WAIT_S) -> None:
 
     def pooled(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
         if record is not None:
-            _give_back(record.info)
+            give_back(record.info)
 
     event.listen(engine, "begin", begin)
     event.listen(engine, "commit", end)

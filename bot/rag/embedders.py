@@ -172,7 +172,8 @@ def _installed(*modules: str) -> bool:
 
 
 def _prefers_torch(settings: EmbedderOptions) -> bool:
-    """bfloat16 asked for, or available in hardware (auto): only torch computes it, twice as fast."""
+    """bfloat16 asked for, or available in hardware (auto): only torch computes it, twice as fast.
+    Asked for by name where torch is not installed, it is a configuration error, not a silent float32."""
     if settings.precision == "float32":
         return False
     if not _installed("sentence_transformers"):
