@@ -16,6 +16,8 @@ from typing import Any, Literal
 from sqlalchemy import Column, MetaData, String, Table, inspect, select
 from sqlalchemy.engine import Connection, Engine
 
+from bot.file_lock import file_lock
+
 # Every revision under bot/migrations/versions, oldest first (tests/test_schema.py checks the list).
 REVISIONS = ("0001_baseline", "0002_workers")
 HEAD = REVISIONS[-1]
@@ -60,23 +62,8 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     with contextlib.ExitStack() as stack:
         if database and database != ":memory:" and not database.startswith("file:"):
-            stack.enter_context(_file_lock(Path(f"{database}.migrate-lock")))
+            stack.enter_context(file_lock(Path(f"{database}.migrate-lock")))
         yield stack.enter_context(engine.begin())
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # Windows: one process at a time is the operator's job there
-        yield
-        return
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:

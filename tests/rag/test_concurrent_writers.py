@@ -4,6 +4,7 @@ including the table's and the indexes' creation when both start on an empty fold
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,3 +43,34 @@ def test_an_append_that_meets_a_concurrent_table_creation_is_retried() -> None:
     assert is_commit_conflict(lost)
     assert is_commit_conflict(RuntimeError("Retryable commit conflict for version 5"))
     assert not is_commit_conflict(RuntimeError("lance error: Invalid user input: schema mismatch"))
+
+
+def test_a_table_is_created_under_the_folder_lock_and_keeps_what_another_process_wrote(tmp_path: Path) -> None:
+    """Two processes creating the table at once could each commit a creation, the later one replacing
+    rows the other had already appended; the creation waits for the lock file instead."""
+    import threading
+
+    import lancedb
+    import pyarrow as pa
+
+    from bot.file_lock import file_lock
+    from bot.rag.stores.lancedb import _arrow_schema
+
+    folder = tmp_path / "store"
+    folder.mkdir()
+    store = LanceDBDocumentStore(folder)
+    done = threading.Event()
+    doc = Document(id="mine", content="written by this process", meta={"scope": "global", "source": "a.md"})
+    writer = threading.Thread(target=lambda: (store.write_documents([doc]), done.set()), daemon=True)
+    with file_lock(folder / ".chunks.create-lock"):  # another process is creating the table
+        writer.start()
+        assert not done.wait(0.5), "the table was created while another process held the lock"
+        assert "chunks" not in lancedb.connect(folder).list_tables().tables
+        other = lancedb.connect(folder).create_table("chunks", schema=_arrow_schema(None))
+        other.add(pa.Table.from_pylist([{"id": "theirs", "content": "written by the other process",
+                                         "meta": json.dumps({"scope": "global", "source": "b.md"}),
+                                         "scope": "global", "source": "b.md", "has_embedding": False}],
+                                       schema=_arrow_schema(None)))
+    writer.join(timeout=30)
+    assert done.is_set()
+    assert {d.id for d in LanceDBDocumentStore(folder).filter_documents()} == {"mine", "theirs"}

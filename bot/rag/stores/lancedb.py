@@ -24,6 +24,7 @@ from haystack.document_stores.errors import DuplicateDocumentError
 from haystack.document_stores.types import DuplicatePolicy
 from haystack.utils.filters import document_matches_filter
 
+from bot.file_lock import file_lock
 from bot.rag.stores.base import Candidates
 from bot.rag.stores.chunk_cache import ChunkCache, scopes_of
 from bot.rag.stores.commit_retry import retry_conflicts
@@ -103,11 +104,19 @@ class LanceDBDocumentStore:
             if self.table_name in db.list_tables().tables:
                 self._table = db.open_table(self.table_name)
                 self._check_dim(self._table.schema)
-            elif create:  # exist_ok: another process may create it between the look and the create
-                self._table = db.create_table(self.table_name, schema=_arrow_schema(self.embedding_dim),
-                                              exist_ok=True)
+            elif create:
+                self._table = self._create(db)
                 self._check_dim(self._table.schema)
             return self._table
+
+    def _create(self, db: Any) -> Any:
+        """The table, created under a lock file that every kbot process on this folder takes: two that
+        create it at once would each commit a creation, and Lance lets the second one (an Overwrite)
+        replace whatever the first had appended in between."""
+        with file_lock(Path(self.path) / f".{self.table_name}.create-lock"):
+            if self.table_name in db.list_tables().tables:  # made while this process waited
+                return db.open_table(self.table_name)
+            return db.create_table(self.table_name, schema=_arrow_schema(self.embedding_dim), exist_ok=True)
 
     def _check_dim(self, schema: pa.Schema) -> None:
         """Adopt the table's dimension; remember a conflict so writes and vector search refuse it."""
