@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db import FeedbackRow, ThreadRow, TurnRow
+from bot.group_commit import GroupCommit
 from bot.messages import ThreadKey
 from bot.scopes import GLOBAL, parse_scope
 
@@ -18,6 +20,12 @@ from bot.scopes import GLOBAL, parse_scope
 class Turn:
     question: str
     answer: str
+
+
+@dataclass(frozen=True)
+class _NewTurn:
+    key: ThreadKey
+    fields: dict[str, Any]
 
 
 MIN_SHORTENED_TURN = 200  # characters: a turn cut shorter than this says nothing useful
@@ -40,6 +48,7 @@ class ThreadMemory:
     def __init__(self, engine: Engine, budget_chars: int = 6000) -> None:
         self.engine = engine
         self.budget_chars = budget_chars
+        self._turns: GroupCommit[_NewTurn] = GroupCommit(self._write_turns, self._write_turn)
 
     def _thread_id(self, session: Session, key: ThreadKey, create: bool) -> int | None:
         query = select(ThreadRow.id).where(
@@ -122,7 +131,14 @@ class ThreadMemory:
         self, key: ThreadKey, *, question: str, query: str, answer: str, sources: list[dict], mode: str, author: str,
         reply_id: str | None = None,
     ) -> None:
+        """Committed when it returns; turns remembered at the same moment share one transaction."""
+        self._turns.submit(_NewTurn(key, dict(question=question, query=query, answer=answer, sources=sources,
+                                              mode=mode, author=author, reply_id=reply_id)))
+
+    def _write_turns(self, turns: list[_NewTurn]) -> None:
         with Session(self.engine) as session, session.begin():
-            thread_id = self._thread_id(session, key, create=True)
-            session.add(TurnRow(thread_id=thread_id, question=question, query=query, answer=answer,
-                                sources=sources, mode=mode, author=author, reply_id=reply_id))
+            for turn in turns:
+                session.add(TurnRow(thread_id=self._thread_id(session, turn.key, create=True), **turn.fields))
+
+    def _write_turn(self, turn: _NewTurn) -> None:
+        self._write_turns([turn])
