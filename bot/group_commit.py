@@ -38,8 +38,13 @@ class GroupCommit(Generic[Item]):
         with self._writer:
             with self._queue_lock:
                 batch, self._pending = self._pending, []
-            if batch:
-                self._write(batch)
+            try:
+                if batch:
+                    self._write(batch)
+            finally:  # even if this thread is interrupted mid-write, nobody waits for it forever
+                for _, waiting in batch:
+                    if not waiting.done():
+                        waiting.set_exception(RuntimeError("the write was interrupted"))
         done.result()  # raises this item's own error
 
     def _write(self, batch: list[tuple[Item, Future[None]]]) -> None:

@@ -101,3 +101,36 @@ def test_each_caller_returns_after_its_own_item_is_written() -> None:
         for future in [first, *later]:
             future.result(timeout=5)
     assert sorted(written) == [0, 1, 2, 3]
+
+
+class _Interrupted(BaseException):
+    """Not an Exception: what a KeyboardInterrupt or a shutdown does to the thread writing a group."""
+
+
+def test_a_group_writer_interrupted_mid_write_leaves_nobody_waiting() -> None:
+    release = threading.Event()
+    outcomes: dict[int, str] = {}
+
+    def write_many(items: list[int]) -> None:
+        raise _Interrupted
+
+    group: GroupCommit[int] = GroupCommit(write_many, lambda item: release.wait(5))
+
+    def submit(item: int) -> None:
+        try:
+            group.submit(item)
+            outcomes[item] = "ok"
+        except BaseException as exc:  # noqa: BLE001 (the interruption is what is measured)
+            outcomes[item] = type(exc).__name__
+
+    threads = [threading.Thread(target=submit, args=(n,), daemon=True) for n in range(3)]
+    threads[0].start()
+    time.sleep(0.1)
+    for thread in threads[1:]:
+        thread.start()
+    time.sleep(0.2)  # both wait behind the first write, and will be written together
+    release.set()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert outcomes.get(0) == "ok"
+    assert sorted(outcomes.get(n, "still waiting") for n in (1, 2)) == ["RuntimeError", "_Interrupted"]

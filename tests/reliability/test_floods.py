@@ -132,3 +132,38 @@ def test_a_channel_rate_holds_whoever_asks(make_settings, llm) -> None:
                 assert len(llm.chat_requests) == 2
 
         asyncio.run(scenario())
+
+
+def test_a_burst_of_chats_is_answered_once_each_and_every_final_finds_its_turn(make_settings, llm) -> None:
+    """Telegram hands the questions over in one batch, so their turns are written together (one
+    transaction for all that wait, bot/group_commit.py); still, no final is sent before its own turn
+    is stored, so a 👍 or a follow-up the moment it appears finds it."""
+    chats = [7100 + n for n in range(12)]
+    with FakeTelegram() as tg:
+        app = knowledge_bot(_settings(make_settings, llm, tg), {})
+        llm.token_delay_s = 0.01
+        seen: dict[int, bool] = {}  # chat -> its turn was stored when its final was first seen
+
+        def check_finals(engine) -> bool:  # type: ignore[no-untyped-def]
+            for chat in chats:
+                finals = [m for m in tg.bot_messages(chat) if m.reply_markup]
+                if chat in seen or not finals:
+                    continue
+                reply_id = finals[0].reply_markup["inline_keyboard"][0][0]["callback_data"].split(":")[2]
+                with Session(engine) as session:
+                    seen[chat] = session.scalar(select(TurnRow.id).where(TurnRow.reply_id == reply_id)) is not None
+            return len(seen) == len(chats)
+
+        async def scenario() -> None:
+            async with running_bot(app) as running:
+                engine = running.service.feedback.engine
+                for chat in chats:
+                    tg.user_message(chat, "How many vacation days do we get?", user_id=chat)
+                await eventually(lambda: check_finals(engine), timeout=40, what="every chat's final")
+                assert seen == {chat: True for chat in chats}
+                assert all(len([m for m in tg.bot_messages(chat) if m.reply_markup]) == 1 for chat in chats)
+                with Session(engine) as session:
+                    assert session.scalar(select(func.count()).select_from(TurnRow)) == len(chats)
+            assert tg.state.too_many_requests == 0 and tg.state.rejected == []
+
+        asyncio.run(scenario())
