@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -69,7 +70,18 @@ def _last_tokens(llm: FakeOpenAI) -> dict[str, float]:
     return sent
 
 
+def py_spy() -> str | None:
+    """py-spy's path when KBOT_BENCH_PROFILE asks for a profile (from PATH or beside this Python)."""
+    if not os.environ.get("KBOT_BENCH_PROFILE"):
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        raise SystemExit("KBOT_BENCH_PROFILE needs py-spy: pip install -e '.[bench]'")
+    return spy
+
+
 async def run(questions: int, tokens: int) -> None:
+    spy = py_spy()
     tmp = Path(tempfile.mkdtemp(prefix="kbot-bench-platforms-"))
     with serve_openai() as llm, slack_server.FakeSlack() as slack, discord_server.FakeDiscord() as discord, \
             telegram_server.FakeTelegram() as tg:
@@ -93,9 +105,9 @@ async def run(questions: int, tokens: int) -> None:
         bot, base = await asyncio.to_thread(start_kbot, tmp, config, {"handbook.md": HANDBOOK})
         print(f"kbot log: {tmp / 'kbot.log'}")
 
-        if os.environ.get("KBOT_BENCH_PROFILE"):  # py-spy on kbot while the questions are answered
+        if spy is not None:  # py-spy on kbot while the questions are answered
             # --nonblocking: a sampler that stops the process would be the loop lag it measures
-            subprocess.Popen(["py-spy", "record", "-p", str(bot.pid), "-d", "8", "-f", "raw", "--nonblocking",
+            subprocess.Popen([spy, "record", "-p", str(bot.pid), "-d", "8", "-f", "raw", "--nonblocking",
                               "--threads", "-o", os.environ["KBOT_BENCH_PROFILE"]],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             await asyncio.sleep(1)
