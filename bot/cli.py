@@ -159,7 +159,9 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
             print(f"warning: {outcome.source}: {warning}", file=sys.stderr)
     chunks = sum(o.chunks for o in outcomes)
     pages = sum(o.pages for o in outcomes)
-    print(f"{summarize(outcomes)} — {chunks} chunks, {pages} pages, scope {args.scope}, "
+    reused = sum(o.reused for o in outcomes)
+    kept = f" ({reused} kept their vectors from the previous version)" if reused else ""
+    print(f"{summarize(outcomes)} — {chunks} chunks{kept}, {pages} pages, scope {args.scope}, "
           f"{progress.elapsed():.1f} s")
     return EXIT_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
 
@@ -616,7 +618,8 @@ class _Progress:
             self.bar.update(1)
             self.bar.set_postfix_str(f"pages {self.pages}, chunks {self.chunks}")
         else:
-            detail = {"indexed": f"{outcome.chunks} chunks", "unchanged": "unchanged"}.get(
+            indexed = f"{outcome.chunks} chunks" + (f", {outcome.reused} vectors kept" if outcome.reused else "")
+            detail = {"indexed": indexed, "unchanged": "unchanged"}.get(
                 outcome.status, f"failed ({outcome.reason})"
             )
             print(f"[{self.count}/{self.total}] {outcome.source}: {detail}", file=sys.stderr)

@@ -38,6 +38,7 @@ class IndexOutcome:
     pages: int = 0
     reason: str | None = None
     warnings: list[str] = field(default_factory=list)
+    reused: int = 0  # chunks whose text the previous version had: its vectors were kept, not recomputed
 
 
 class Indexer:
@@ -132,4 +133,5 @@ class Indexer:
                 reason=f"embedding failed ({out['embedding_error']}); the text is searchable by keyword, ingest it "
                 "again to add vectors",
             )
-        return IndexOutcome(source, "indexed", chunks=chunks, pages=pages, warnings=warnings)
+        return IndexOutcome(source, "indexed", chunks=chunks, pages=pages, warnings=warnings,
+                            reused=int(out.get("reused") or 0))

@@ -120,6 +120,14 @@ class KnowledgeBase:
     def chunk_metadata(self, filters: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
         return self.backend.chunk_metadata(filters)
 
+    def stored_chunks(self, source: str, scope: str, ids: Iterable[str]) -> list[Document]:
+        """Those of `ids` that are chunks of `source` in `scope`, with their vectors."""
+        wanted = set(ids)
+        if not wanted:
+            return []
+        found = self.backend.document_store.filter_documents(source_filter(source, [scope]))
+        return [d for d in found if d.id in wanted]
+
     def delete_source(self, source: str, scopes: Iterable[str] | None = None) -> int:
         """Remove every chunk of `source` (in the given scopes, or all); the count removed."""
         ids = [chunk_id for chunk_id, _ in self.chunk_metadata(source_filter(source, scopes))]
