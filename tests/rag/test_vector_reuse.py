@@ -1,7 +1,9 @@
-"""An edited document re-embeds only what changed; nothing else is carried over."""
+"""An edited document re-embeds only what changed; nothing else is carried over. On LanceDB always,
+on Weaviate when WEAVIATE_URL is set (tests/rag/stores.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from haystack.dataclasses import Document
 
 from bot.rag.embedders import HaystackEmbedder
 from bot.rag.knowledge_base import KnowledgeBase
-from bot.rag.stores.lancedb_backend import LanceDBBackend
+from tests.rag.stores import BACKENDS, make_backend
 
 
 class RecordingEmbedder:
@@ -36,9 +38,12 @@ def recorder(local_embedder: HaystackEmbedder) -> RecordingEmbedder:
     return RecordingEmbedder(local_embedder)
 
 
-@pytest.fixture
-def kb(tmp_path: Path, recorder: RecordingEmbedder) -> KnowledgeBase:
-    return KnowledgeBase(LanceDBBackend(tmp_path / "store", recorder.fingerprint.dim), recorder, recorder.fingerprint)
+@pytest.fixture(params=BACKENDS)
+def kb(request, tmp_path: Path, recorder: RecordingEmbedder) -> Iterator[KnowledgeBase]:
+    store = KnowledgeBase(make_backend(request.param, tmp_path, recorder.fingerprint.dim), recorder,
+                          recorder.fingerprint)
+    yield store
+    store.backend.close()
 
 
 def _handbook(sections: dict[str, str]) -> str:
