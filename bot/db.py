@@ -109,6 +109,7 @@ class JobRow(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
     chunks: Mapped[int] = mapped_column(Integer, default=0)
     pages: Mapped[int] = mapped_column(Integer, default=0)
+    reused: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # chunks that kept earlier vectors
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     warnings: Mapped[str | None] = mapped_column(Text, nullable=True)  # a done job's notes (pages OCR couldn't read)
     notified: Mapped[bool] = mapped_column(default=False)  # the completion message was sent (once)

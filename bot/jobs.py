@@ -92,12 +92,13 @@ class JobView:
     started_at: datetime | None
     finished_at: datetime | None
     warnings: str | None = None  # what a done job could not read (e.g. pages OCR found no text on)
+    reused: int = 0  # chunks that kept the vectors of the document's previous version
 
     @classmethod
     def of(cls, row: JobRow) -> JobView:
         return cls(row.id, row.source, row.scope, row.state, row.stage, row.done, row.total, row.chunks, row.pages,
                    row.attempts, row.error, ProgressTarget.from_json(row.target), _aware(row.created_at) or _now(),
-                   _aware(row.started_at), _aware(row.finished_at), row.warnings)
+                   _aware(row.started_at), _aware(row.finished_at), row.warnings, row.reused or 0)
 
     @property
     def ended(self) -> bool:
@@ -112,7 +113,8 @@ class JobView:
         if self.state == "done":
             took = (self.finished_at - self.started_at).total_seconds() if self.finished_at and self.started_at else 0
             notes = f" — {self.warnings}" if self.warnings else ""
-            return f"✓ {self.name} indexed: {self.chunks} chunks in {took:.0f} s{notes}"
+            kept = f" ({self.reused} unchanged since the last version)" if self.reused else ""
+            return f"✓ {self.name} indexed: {self.chunks} chunks{kept} in {took:.0f} s{notes}"
         if self.state == "failed":
             return f"✗ {self.name} was not indexed: {self.error}"
         if self.state == "queued":
@@ -288,7 +290,7 @@ class JobQueue:
             chunks = len(self.indexer.kb.chunk_metadata(source_filter(job.source, [job.scope])))
         notes = "; ".join(outcome.warnings)[:500] or None
         return self._end(job.id, state="done", stage="done", chunks=chunks, pages=outcome.pages, error=None,
-                         warnings=notes)
+                         warnings=notes, reused=outcome.reused)
 
     def _upload(self, job_id: int, location: str) -> bytes:
         """The uploaded file: in the database, or (jobs queued by kbot before 0002_workers) on disk."""

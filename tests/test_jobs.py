@@ -59,6 +59,35 @@ def test_a_job_reports_progress_then_one_completion(make_settings, tmp_path: Pat
     assert queue.indexer.kb.backend.document_store.unindexed_rows() == 0
 
 
+def test_an_edited_upload_says_how_much_of_it_was_unchanged(make_settings) -> None:
+    settings = make_settings(embedder={"kind": "local"})
+    queue = _queue(settings)
+    events: list[JobView] = []
+
+    async def report(view: JobView) -> None:
+        events.append(view)
+
+    parts = {f"Part {i}": " ".join(f"Rule {j} of part {i} applies to trips of {i * 10 + j} days." for j in range(40))
+             for i in range(4)}
+
+    def handbook() -> bytes:
+        return ("# Travel\n\n" + "\n\n".join(f"## {t}\n\n{body}" for t, body in parts.items())).encode()
+
+    target = ProgressTarget("slack", "T1", "C1", "1700000001.000100")
+    runner = JobRunner(queue, report, poll_s=0.1)
+    first = queue.enqueue_file(handbook(), "travel.md", "slack:T1", "U1", target)
+    asyncio.run(_run_until(runner, lambda: any(e.state == "done" for e in events)))
+    parts["Part 1"] = "Trains are booked by the travel desk."
+    second = queue.enqueue_file(handbook(), "travel.md", "slack:T1", "U1", target)
+    asyncio.run(_run_until(JobRunner(queue, report, poll_s=0.1),
+                           lambda: sum(e.state == "done" for e in events) == 2))
+    done = {e.id: e for e in events if e.state == "done"}
+    assert done[first].reused == 0 and "unchanged" not in done[first].describe()
+    assert done[second].reused == done[second].chunks - 1 > 0
+    assert f"{done[second].chunks} chunks ({done[second].reused} unchanged since the last version)" in (
+        done[second].describe())
+
+
 def test_queued_jobs_run_back_to_back_and_are_folded_into_the_index_once_drained(make_settings) -> None:
     """A finishing job starts the next one at once (not at the next poll, an hour away here); the
     full-text index is brought up to date when the queue is empty, not after every job."""
