@@ -36,6 +36,25 @@ def test_ingest_batch_summary_names_the_failure(project: Path, capsys) -> None:
     assert capsys.readouterr().out.startswith("1/1 indexed (1 unchanged)")
 
 
+def test_ingest_of_an_edited_document_says_how_many_vectors_it_kept(tmp_path: Path, monkeypatch, capsys) -> None:
+    (tmp_path / "config.yaml").write_text("data_dir: state\nembedder:\n  runtime: onnx\n")
+    monkeypatch.chdir(tmp_path)
+    parts = [f"## Part {i}\n\n" + " ".join(f"Rule {j} of part {i} is rule number {i * 50 + j}." for j in range(40))
+             for i in range(3)]
+    doc = tmp_path / "rules.md"
+    doc.write_text("# Rules\n\n" + "\n\n".join(parts))
+    assert main(["ingest", "rules.md"]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("1/1 indexed") and "kept their vectors" not in first
+    parts[2] = "## Part 2\n\nThis part was rewritten."
+    doc.write_text("# Rules\n\n" + "\n\n".join(parts))
+    assert main(["ingest", "rules.md"]) == 0
+    second = capsys.readouterr()
+    chunks = int(second.out.split(" — ")[1].split(" chunks")[0])
+    assert f"{chunks} chunks ({chunks - 1} kept their vectors from the previous version)" in second.out
+    assert f"rules.md: {chunks} chunks, {chunks - 1} vectors kept" in second.err
+
+
 def test_search_json_and_scopes(project: Path, capsys) -> None:
     main(["ingest", "docs/a.md", "docs/d.pdf"])
     main(["ingest", "docs/b.txt", "--scope", "slack:T1"])
