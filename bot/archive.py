@@ -6,7 +6,8 @@ The archive is a gzip'd tar with, in this order:
 - `chunks.jsonl`: one chunk per line, {"id", "content", "meta", "vector"}; `vector` is the embedding as
   base64 of little-endian float32 (null in a keyword-only store). Chunk ids come from the content,
   so importing twice finds every chunk already there and writes nothing.
-- `jobs.jsonl` and `uploads/<job id>` (with `--with-uploads`): the job history and the uploaded files.
+- `jobs.jsonl` and `uploads/<job id>` (with `--with-uploads`): the job history and the uploaded files
+  (a job line's fields: archive_jobs.py).
 
 It moves a team from LanceDB to Weaviate without re-embedding, backs one up, or seeds a new
 deployment. An archive is read as untrusted: members are looked up by name (never extracted to
@@ -34,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.archive_jobs import JobRecord, JobRecordError, export_record, iso, parse_record
 from bot.db import JobRow, JobUploadRow
 from bot.jobs import IN_DATABASE
 from bot.rag.embedders import EmbedderFingerprint
@@ -41,9 +43,6 @@ from bot.rag.knowledge_base import KnowledgeBase, source_filter
 
 FORMAT, VERSION = "kbot-archive", 1
 _BATCH = 500
-_JOB_FIELDS = ("kind", "source", "scope", "uploader", "target", "state", "attempts", "stage", "done", "total",
-               "chunks", "pages", "error", "warnings", "notified")
-_JOB_TIMES = ("created_at", "started_at", "heartbeat_at", "finished_at")
 Progress = Callable[[int, int], None]
 
 
@@ -121,8 +120,6 @@ def _jobs_for_export(engine: Engine) -> list[tuple[dict[str, Any], bytes | None]
     jobs: list[tuple[dict[str, Any], bytes | None]] = []
     with Session(engine) as session:
         for row in session.scalars(select(JobRow).order_by(JobRow.id)):
-            job: dict[str, Any] = {"id": row.id, **{name: getattr(row, name) for name in _JOB_FIELDS}}
-            job.update({name: _iso(getattr(row, name)) for name in _JOB_TIMES})
             data = None
             if row.kind == "file":
                 upload = session.get(JobUploadRow, row.id)
@@ -130,15 +127,8 @@ def _jobs_for_export(engine: Engine) -> list[tuple[dict[str, Any], bytes | None]
                     data = upload.data
                 elif row.location != IN_DATABASE and Path(row.location).is_file():
                     data = Path(row.location).read_bytes()
-            job["upload"] = data is not None
-            jobs.append((job, data))
+            jobs.append((export_record(row, data is not None), data))
     return jobs
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 # -- import ---------------------------------------------------------------------------------------------
@@ -164,6 +154,7 @@ def import_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
                 f"{kb.fingerprint.describe()}: set `embedder` in config.yaml to match the archive and import "
                 "again, then run `kbot reindex` if you want the other embedder")
         total = sum(1 for _ in _chunks(tar, archived.dim))  # every line checked before anything is written
+        jobs = _job_records(tar) if engine is not None else []
         present_ids = {chunk_id for chunk_id, _ in kb.chunk_metadata(None)}
         added = present = 0
         batch: list[Document] = []
@@ -182,8 +173,8 @@ def import_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
             added += kb.write(batch)
         if added:
             kb.optimize()
-        jobs = _import_jobs(tar, engine) if engine is not None else 0
-    return ImportSummary(added, present, jobs)
+        imported = _import_jobs(tar, engine, jobs) if engine is not None else 0
+    return ImportSummary(added, present, imported)
 
 
 def _open(path: Path) -> tarfile.TarFile:
@@ -246,30 +237,38 @@ def _chunks(tar: tarfile.TarFile, dim: int) -> Iterator[Document]:
         yield Document(id=line["id"], content=line["content"], meta=line["meta"], embedding=vector)
 
 
-def _import_jobs(tar: tarfile.TarFile, engine: Engine) -> int:
+def _job_records(tar: tarfile.TarFile) -> list[JobRecord]:
+    """Every job line checked, and every upload it names present, before anything is written."""
     member = _member(tar, "jobs.jsonl")
     if member is None:
-        return 0
+        return []
+    records = []
+    for number, raw in enumerate(io.TextIOWrapper(member, encoding="utf-8", errors="strict"), 1):
+        try:
+            record = parse_record(json.loads(raw))
+        except (ValueError, UnicodeDecodeError) as exc:
+            why = str(exc) if isinstance(exc, JobRecordError) else "not valid JSON"
+            raise ArchiveError(f"jobs.jsonl line {number} is not a job record: {why}") from None
+        if record.has_upload and _member(tar, f"uploads/{record.archived_id}") is None:
+            raise ArchiveError(f"jobs.jsonl line {number}: its upload, uploads/{record.archived_id}, is not in "
+                               "the archive")
+        records.append(record)
+    return records
+
+
+def _import_jobs(tar: tarfile.TarFile, engine: Engine, records: list[JobRecord]) -> int:
     added = 0
     with Session(engine) as session, session.begin():
-        seen = {(r.kind, r.source, r.scope, _iso(r.created_at)) for r in
+        seen = {(r.kind, r.source, r.scope, iso(r.created_at)) for r in
                 session.execute(select(JobRow.kind, JobRow.source, JobRow.scope, JobRow.created_at))}
-        for number, raw in enumerate(io.TextIOWrapper(member, encoding="utf-8"), 1):
-            try:
-                job = json.loads(raw)
-                values = {name: job[name] for name in _JOB_FIELDS}
-                times = {name: datetime.fromisoformat(job[name]) if job[name] else None for name in _JOB_TIMES}
-            except (ValueError, KeyError, TypeError):
-                raise ArchiveError(f"jobs.jsonl line {number} is not a job record") from None
-            key = (values["kind"], values["source"], values["scope"], _iso(times["created_at"]))
-            if key in seen:
+        for record in records:
+            if record.key in seen:
                 continue  # imported before
-            seen.add(key)
-            if values["state"] == "running":  # its process is not coming back: run it again here
-                values.update(state="queued", stage="queued")
-            data = _member(tar, f"uploads/{int(job['id'])}") if job.get("upload") else None
+            seen.add(record.key)
+            data = _member(tar, f"uploads/{record.archived_id}") if record.has_upload else None
+            values = record.values
             location = IN_DATABASE if data is not None else values["source"] if values["kind"] == "url" else ""
-            row = JobRow(**values, **times, location=location)
+            row = JobRow(**values, location=location)
             session.add(row)
             session.flush()
             if data is not None:

@@ -4,7 +4,9 @@ and another embedder is refused with the `kbot reindex` hint, leaving the store 
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from bot.archive import ArchiveError, export_archive, import_archive, read_manif
 from bot.cli import main
 from bot.config import parse_settings
 from bot.db import JobRow, JobUploadRow
+from bot.jobs import ProgressTarget
 from bot.rag.knowledge_base import KnowledgeBase
 from tests.fakes.openai_server import serve_openai
 from tests.rag.stores import BACKENDS, make_backend
@@ -145,3 +148,42 @@ def test_from_lancedb_into_each_store_with_the_same_sources(tmp_path: Path, loca
                               source.fingerprint.__class__("none", "none", 0))
         import_archive(other, tmp_path / "kb.tar.gz")
     source.backend.close()
+
+
+def test_job_history_comes_across_as_history(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A finished job keeps its figures (chunks, vectors kept) and arrives with its notice already sent,
+    so the new deployment does not announce the old one's work; an archive from before `reused` was
+    recorded imports with 0."""
+    first, second = _folder(tmp_path, "first", None), _folder(tmp_path, "second", None)
+    monkeypatch.chdir(first)
+    app = App(parse_settings(yaml.safe_load((first / "config.yaml").read_text()), root=first))
+    target = ProgressTarget("slack", "T1", "C1", "1700000000.000100")
+    app.jobs.enqueue_file(DOCS["ops.md"].encode(), "ops.md", "slack:T1", "U1", target)
+    with Session(app.engine) as session, session.begin():
+        job = session.scalars(select(JobRow)).one()
+        job.state, job.stage, job.chunks, job.reused, job.notified = "done", "done", 5, 3, False
+    assert main(["export", str(tmp_path / "kb.tar.gz"), "--with-uploads"]) == 0
+    monkeypatch.chdir(second)
+    assert main(["import", str(tmp_path / "kb.tar.gz")]) == 0
+    assert "1 jobs" in capsys.readouterr().out
+    copy = App(parse_settings(yaml.safe_load((second / "config.yaml").read_text()), root=second))
+    with Session(copy.engine) as session:
+        job = session.scalars(select(JobRow)).one()
+        assert (job.state, job.chunks, job.reused, job.notified, job.target) == ("done", 5, 3, True,
+                                                                                     target.to_json())
+
+    older = tmp_path / "older.tar.gz"  # the same archive, its job line without "reused"
+    with tarfile.open(tmp_path / "kb.tar.gz", "r:gz") as source, tarfile.open(older, "w:gz") as out:
+        for info in source.getmembers():
+            data = source.extractfile(info).read()  # type: ignore[union-attr]
+            if info.name == "jobs.jsonl":
+                data = b"".join(json.dumps({k: v for k, v in json.loads(line).items() if k != "reused"}).encode()
+                                + b"\n" for line in data.splitlines())
+            info.size = len(data)
+            out.addfile(info, io.BytesIO(data))
+    third = _folder(tmp_path, "third", None)
+    monkeypatch.chdir(third)
+    assert main(["import", str(older)]) == 0
+    copy = App(parse_settings(yaml.safe_load((third / "config.yaml").read_text()), root=third))
+    with Session(copy.engine) as session:
+        assert session.scalars(select(JobRow)).one().reused == 0

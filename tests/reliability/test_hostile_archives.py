@@ -49,6 +49,19 @@ def _link(tar: tarfile.TarFile) -> None:
     tar.addfile(info)
 
 
+GOOD_JOB = {"id": 3, "kind": "file", "source": "notes.md", "scope": "global", "uploader": "U1", "target": {},
+            "state": "done", "stage": "done", "attempts": 1, "done": 4, "total": 4, "chunks": 4, "pages": 0,
+            "reused": 2, "error": None, "warnings": None, "notified": False,
+            "created_at": "2026-01-01T00:00:00+00:00", "started_at": None, "heartbeat_at": None,
+            "finished_at": None, "upload": False}
+
+
+def _with_job(**changes: object) -> Callable[[Path, Path], Path]:
+    """The good archive plus a job history whose one line is GOOD_JOB changed."""
+    line = json.dumps({**GOOD_JOB, **changes}).encode() + b"\n"
+    return lambda good, bad: _rewrite(good, bad, lambda n, d: d, lambda tar: _member(tar, "jobs.jsonl", line))
+
+
 CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "not an archive": (lambda good, bad: (bad.write_bytes(b"PK\x03\x04 a zip, not ours"), bad)[1],
                        "is not a kbot archive"),
@@ -70,6 +83,14 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "a member escaping the folder": (lambda good, bad: _rewrite(
         good, bad, lambda n, d: None if n == "chunks.jsonl" else d,
         lambda tar: _member(tar, "../../escaped.txt", b"x")), "no chunks.jsonl"),
+    # Job lines are checked before the first chunk is written: a queued job would be run.
+    "a job count that is not a number": (_with_job(chunks="many"), '"chunks" must be a whole number'),
+    "a job in a made-up state": (_with_job(state="exploded"), '"state" must be one of'),
+    "a job whose target is not an object": (_with_job(target="#general"), '"target" must be an object'),
+    "a url job that is no web address": (_with_job(kind="url", source="file:///etc/passwd"), "http(s) URL"),
+    "a job naming an upload the archive lacks": (_with_job(upload=True), "uploads/3, is not in the archive"),
+    "a job line that is not JSON": (lambda good, bad: _rewrite(good, bad, lambda n, d: d, lambda tar: _member(
+        tar, "jobs.jsonl", b"{not json\n")), "jobs.jsonl line 1 is not a job record: not valid JSON"),
 }
 
 
