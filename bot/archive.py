@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from bot.archive_jobs import JobRecord, JobRecordError, export_record, iso, parse_record
 from bot.db import JobRow, JobUploadRow
 from bot.jobs import IN_DATABASE
+from bot.rag.chunk_meta import meta_problem
 from bot.rag.embedders import EmbedderFingerprint
 from bot.rag.knowledge_base import KnowledgeBase, source_filter
 
@@ -231,6 +232,9 @@ def _chunks(tar: tarfile.TarFile, dim: int) -> Iterator[Document]:
                 and isinstance(line["meta"].get("source"), str)):
             raise ArchiveError(f"chunks.jsonl line {number}: a chunk needs an id, content, and meta with its "
                                "scope and source")
+        problem = meta_problem(line["meta"])
+        if problem is not None:
+            raise ArchiveError(f"chunks.jsonl line {number}: in its meta, {problem}")
         vector = _vector(line.get("vector"), dim, number)
         if dim and vector is None:
             raise ArchiveError(f"chunks.jsonl line {number} has no vector, but the archive's embedder makes them")

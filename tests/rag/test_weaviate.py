@@ -55,3 +55,22 @@ def test_weaviate_certainty_is_turned_into_the_cosine_the_thresholds_use() -> No
     assert cosine_from_certainty(1.0) == 1.0 and cosine_from_certainty(0.5) == 0.0
     assert cosine_from_certainty(0.635) == pytest.approx(0.27)  # answer.min_similarity's default
     assert cosine_from_certainty(None) is None
+
+
+def test_the_schema_is_the_one_existing_collections_were_made_with() -> None:
+    """Weaviate's typed properties come from the list an import checks chunks against (chunk_meta.py);
+    a change to it must not change the schema of collections already created."""
+    from bot.rag.stores.weaviate import META_PROPERTIES
+
+    whole = {"tokenization": "field"}
+    created = [
+        {"name": "scope", "dataType": ["text"], **whole}, {"name": "source", "dataType": ["text"], **whole},
+        {"name": "kind", "dataType": ["text"], **whole}, {"name": "title", "dataType": ["text"]},
+        {"name": "heading", "dataType": ["text"]}, {"name": "url", "dataType": ["text"], **whole},
+        {"name": "page", "dataType": ["int"]}, {"name": "page_end", "dataType": ["int"]},
+        {"name": "chunk_index", "dataType": ["int"]}, {"name": "chunk_count", "dataType": ["int"]},
+        {"name": "embedded", "dataType": ["boolean"]}, {"name": "content_hash", "dataType": ["text"], **whole},
+        {"name": "chunking", "dataType": ["text"], **whole}, {"name": "uploader", "dataType": ["text"], **whole},
+        {"name": "indexed_at", "dataType": ["text"], **whole},
+    ]
+    assert created == META_PROPERTIES

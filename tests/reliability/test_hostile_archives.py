@@ -78,6 +78,12 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
         d, lambda c: {**c, "vector": "AACAPw=="}) if n == "chunks.jsonl" else d), "the vector has 1 numbers"),
     "a chunk without its scope": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
         d, lambda c: {**c, "meta": {"source": "x.md"}}) if n == "chunks.jsonl" else d), "scope and source"),
+    "a page that is a word": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
+        d, lambda c: {**c, "meta": {**c["meta"], "page": "twelve"}}) if n == "chunks.jsonl" else d),
+        '"page" must be a whole number'),
+    "a meta field kbot never writes": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
+        d, lambda c: {**c, "meta": {**c["meta"], "x-injected": "1"}}) if n == "chunks.jsonl" else d),
+        '"x-injected" is not a field kbot stores'),
     "a chunks member that is a link": (lambda good, bad: _rewrite(
         good, bad, lambda n, d: None if n == "chunks.jsonl" else d, _link), "is not a regular file"),
     "a member escaping the folder": (lambda good, bad: _rewrite(

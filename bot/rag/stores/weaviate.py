@@ -9,26 +9,16 @@ from typing import Any
 from haystack.dataclasses import Document
 from haystack.document_stores.types import DuplicatePolicy
 
+from bot.rag.chunk_meta import CHUNK_META
 from bot.rag.stores.base import Candidates, StoreUnavailable, candidates_from_documents
 
-# Typed properties for the metadata kbot writes, so filters compare like with like.
-META_PROPERTIES = [
-    {"name": "scope", "dataType": ["text"], "tokenization": "field"},
-    {"name": "source", "dataType": ["text"], "tokenization": "field"},
-    {"name": "kind", "dataType": ["text"], "tokenization": "field"},
-    {"name": "title", "dataType": ["text"]},
-    {"name": "heading", "dataType": ["text"]},
-    {"name": "url", "dataType": ["text"], "tokenization": "field"},
-    {"name": "page", "dataType": ["int"]},
-    {"name": "page_end", "dataType": ["int"]},
-    {"name": "chunk_index", "dataType": ["int"]},
-    {"name": "chunk_count", "dataType": ["int"]},
-    {"name": "embedded", "dataType": ["boolean"]},
-    {"name": "content_hash", "dataType": ["text"], "tokenization": "field"},
-    {"name": "chunking", "dataType": ["text"], "tokenization": "field"},
-    {"name": "uploader", "dataType": ["text"], "tokenization": "field"},
-    {"name": "indexed_at", "dataType": ["text"], "tokenization": "field"},
-]
+# Typed properties for the metadata kbot writes (chunk_meta.py), so filters compare like with like;
+# ids, names and times are matched whole, never split into words.
+_DATA_TYPES = {str: "text", int: "int", bool: "boolean"}
+_WHOLE_VALUES = {"scope", "source", "kind", "url", "content_hash", "chunking", "uploader", "indexed_at"}
+META_PROPERTIES = [{"name": name, "dataType": [_DATA_TYPES[kind]], **({"tokenization": "field"} if name in _WHOLE_VALUES
+                                                                      else {})}
+                   for name, kind in CHUNK_META.items()]
 MANIFEST_SUFFIX = "KbotManifest"
 
 
