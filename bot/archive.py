@@ -44,6 +44,7 @@ from bot.rag.knowledge_base import KnowledgeBase, source_filter
 
 FORMAT, VERSION = "kbot-archive", 1
 _BATCH = 500
+MAX_LINE_BYTES = 256_000_000  # ten times the default knowledge.max_file_mb: no chunk or job line comes near it
 Progress = Callable[[int, int], None]
 
 
@@ -218,11 +219,23 @@ def _manifest(tar: tarfile.TarFile) -> dict[str, Any]:
     return manifest
 
 
+def _lines(member: IO[bytes], name: str) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines, each read to at most MAX_LINE_BYTES: a forged member of one endless line is
+    refused, not read into memory (json.loads takes the bytes and checks they are UTF-8)."""
+    number = 0
+    while line := member.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise ArchiveError(f"{name} line {number} is longer than {MAX_LINE_BYTES // 1_000_000} MB: no chunk "
+                               "or job is that big, so the archive was not made by `kbot export`")
+        yield number, line
+
+
 def _chunks(tar: tarfile.TarFile, dim: int) -> Iterator[Document]:
     member = _member(tar, "chunks.jsonl")
     if member is None:
         raise ArchiveError("the archive has no chunks.jsonl")
-    for number, raw in enumerate(io.TextIOWrapper(member, encoding="utf-8", errors="strict"), 1):
+    for number, raw in _lines(member, "chunks.jsonl"):
         try:
             line = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -247,7 +260,7 @@ def _job_records(tar: tarfile.TarFile) -> list[JobRecord]:
     if member is None:
         return []
     records = []
-    for number, raw in enumerate(io.TextIOWrapper(member, encoding="utf-8", errors="strict"), 1):
+    for number, raw in _lines(member, "jobs.jsonl"):
         try:
             record = parse_record(json.loads(raw))
         except (ValueError, UnicodeDecodeError) as exc:

@@ -126,6 +126,25 @@ def test_a_bad_archive_is_refused_in_one_line_and_the_store_is_untouched(case: s
         assert not (tmp_path.parent / "escaped.txt").exists() and not (tmp_path / "escaped.txt").exists()
 
 
+def test_an_endless_line_is_refused_without_reading_it_whole(tmp_path: Path, local_embedder) -> None:
+    from bot import archive
+    from bot.rag.knowledge_base import KnowledgeBase
+    from bot.rag.stores.lancedb_backend import LanceDBBackend
+
+    fp = local_embedder.fingerprint
+    source = KnowledgeBase(LanceDBBackend(tmp_path / "source", fp.dim), local_embedder, fp)
+    source.write(local_embedder.embed_documents([Document(content="Fact.", meta={"scope": "global",
+                                                                                 "source": "f.md"})]))
+    archive.export_archive(source, tmp_path / "good.tar.gz")
+    endless = b"x" * (archive.MAX_LINE_BYTES + 1)  # compresses to a few hundred kB
+    bad = _rewrite(tmp_path / "good.tar.gz", tmp_path / "bad.tar.gz",
+                   lambda n, d: endless if n == "chunks.jsonl" else d)
+    target = KnowledgeBase(LanceDBBackend(tmp_path / "target", fp.dim), local_embedder, fp)
+    with pytest.raises(archive.ArchiveError, match="chunks.jsonl line 1 is longer than 256 MB"):
+        archive.import_archive(target, bad)
+    assert target.count_chunks() == 0
+
+
 def test_a_bad_line_after_many_good_ones_writes_none_of_them(tmp_path: Path, local_embedder) -> None:
     """Chunks are written in batches; the whole archive is checked before the first batch."""
     from bot.archive import ArchiveError, export_archive, import_archive
