@@ -142,7 +142,8 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def import_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = None,
-                   on_progress: Progress | None = None, batch_size: int = _BATCH) -> ImportSummary:
+                   on_progress: Progress | None = None, batch_size: int = _BATCH,
+                   max_upload_bytes: int | None = None) -> ImportSummary:
     """Load an archive into the configured store (and job history into `engine`'s database).
 
     Refuses, changing nothing, an archive made with another embedder than the configured one, and
@@ -156,7 +157,7 @@ def import_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
                 f"{kb.fingerprint.describe()}: set `embedder` in config.yaml to match the archive and import "
                 "again, then run `kbot reindex` if you want the other embedder")
         total = sum(1 for _ in _chunks(tar, archived.dim))  # every line checked before anything is written
-        jobs = _job_records(tar) if engine is not None else []
+        jobs = _job_records(tar, max_upload_bytes) if engine is not None else []
         present_ids = {chunk_id for chunk_id, _ in kb.chunk_metadata(None)}
         added = present = 0
         batch: list[Document] = []
@@ -254,8 +255,9 @@ def _chunks(tar: tarfile.TarFile, dim: int) -> Iterator[Document]:
         yield Document(id=line["id"], content=line["content"], meta=line["meta"], embedding=vector)
 
 
-def _job_records(tar: tarfile.TarFile) -> list[JobRecord]:
-    """Every job line checked, and every upload it names present, before anything is written."""
+def _job_records(tar: tarfile.TarFile, max_upload_bytes: int | None) -> list[JobRecord]:
+    """Every job line checked, and every upload it names present and within the file limit (a queued
+    one is read and parsed), before anything is written."""
     member = _member(tar, "jobs.jsonl")
     if member is None:
         return []
@@ -266,9 +268,12 @@ def _job_records(tar: tarfile.TarFile) -> list[JobRecord]:
         except (ValueError, UnicodeDecodeError) as exc:
             why = str(exc) if isinstance(exc, JobRecordError) else "not valid JSON"
             raise ArchiveError(f"jobs.jsonl line {number} is not a job record: {why}") from None
-        if record.has_upload and _member(tar, f"uploads/{record.archived_id}") is None:
-            raise ArchiveError(f"jobs.jsonl line {number}: its upload, uploads/{record.archived_id}, is not in "
-                               "the archive")
+        name = f"uploads/{record.archived_id}"
+        if record.has_upload and _member(tar, name) is None:
+            raise ArchiveError(f"jobs.jsonl line {number}: its upload, {name}, is not in the archive")
+        if record.has_upload and max_upload_bytes is not None and tar.getmember(name).size > max_upload_bytes:
+            raise ArchiveError(f"jobs.jsonl line {number}: its upload, {name}, is {tar.getmember(name).size / 1e6:.1f}"
+                               f" MB, over the {max_upload_bytes / 1e6:g} MB limit (knowledge.max_file_mb)")
         records.append(record)
     return records
 

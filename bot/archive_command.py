@@ -79,7 +79,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     app = App(settings)
     started, bar = time.monotonic(), _Bar("chunk")
     try:
-        summary = import_archive(app.knowledge_base, args.file, engine=app.engine, on_progress=bar)
+        summary = import_archive(app.knowledge_base, args.file, engine=app.engine, on_progress=bar,
+                                 max_upload_bytes=int(settings.knowledge.max_file_mb * 1_000_000))
     finally:
         bar.close()
     print(f"imported {summary.added} chunks into {app.knowledge_base.backend.describe()} "

@@ -95,6 +95,9 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "a job whose target is not an object": (_with_job(target="#general"), '"target" must be an object'),
     "a url job that is no web address": (_with_job(kind="url", source="file:///etc/passwd"), "http(s) URL"),
     "a job naming an upload the archive lacks": (_with_job(upload=True), "uploads/3, is not in the archive"),
+    "an upload over the file limit": (lambda good, bad: _rewrite(good, bad, lambda n, d: d, lambda tar: (
+        _member(tar, "jobs.jsonl", json.dumps({**GOOD_JOB, "state": "queued", "upload": True}).encode()),
+        _member(tar, "uploads/3", bytes(26_000_000)))), "over the 25 MB limit (knowledge.max_file_mb)"),
     "a job line that is not JSON": (lambda good, bad: _rewrite(good, bad, lambda n, d: d, lambda tar: _member(
         tar, "jobs.jsonl", b"{not json\n")), "jobs.jsonl line 1 is not a job record: not valid JSON"),
 }
