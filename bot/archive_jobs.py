@@ -23,6 +23,7 @@ TIMES = ("created_at", "started_at", "heartbeat_at", "finished_at")
 STATES = ("queued", "running", "done", "failed")
 FIELDS = (*TEXTS, *OPTIONAL_TEXTS, "target", "state", *COUNTS, *OPTIONAL_COUNTS, "notified")
 _MAX_COUNT = 2**31 - 1  # an INTEGER column on PostgreSQL
+MISSING_UPLOAD = "its file was not in the archive this job was imported from: upload it again"
 
 
 class JobRecordError(ValueError):
@@ -90,6 +91,9 @@ def parse_record(line: Any) -> JobRecord:
         values.update(state="queued", stage="queued")
     if values["state"] in ("done", "failed"):
         values["notified"] = True
+    if values["kind"] == "file" and values["state"] == "queued" and not has_upload:
+        # Nothing to run (the file had gone when the archive was made): the uploader is told.
+        values.update(state="failed", error=MISSING_UPLOAD)
     return JobRecord(archived_id, has_upload, values)
 
 
