@@ -104,10 +104,12 @@ def export_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
             _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=2).encode())
             tar.add(chunks_file, arcname="chunks.jsonl")
             if engine is not None:
-                _add_bytes(tar, "jobs.jsonl", "".join(json.dumps(job) + "\n" for job, _ in jobs).encode())
-                for job, data in jobs:
+                for job in jobs:  # one upload in memory at a time: together they may be gigabytes
+                    data = _upload(engine, job["id"]) if job["upload"] else None
+                    job["upload"] = data is not None
                     if data is not None:
                         _add_bytes(tar, f"uploads/{job['id']}", data)
+                _add_bytes(tar, "jobs.jsonl", "".join(json.dumps(job) + "\n" for job in jobs).encode())
         os.replace(partial, path)
     return written, len(jobs)
 
@@ -118,19 +120,24 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def _jobs_for_export(engine: Engine) -> list[tuple[dict[str, Any], bytes | None]]:
-    jobs: list[tuple[dict[str, Any], bytes | None]] = []
+def _jobs_for_export(engine: Engine) -> list[dict[str, Any]]:
+    """Every job's record; `upload` says whether its file can be found (read later, one at a time)."""
     with Session(engine) as session:
-        for row in session.scalars(select(JobRow).order_by(JobRow.id)):
-            data = None
-            if row.kind == "file":
-                upload = session.get(JobUploadRow, row.id)
-                if upload is not None:
-                    data = upload.data
-                elif row.location != IN_DATABASE and Path(row.location).is_file():
-                    data = Path(row.location).read_bytes()
-            jobs.append((export_record(row, data is not None), data))
-    return jobs
+        stored = set(session.scalars(select(JobUploadRow.job_id)))
+        return [export_record(row, row.kind == "file" and (row.id in stored or (
+                    row.location != IN_DATABASE and Path(row.location).is_file())))
+                for row in session.scalars(select(JobRow).order_by(JobRow.id))]
+
+
+def _upload(engine: Engine, job_id: int) -> bytes | None:
+    """A job's uploaded file: in the database, or where an older kbot kept it on disk."""
+    with Session(engine) as session:
+        upload = session.get(JobUploadRow, job_id)
+        if upload is not None:
+            return upload.data
+        row = session.get(JobRow, job_id)
+        location = row.location if row is not None else IN_DATABASE
+    return Path(location).read_bytes() if location != IN_DATABASE and Path(location).is_file() else None
 
 
 # -- import ---------------------------------------------------------------------------------------------

@@ -187,3 +187,27 @@ def test_job_history_comes_across_as_history(tmp_path: Path, capsys, monkeypatch
     copy = App(parse_settings(yaml.safe_load((third / "config.yaml").read_text()), root=third))
     with Session(copy.engine) as session:
         assert session.scalars(select(JobRow)).one().reused == 0
+
+
+def test_uploads_are_exported_one_at_a_time(tmp_path: Path, monkeypatch) -> None:
+    """Together the uploads may be gigabytes: the export holds one in memory at a time."""
+    import os
+    import tracemalloc
+
+    folder = _folder(tmp_path, "kb", None)
+    monkeypatch.chdir(folder)
+    app = App(parse_settings(yaml.safe_load((folder / "config.yaml").read_text()), root=folder))
+    files = {f"upload{i}.md": os.urandom(1_000_000) for i in range(24)}
+    for name, data in files.items():
+        app.jobs.enqueue_file(data, name, "global", "U1", None)
+    export_archive(app.knowledge_base, tmp_path / "warm.tar.gz", engine=app.engine)  # the store's modules load
+    tracemalloc.start()
+    try:
+        assert export_archive(app.knowledge_base, tmp_path / "kb.tar.gz", engine=app.engine)[1] == len(files)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000  # a few uploads' worth, not the 24 MB of all of them
+    with tarfile.open(tmp_path / "kb.tar.gz", "r:gz") as tar:
+        jobs = [json.loads(line) for line in tar.extractfile("jobs.jsonl").read().splitlines()]  # type: ignore[union-attr]
+        assert {job["source"]: tar.extractfile(f"uploads/{job['id']}").read() for job in jobs} == files  # type: ignore[union-attr]
