@@ -189,8 +189,8 @@ def test_job_history_comes_across_as_history(tmp_path: Path, capsys, monkeypatch
         assert session.scalars(select(JobRow)).one().reused == 0
 
 
-def test_uploads_are_exported_one_at_a_time(tmp_path: Path, monkeypatch) -> None:
-    """Together the uploads may be gigabytes: the export holds one in memory at a time."""
+def test_uploads_are_carried_one_at_a_time(tmp_path: Path, monkeypatch) -> None:
+    """Together the uploads may be gigabytes: export and import hold one in memory at a time."""
     import os
     import tracemalloc
 
@@ -208,6 +208,17 @@ def test_uploads_are_exported_one_at_a_time(tmp_path: Path, monkeypatch) -> None
     finally:
         tracemalloc.stop()
     assert peak < 8_000_000  # a few uploads' worth, not the 24 MB of all of them
+    second = _folder(tmp_path, "second", None)
+    monkeypatch.chdir(second)
+    copy = App(parse_settings(yaml.safe_load((second / "config.yaml").read_text()), root=second))
+    import_archive(copy.knowledge_base, tmp_path / "warm.tar.gz")  # no engine: chunks only, modules load
+    tracemalloc.start()
+    try:
+        assert import_archive(copy.knowledge_base, tmp_path / "kb.tar.gz", engine=copy.engine).jobs == len(files)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000  # and so does the import
     with tarfile.open(tmp_path / "kb.tar.gz", "r:gz") as tar:
         jobs = [json.loads(line) for line in tar.extractfile("jobs.jsonl").read().splitlines()]  # type: ignore[union-attr]
         assert {job["source"]: tar.extractfile(f"uploads/{job['id']}").read() for job in jobs} == files  # type: ignore[union-attr]
