@@ -81,8 +81,9 @@ def _vector(text: Any, dim: int, line: int) -> list[float] | None:
 
 
 def export_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = None,
-                   on_progress: Progress | None = None) -> tuple[int, int]:
+                   on_progress: Progress | None = None, on_upload: Progress | None = None) -> tuple[int, int]:
     """Write the archive (jobs and uploads too when `engine` is given); returns (chunks, jobs).
+    `on_progress` follows the chunks, `on_upload` the uploads (gigabytes, on a busy deployment).
     Written beside `path` and renamed at the end, so a failure never leaves half an archive."""
     total = kb.count_chunks()
     with tempfile.TemporaryDirectory(prefix="kbot-export-", dir=path.parent) as work:
@@ -104,11 +105,14 @@ def export_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
             _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=2).encode())
             tar.add(chunks_file, arcname="chunks.jsonl")
             if engine is not None:
-                for job in jobs:  # one upload in memory at a time: together they may be gigabytes
-                    data = _upload(engine, job["id"]) if job["upload"] else None
+                uploads = [job for job in jobs if job["upload"]]
+                for done, job in enumerate(uploads, 1):  # one in memory at a time: together, gigabytes
+                    data = _upload(engine, job["id"])
                     job["upload"] = data is not None
                     if data is not None:
                         _add_bytes(tar, f"uploads/{job['id']}", data)
+                    if on_upload is not None:
+                        on_upload(done, len(uploads))
                 _add_bytes(tar, "jobs.jsonl", "".join(json.dumps(job) + "\n" for job in jobs).encode())
         os.replace(partial, path)
     return written, len(jobs)

@@ -47,6 +47,7 @@ class _Bar:
     def close(self) -> None:
         if self.progress is not None:
             self.progress.close()
+            self.progress = None
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
@@ -60,12 +61,18 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         print(f"kbot: no folder {args.file.parent} to write the archive in", file=sys.stderr)
         return EXIT_FAILED
     app = App(settings)
-    started, bar = time.monotonic(), _Bar("chunk")
+    started, bar, uploads = time.monotonic(), _Bar("chunk"), _Bar("upload")
+
+    def upload_step(done: int, total: int) -> None:  # the chunks are written: their bar gives way
+        bar.close()
+        uploads(done, total)
+
     try:
         chunks, jobs = export_archive(app.knowledge_base, args.file, engine=app.engine if args.with_uploads else None,
-                                      on_progress=bar)
+                                      on_progress=bar, on_upload=upload_step)
     finally:
         bar.close()
+        uploads.close()
     with_jobs = f" and {jobs} jobs with their uploads" if args.with_uploads else ""
     print(f"exported {chunks} chunks{with_jobs} ({app.knowledge_base.fingerprint.describe()}) to {args.file} "
           f"in {time.monotonic() - started:.1f} s")

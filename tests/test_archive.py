@@ -203,11 +203,14 @@ def test_uploads_are_carried_one_at_a_time(tmp_path: Path, monkeypatch) -> None:
     export_archive(app.knowledge_base, tmp_path / "warm.tar.gz", engine=app.engine)  # the store's modules load
     tracemalloc.start()
     try:
-        assert export_archive(app.knowledge_base, tmp_path / "kb.tar.gz", engine=app.engine)[1] == len(files)
+        progress: list[tuple[int, int]] = []
+        assert export_archive(app.knowledge_base, tmp_path / "kb.tar.gz", engine=app.engine,
+                              on_upload=lambda done, total: progress.append((done, total)))[1] == len(files)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert peak < 8_000_000  # a few uploads' worth, not the 24 MB of all of them
+    assert progress == [(done, len(files)) for done in range(1, len(files) + 1)]  # a bar follows them
     second = _folder(tmp_path, "second", None)
     monkeypatch.chdir(second)
     copy = App(parse_settings(yaml.safe_load((second / "config.yaml").read_text()), root=second))
