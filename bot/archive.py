@@ -57,6 +57,7 @@ class ImportSummary:
     added: int
     present: int
     jobs: int
+    kept: tuple[str, ...] = ()  # sources the store holds in another version: left as they are here
 
 
 def _vector_text(embedding: list[float] | None) -> str | None:
@@ -158,7 +159,9 @@ def import_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
     """Load an archive into the configured store (and job history into `engine`'s database).
 
     Refuses, changing nothing, an archive made with another embedder than the configured one, and
-    any archive with a malformed line. Chunks already in the store are left as they are."""
+    any archive with a malformed line. Chunks already in the store are left as they are, and so is
+    a document the store holds in another version (its content hash differs): the archive's chunks
+    of it are not added beside the store's, where old and new passages would contradict each other."""
     with _open(path) as tar:
         manifest = _manifest(tar)
         archived = EmbedderFingerprint.from_dict(manifest["embedder"])
@@ -167,14 +170,25 @@ def import_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
                 f"the archive's vectors were made with {archived.describe()}, but this config uses "
                 f"{kb.fingerprint.describe()}: set `embedder` in config.yaml to match the archive and import "
                 "again, then run `kbot reindex` if you want the other embedder")
-        total = sum(1 for _ in _chunks(tar, archived.dim))  # every line checked before anything is written
+        archive_versions: dict[tuple[str, str], set[str | None]] = {}
+        total = 0
+        for document in _chunks(tar, archived.dim):  # every line checked before anything is written
+            archive_versions.setdefault(_document_key(document.meta), set()).add(document.meta.get("content_hash"))
+            total += 1
         jobs = _job_records(tar, max_upload_bytes) if engine is not None else []
-        present_ids = {chunk_id for chunk_id, _ in kb.chunk_metadata(None)}
+        stored = kb.chunk_metadata(None)
+        present_ids = {chunk_id for chunk_id, _ in stored}
+        store_versions: dict[tuple[str, str], set[str | None]] = {}
+        for _, meta in stored:
+            store_versions.setdefault(_document_key(meta), set()).add(meta.get("content_hash"))
+        kept = {key for key, versions in archive_versions.items() if store_versions.get(key, versions) != versions}
         added = present = 0
         batch: list[Document] = []
         for done, document in enumerate(_chunks(tar, archived.dim), 1):
             if document.id in present_ids:
                 present += 1
+            elif _document_key(document.meta) in kept:
+                pass  # the store's version of this document stays whole
             else:
                 batch.append(document)
                 present_ids.add(document.id)
@@ -188,7 +202,11 @@ def import_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
         if added:
             kb.optimize()
         imported = _import_jobs(tar, engine, jobs) if engine is not None else 0
-    return ImportSummary(added, present, imported)
+    return ImportSummary(added, present, imported, tuple(sorted(f"{source} ({scope})" for scope, source in kept)))
+
+
+def _document_key(meta: dict[str, Any]) -> tuple[str, str]:
+    return str(meta["scope"]), str(meta["source"])
 
 
 def _open(path: Path) -> tarfile.TarFile:

@@ -92,4 +92,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         bar.close()
     print(f"imported {summary.added} chunks into {app.knowledge_base.backend.describe()} "
           f"({summary.present} already there), {summary.jobs} jobs, in {time.monotonic() - started:.1f} s")
+    if summary.kept:
+        names = ", ".join(summary.kept[:5]) + (f" and {len(summary.kept) - 5} more" if len(summary.kept) > 5 else "")
+        print(f"kept as they are here, in another version than the archive's: {names}. To take the archive's "
+              "version of one, `kbot delete` it and import again")
     return EXIT_OK

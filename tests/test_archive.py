@@ -225,3 +225,25 @@ def test_uploads_are_carried_one_at_a_time(tmp_path: Path, monkeypatch) -> None:
     with tarfile.open(tmp_path / "kb.tar.gz", "r:gz") as tar:
         jobs = [json.loads(line) for line in tar.extractfile("jobs.jsonl").read().splitlines()]  # type: ignore[union-attr]
         assert {job["source"]: tar.extractfile(f"uploads/{job['id']}").read() for job in jobs} == files  # type: ignore[union-attr]
+
+
+def test_a_document_edited_since_the_export_keeps_its_new_version(tmp_path: Path, capsys, monkeypatch) -> None:
+    """Old and new passages of one document side by side would contradict each other: the store's
+    version stays whole, the person is told which documents and how to take the archive's."""
+    folder = _folder(tmp_path, "kb", None)
+    docs = _documents(tmp_path)
+    monkeypatch.chdir(folder)
+    assert main(["ingest", str(docs)]) == 0
+    assert main(["export", str(tmp_path / "kb.tar.gz")]) == 0
+    (docs / "handbook.md").write_text(DOCS["handbook.md"].replace("25 vacation days", "30 vacation days"))
+    assert main(["ingest", str(docs)]) == 0
+    assert main(["delete", str(docs / "ops.md")]) == 0
+    capsys.readouterr()
+    assert main(["import", str(tmp_path / "kb.tar.gz")]) == 0
+    out = capsys.readouterr().out
+    assert f"kept as they are here, in another version than the archive's: {docs / 'handbook.md'} (global)" in out
+    assert "`kbot delete` it and import again" in out
+    assert main(["search", "vacation days", "--json"]) == 0
+    texts = [hit["text"] for hit in json.loads(capsys.readouterr().out) if hit["source"].endswith("handbook.md")]
+    assert texts and all("30 vacation days" in text for text in texts)
+    assert _search(folder, capsys, "Where are the backups stored?")[0][1].endswith("ops.md")  # imported again
