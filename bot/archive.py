@@ -160,8 +160,9 @@ def import_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
 
     Refuses, changing nothing, an archive made with another embedder than the configured one, and
     any archive with a malformed line. Chunks already in the store are left as they are, and so is
-    a document the store holds in another version (its content hash differs): the archive's chunks
-    of it are not added beside the store's, where old and new passages would contradict each other."""
+    a document the store holds in another version (its text or its chunking differs): the archive's
+    chunks of it are not added beside the store's, where old and new passages would contradict or
+    repeat each other."""
     with _open(path) as tar:
         manifest = _manifest(tar)
         archived = EmbedderFingerprint.from_dict(manifest["embedder"])
@@ -170,17 +171,17 @@ def import_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
                 f"the archive's vectors were made with {archived.describe()}, but this config uses "
                 f"{kb.fingerprint.describe()}: set `embedder` in config.yaml to match the archive and import "
                 "again, then run `kbot reindex` if you want the other embedder")
-        archive_versions: dict[tuple[str, str], set[str | None]] = {}
+        archive_versions: dict[tuple[str, str], set[tuple[Any, Any]]] = {}
         total = 0
         for document in _chunks(tar, archived.dim):  # every line checked before anything is written
-            archive_versions.setdefault(_document_key(document.meta), set()).add(document.meta.get("content_hash"))
+            archive_versions.setdefault(_document_key(document.meta), set()).add(_version(document.meta))
             total += 1
         jobs = _job_records(tar, max_upload_bytes) if engine is not None else []
         stored = kb.chunk_metadata(None)
         present_ids = {chunk_id for chunk_id, _ in stored}
-        store_versions: dict[tuple[str, str], set[str | None]] = {}
+        store_versions: dict[tuple[str, str], set[tuple[Any, Any]]] = {}
         for _, meta in stored:
-            store_versions.setdefault(_document_key(meta), set()).add(meta.get("content_hash"))
+            store_versions.setdefault(_document_key(meta), set()).add(_version(meta))
         kept = {key for key, versions in archive_versions.items() if store_versions.get(key, versions) != versions}
         added = present = 0
         batch: list[Document] = []
@@ -207,6 +208,11 @@ def import_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
 
 def _document_key(meta: dict[str, Any]) -> tuple[str, str]:
     return str(meta["scope"]), str(meta["source"])
+
+
+def _version(meta: dict[str, Any]) -> tuple[Any, Any]:
+    """A document's text and how it was cut: either differing gives other chunk ids for it."""
+    return meta.get("content_hash"), meta.get("chunking")
 
 
 def _open(path: Path) -> tarfile.TarFile:

@@ -247,3 +247,23 @@ def test_a_document_edited_since_the_export_keeps_its_new_version(tmp_path: Path
     texts = [hit["text"] for hit in json.loads(capsys.readouterr().out) if hit["source"].endswith("handbook.md")]
     assert texts and all("30 vacation days" in text for text in texts)
     assert _search(folder, capsys, "Where are the backups stored?")[0][1].endswith("ops.md")  # imported again
+
+
+def test_a_document_cut_otherwise_since_the_export_is_not_doubled(tmp_path: Path, capsys, monkeypatch) -> None:
+    """Same text, other chunking (`knowledge.chunk_words` changed): other chunk ids, the same passages."""
+    folder = _folder(tmp_path, "kb", None)
+    docs = _documents(tmp_path)
+    monkeypatch.chdir(folder)
+    assert main(["ingest", str(docs / "handbook.md")]) == 0
+    assert main(["export", str(tmp_path / "kb.tar.gz")]) == 0
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    (folder / "config.yaml").write_text(yaml.safe_dump({**config, "knowledge": {"chunk_words": 40,
+                                                                                "chunk_overlap_words": 5}}))
+    assert main(["ingest", str(docs / "handbook.md")]) == 0
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    chunks = json.loads(capsys.readouterr().out)["chunks"]
+    assert main(["import", str(tmp_path / "kb.tar.gz")]) == 0
+    assert "kept as they are here" in capsys.readouterr().out
+    assert main(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["chunks"] == chunks
