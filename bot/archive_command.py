@@ -54,6 +54,10 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App
     from bot.archive import export_archive
 
+    if args.file.is_dir():
+        print(f"kbot: {args.file} is a folder: name the archive's file, e.g. {args.file / 'kbot-backup.tar.gz'}",
+              file=sys.stderr)
+        return EXIT_FAILED
     if args.file.exists() and not args.force:
         print(f"kbot: {args.file} exists: choose another name, or pass --force to replace it", file=sys.stderr)
         return EXIT_FAILED
@@ -70,6 +74,9 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     try:
         chunks, jobs = export_archive(app.knowledge_base, args.file, engine=app.engine if args.with_uploads else None,
                                       on_progress=bar, on_upload=upload_step)
+    except OSError as exc:  # a read-only folder, a full disk: nothing is left behind (see export_archive)
+        print(f"kbot: cannot write {args.file}: {exc.strerror or exc.__class__.__name__}", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         bar.close()
         uploads.close()

@@ -267,3 +267,14 @@ def test_a_document_cut_otherwise_since_the_export_is_not_doubled(tmp_path: Path
     assert "kept as they are here" in capsys.readouterr().out
     assert main(["status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["chunks"] == chunks
+
+
+def test_an_archive_that_cannot_be_written_is_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    folder = _folder(tmp_path, "kb", None)
+    monkeypatch.chdir(folder)
+    (folder / "backups").mkdir()
+    assert main(["export", str(folder / "backups"), "--force"]) == 1
+    assert "is a folder: name the archive's file, e.g." in (err := capsys.readouterr().err) and err.count("\n") == 1
+    assert main(["export", "/proc/kbot-backup.tar.gz"]) == 1  # a folder nobody may create files in
+    assert "cannot write /proc/kbot-backup.tar.gz" in (err := capsys.readouterr().err) and "Errno" not in err
+    assert (folder / "backups").is_dir() and not list((folder / "backups").iterdir())
