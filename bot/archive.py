@@ -235,6 +235,19 @@ def _member(tar: tarfile.TarFile, name: str) -> IO[bytes] | None:
     return tar.extractfile(info)
 
 
+def _uploads(tar: tarfile.TarFile) -> dict[str, tarfile.TarInfo]:
+    """The upload members by name, read once: `TarFile.getmember` scans every member on each call,
+    which for thousands of jobs is millions of comparisons."""
+    return {info.name: info for info in tar.getmembers() if info.name.startswith("uploads/")}
+
+
+def _upload_member(tar: tarfile.TarFile, uploads: dict[str, tarfile.TarInfo], name: str) -> tarfile.TarInfo | None:
+    info = uploads.get(name)
+    if info is not None and not info.isfile():
+        raise ArchiveError(f"the archive's {name} is not a regular file")
+    return info
+
+
 def _manifest(tar: tarfile.TarFile) -> dict[str, Any]:
     member = _member(tar, "manifest.json")
     if member is None:
@@ -297,6 +310,7 @@ def _job_records(tar: tarfile.TarFile, max_upload_bytes: int | None) -> list[Job
     if member is None:
         return []
     records = []
+    uploads = _uploads(tar)
     for number, raw in _lines(member, "jobs.jsonl"):
         try:
             record = parse_record(json.loads(raw))
@@ -304,10 +318,11 @@ def _job_records(tar: tarfile.TarFile, max_upload_bytes: int | None) -> list[Job
             why = str(exc) if isinstance(exc, JobRecordError) else "not valid JSON"
             raise ArchiveError(f"jobs.jsonl line {number} is not a job record: {why}") from None
         name = f"uploads/{record.archived_id}"
-        if record.has_upload and _member(tar, name) is None:
+        upload = _upload_member(tar, uploads, name) if record.has_upload else None
+        if record.has_upload and upload is None:
             raise ArchiveError(f"jobs.jsonl line {number}: its upload, {name}, is not in the archive")
-        if record.has_upload and max_upload_bytes is not None and tar.getmember(name).size > max_upload_bytes:
-            raise ArchiveError(f"jobs.jsonl line {number}: its upload, {name}, is {tar.getmember(name).size / 1e6:.1f}"
+        if upload is not None and max_upload_bytes is not None and upload.size > max_upload_bytes:
+            raise ArchiveError(f"jobs.jsonl line {number}: its upload, {name}, is {upload.size / 1e6:.1f}"
                                f" MB, over the {max_upload_bytes / 1e6:g} MB limit (knowledge.max_file_mb)")
         records.append(record)
     return records
@@ -315,6 +330,7 @@ def _job_records(tar: tarfile.TarFile, max_upload_bytes: int | None) -> list[Job
 
 def _import_jobs(tar: tarfile.TarFile, engine: Engine, records: list[JobRecord]) -> int:
     added = 0
+    uploads = _uploads(tar)
     with Session(engine) as session, session.begin():
         seen = {(r.kind, r.source, r.scope, iso(r.created_at)) for r in
                 session.execute(select(JobRow.kind, JobRow.source, JobRow.scope, JobRow.created_at))}
@@ -322,7 +338,8 @@ def _import_jobs(tar: tarfile.TarFile, engine: Engine, records: list[JobRecord])
             if record.key in seen:
                 continue  # imported before
             seen.add(record.key)
-            data = _member(tar, f"uploads/{record.archived_id}") if record.has_upload else None
+            upload = _upload_member(tar, uploads, f"uploads/{record.archived_id}") if record.has_upload else None
+            data = tar.extractfile(upload) if upload is not None else None
             values = record.values
             location = IN_DATABASE if data is not None else values["source"] if values["kind"] == "url" else ""
             row = JobRow(**values, location=location)
