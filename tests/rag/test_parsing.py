@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from bot.rag.knowledge_base import KnowledgeBase
@@ -37,6 +38,30 @@ def test_markdown_sections_carry_their_heading(tmp_path: Path, keyword_kb: Knowl
     assert hit.meta["title"] == "Operations"
     backups = keyword_kb.search("nightly", GLOBAL)[0]
     assert backups.meta["heading"] == "Operations › Backups" and "# not a heading" in backups.content
+
+
+def test_markdown_of_headings_alone_is_indexed_by_them(tmp_path: Path, keyword_kb: KnowledgeBase,
+                                                      indexer_for) -> None:
+    """Before, every line being a heading left no body: "no text in the file (only whitespace)"."""
+    md = tmp_path / "outline.md"
+    md.write_text("# Release checklist\n\n## Tag the release in git\n\n## Announce it in #general\n")
+    outcome = indexer_for(keyword_kb).index_path(md, "outline.md")
+    assert outcome.status == "indexed", outcome.reason
+    hit = keyword_kb.search("announce", GLOBAL)[0]
+    assert "Announce it in #general" in hit.content and hit.meta["title"] == "Release checklist"
+
+
+def test_an_unreadable_file_fails_with_its_reason_and_a_quiet_log(tmp_path: Path, keyword_kb: KnowledgeBase,
+                                                                   indexer_for, caplog) -> None:
+    """Before, the reason came through an exception, and Haystack answered it with a snapshot of the
+    pipeline's inputs: three warnings that the document's bytes could not be serialised."""
+    fake = tmp_path / "report.pdf"
+    fake.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 5000)
+    with caplog.at_level(logging.DEBUG):
+        outcome = indexer_for(keyword_kb).index_path(fake, "report.pdf")
+    assert (outcome.status, outcome.reason) == ("failed", "not a PDF: the file is a PNG image")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], [r.getMessage() for r in caplog.records]
+    assert keyword_kb.count_chunks() == 0
 
 
 def test_docx_headings_and_tables(tmp_path: Path, keyword_kb: KnowledgeBase, indexer_for) -> None:

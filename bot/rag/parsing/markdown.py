@@ -12,8 +12,10 @@ _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 
 
 def markdown_sections(text: str) -> tuple[list[Section], str | None]:
-    """(sections with the heading each sits under, the first top-level heading as title)."""
+    """(sections with the heading each sits under, the first top-level heading as title). A file of
+    headings alone (an outline, a list of one-line `# ...` notes) is its headings: they are its text."""
     sections: list[Section] = []
+    headings: list[Section] = []
     title: str | None = None
     heading: str | None = None
     path: list[tuple[int, str]] = []
@@ -36,9 +38,10 @@ def markdown_sections(text: str) -> tuple[list[Section], str | None]:
             flush()
             level, text = len(match.group(1)), match.group(2).strip()
             path, heading = enter_heading(path, level, text)
+            headings.append(Section(text=text, heading=heading))
             if title is None and level == 1:
                 title = text
             continue
         lines.append(line)
     flush()
-    return sections, title
+    return sections or headings, title
