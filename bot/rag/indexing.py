@@ -123,6 +123,8 @@ class Indexer:
             raise
 
         out = {name: result.get(component, {}).get(name) for name, component in self._outputs.items()}
+        if out.get("failed"):
+            return IndexOutcome(source, "failed", reason=str(out["failed"]))
         pages, warnings = int(out.get("pages") or 0), list(out.get("warnings") or [])
         chunks = int(out.get("chunks") or 0)
         if not chunks:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from haystack import component, default_to_dict
 
-from bot.rag.parsing import Limits, ParsedDocument, Section, parse_bytes
+from bot.rag.parsing import Limits, ParsedDocument, ParseError, Section, parse_bytes
 from bot.rag.parsing.pdf_layout import Page, structure_pdf
 from bot.rag.pipeline.writing import ProgressFn
 
@@ -27,7 +27,10 @@ _SPACES = re.compile(r"[ \t]{2,}")
 
 @component
 class DocumentConverter:
-    """Raises ParseError (a one-line reason for the person) for anything it cannot read."""
+    """Gives `failed`, a one-line reason for the person, for anything it cannot read, and no `parsed`,
+    so the rest of the pipeline does not run. (Raising would do too, but Haystack answers an exception
+    with a snapshot of the pipeline's inputs: the document's bytes deep-copied several times over and
+    three warnings in the log that they cannot be serialised, for every bad upload.)"""
 
     RESOURCES: ClassVar[tuple[str, ...]] = ("limits",)
 
@@ -37,12 +40,15 @@ class DocumentConverter:
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(self)
 
-    @component.output_types(parsed=ParsedDocument)
+    @component.output_types(parsed=ParsedDocument, failed=str)
     def run(self, data: bytes, kind: str, url: str | None = None,
-            on_progress: ProgressFn | None = None) -> dict[str, ParsedDocument]:
+            on_progress: ProgressFn | None = None) -> dict[str, Any]:
         on_page = ((lambda done, total, stage="reading": on_progress(stage, done, total))
                    if on_progress is not None else None)
-        parsed = parse_bytes(data, kind, self.limits, on_page)
+        try:
+            parsed = parse_bytes(data, kind, self.limits, on_page)
+        except ParseError as exc:
+            return {"failed": exc.reason}
         if url:
             parsed.url = url
         return {"parsed": parsed}

@@ -4,8 +4,9 @@ write (vectors).
 Its contract, which a customised pipeline (`knowledge.pipeline: my-indexing.yaml`) must keep: it
 takes the flat inputs `data` and `kind` (and `url`, `content_hash`, `source`, `scope`, `uploader`,
 `stale_ids`, `on_progress` where its components want them); some component outputs `chunks` (how many
-were written). `pages`, `warnings`, `embedding_error` and `reused` (chunks that kept the previous
-version's vector) are reported when present.
+were written). `pages`, `warnings`, `embedding_error`, `reused` (chunks that kept the previous
+version's vector) and `failed` (why the document could not be read; a component may raise ParseError
+instead) are reported when present.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.rag.pipeline.writing import ChunkEmbedder, EmbeddedWriter, KeywordFirst
 from bot.rag.splitting import Chunking
 
 REQUIRED_INPUTS = {"data": "the document's bytes", "kind": "pdf, docx, markdown, text or html"}
-OUTPUTS = ("chunks", "pages", "warnings", "embedding_error", "reused")
+OUTPUTS = ("chunks", "pages", "warnings", "embedding_error", "reused", "failed")
 
 
 def default_indexing_pipeline(knowledge_base: Any, chunking: Chunking, limits: Limits) -> Pipeline:
