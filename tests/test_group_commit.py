@@ -18,6 +18,10 @@ from bot.group_commit import GroupCommit
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
 
+# These tests share the test PostgreSQL database (one turns it read-only for a while): under
+# `pytest -n`, one worker runs them all.
+pytestmark = pytest.mark.xdist_group("shared-postgres")
+
 WRITERS = 20
 
 

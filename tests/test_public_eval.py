@@ -16,6 +16,9 @@ import pytest
 
 from bot.cli import main
 
+# The documents are fetched into one folder: under `pytest -n`, one worker runs these tests.
+pytestmark = pytest.mark.xdist_group("public-docs")
+
 ROOT = Path(__file__).resolve().parent.parent
 GATE = ["--min-page-hit1", "0.66", "--min-page-hit5", "0.89", "--min-doc-hit5", "0.98", "--min-mrr", "0.74",
         "--max-false-refusals", "1", "--max-off-topic", "0"]

@@ -20,6 +20,10 @@ from bot.feedback import UNKNOWN_ANSWER, FeedbackLog
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
 
+# These tests share the test PostgreSQL database (one turns it read-only for a while): under
+# `pytest -n`, one worker runs them all.
+pytestmark = pytest.mark.xdist_group("shared-postgres")
+
 
 def _urls(tmp_path: Path) -> list[str | None]:
     url = os.environ.get("KBOT_TEST_POSTGRES_URL")

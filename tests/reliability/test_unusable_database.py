@@ -18,6 +18,10 @@ from tests.adapters.conftest import http_get, knowledge_bot, platform_settings, 
 from tests.fakes.http_site import closed_port_url
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
+# These tests share the test PostgreSQL database (one turns it read-only for a while): under
+# `pytest -n`, one worker runs them all.
+pytestmark = pytest.mark.xdist_group("shared-postgres")
+
 NOBODY = 65534
 CONFIG = "data_dir: state\nknowledge: {paths: [docs]}\nembedder: {kind: none}\nllm: {kind: extractive}\n"
 
