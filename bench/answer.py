@@ -11,6 +11,7 @@ Run: .venv/bin/python bench/answer.py
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")  # as kbot sets it; Haystack is imported first here
 
 from haystack.dataclasses import Document  # noqa: E402
 from haystack.document_stores.types import DuplicatePolicy  # noqa: E402
