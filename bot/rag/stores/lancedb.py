@@ -139,15 +139,19 @@ class LanceDBDocumentStore:
         self.embedding_dim = stored
 
     def _wrote(self, commits: int = 1) -> None:
-        """This store changed the table: the next search reads its version again, and after enough
-        commits the new fragments are folded into the indexes."""
+        """This store changed the table: the next search reads its version again."""
         self._version_read_at = -math.inf
         self._commits_since_fold += commits
-        if self.fold_every_commits and self._commits_since_fold >= self.fold_every_commits:
-            try:
-                self.optimize()
-            except Exception:  # the write itself is committed; a later fold or `kbot ingest` catches up
-                log.warning("could not fold recent writes into the search indexes", exc_info=True)
+
+    def _fold_if_due(self) -> None:
+        """After enough commits, fold the new fragments into the indexes. Called once the write has
+        let go of the lock, so searches in this process do not wait for the fold."""
+        if not self.fold_every_commits or self._commits_since_fold < self.fold_every_commits:
+            return
+        try:
+            self.optimize()
+        except Exception:  # the write itself is committed; a later fold or `kbot ingest` catches up
+            log.warning("could not fold recent writes into the search indexes", exc_info=True)
 
     def _refuse_dim_conflict(self) -> None:
         if self._dim_conflict:
@@ -322,7 +326,8 @@ class LanceDBDocumentStore:
                 retry_conflicts(lambda: table.add(data), "write")
             self._ensure_indexes(table)
             self._wrote()
-            return len(rows)
+        self._fold_if_due()
+        return len(rows)
 
     def delete_documents(self, document_ids: list[str]) -> None:
         table = self._open()
@@ -333,6 +338,7 @@ class LanceDBDocumentStore:
             where = f"id IN ({', '.join(sql_literal(i) for i in batch)})"
             retry_conflicts(lambda w=where: table.delete(w), "delete")
         self._wrote(len(batches))
+        self._fold_if_due()
 
     # -- the extended protocol --------------------------------------------------------------------
 
