@@ -35,10 +35,10 @@ from bot.rag.stores.keyword_index import Analyzer, KeywordIndex
 
 PROMOTED = {"id": "id", "meta.scope": "scope", "meta.source": "source"}
 VERSION_RECHECK_S = 0.5
-# Each commit adds a fragment that lookups scan beside the indexes until `optimize` folds it in: a
-# `kbot ingest` of 1,000 small files went from 32 to 221 ms a file, 123 s in all (bench/ingest.py
-# --notes 1000). Folding every this many commits keeps a file's cost flat; one fold of 100 files on a
-# 100k-chunk table takes about 1 s.
+# Each commit adds a fragment that lookups scan beside the indexes until `optimize` folds it in, so
+# unfolded, every file of a long `kbot ingest` cost more than the last (keyword only, 32 ms a file at
+# first, 221 ms by the 1,000th; bench/ingest.py --notes 1000 took 3x as long). Folding every this many
+# commits keeps a file's cost flat; one fold of 100 files on a 100k-chunk table takes about 1 s.
 FOLD_EVERY_COMMITS = 200
 log = logging.getLogger(__name__)
 _ROW_COLUMNS = ["id", "content", "meta", "blob", "blob_mime", "blob_meta", "sparse", "has_embedding"]
