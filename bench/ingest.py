@@ -139,8 +139,11 @@ def main() -> None:
         started = time.perf_counter()
         targets, _ = expand([root / "notes"], root)
         md_chunks = 0
+        per_file: list[float] = []
         for target in targets:
+            file_started = time.perf_counter()
             outcome = indexer.index_path(target.path, target.source)
+            per_file.append(time.perf_counter() - file_started)
             md_chunks += outcome.chunks
         kb.optimize()
         md_s = time.perf_counter() - started
@@ -154,6 +157,10 @@ def main() -> None:
               f"(target <= 10 s: {'met' if pdf_s <= 10 else 'MISSED'})")
         print(f"{len(targets)} Markdown files: {md_chunks} chunks in {md_s:6.2f} s -> "
               f"{len(targets) / md_s:6.1f} files/s, {md_chunks / md_s:6.1f} chunks/s")
+        fifth = max(1, len(per_file) // 5)
+        print("  ms a file, by fifth of the folder (flat unless each file costs more than the last): "
+              + " / ".join(f"{sum(part) / len(part) * 1000:.0f}"
+                           for part in (per_file[i:i + fifth] for i in range(0, fifth * 5, fifth)) if part))
         print(f"total (both, excluding model load): {pdf_s + md_s:6.2f} s")
         reindex_after_edit(indexer, root)
         if real is not None:
