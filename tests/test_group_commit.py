@@ -18,8 +18,8 @@ from bot.group_commit import GroupCommit
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
 
-# These tests share the test PostgreSQL database (one turns it read-only for a while): under
-# `pytest -n`, one worker runs them all.
+# These tests share the tables of the one test PostgreSQL database: under `pytest -n`, one worker
+# runs them all, one after another.
 pytestmark = pytest.mark.xdist_group("shared-postgres")
 
 WRITERS = 20

@@ -20,8 +20,8 @@ from bot.feedback import UNKNOWN_ANSWER, FeedbackLog
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
 
-# These tests share the test PostgreSQL database (one turns it read-only for a while): under
-# `pytest -n`, one worker runs them all.
+# These tests share the tables of the one test PostgreSQL database: under `pytest -n`, one worker
+# runs them all, one after another.
 pytestmark = pytest.mark.xdist_group("shared-postgres")
 
 

@@ -18,8 +18,8 @@ from tests.adapters.conftest import http_get, knowledge_bot, platform_settings, 
 from tests.fakes.http_site import closed_port_url
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
-# These tests share the test PostgreSQL database (one turns it read-only for a while): under
-# `pytest -n`, one worker runs them all.
+# These tests share the tables of the one test PostgreSQL database: under `pytest -n`, one worker
+# runs them all, one after another.
 pytestmark = pytest.mark.xdist_group("shared-postgres")
 
 NOBODY = 65534
@@ -102,10 +102,12 @@ def test_an_unreachable_postgresql_is_one_line_without_its_password(project: Pat
 
 @pytest.mark.skipif(not os.environ.get("KBOT_TEST_POSTGRES_URL"),
                     reason="KBOT_TEST_POSTGRES_URL is not set: no PostgreSQL server to take away")
-def test_a_database_that_turns_read_only_while_running_shows_in_readyz(make_settings, llm) -> None:
+def test_a_database_that_turns_read_only_while_running_shows_in_readyz(make_settings, llm,
+                                                                       postgres_database: str) -> None:
+    """On a database of its own: it ends every other connection to the database it turns read-only."""
     from sqlalchemy import create_engine, text
 
-    url = os.environ["KBOT_TEST_POSTGRES_URL"]
+    url = postgres_database
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     database = admin.url.database
 
