@@ -225,27 +225,24 @@ def _open(path: Path) -> tarfile.TarFile:
                            f"{exc.__class__.__name__}") from None
 
 
+def _regular(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    if not info.isfile():
+        raise ArchiveError(f"the archive's {info.name} is not a regular file")
+    return info
+
+
 def _member(tar: tarfile.TarFile, name: str) -> IO[bytes] | None:
     try:
         info = tar.getmember(name)
     except KeyError:
         return None
-    if not info.isfile():
-        raise ArchiveError(f"the archive's {name} is not a regular file")
-    return tar.extractfile(info)
+    return tar.extractfile(_regular(info))
 
 
 def _uploads(tar: tarfile.TarFile) -> dict[str, tarfile.TarInfo]:
     """The upload members by name, read once: `TarFile.getmember` scans every member on each call,
     which for thousands of jobs is millions of comparisons."""
     return {info.name: info for info in tar.getmembers() if info.name.startswith("uploads/")}
-
-
-def _upload_member(tar: tarfile.TarFile, uploads: dict[str, tarfile.TarInfo], name: str) -> tarfile.TarInfo | None:
-    info = uploads.get(name)
-    if info is not None and not info.isfile():
-        raise ArchiveError(f"the archive's {name} is not a regular file")
-    return info
 
 
 def _manifest(tar: tarfile.TarFile) -> dict[str, Any]:
@@ -303,13 +300,13 @@ def _chunks(tar: tarfile.TarFile, dim: int) -> Iterator[Document]:
         yield Document(id=line["id"], content=line["content"], meta=line["meta"], embedding=vector)
 
 
-def _job_records(tar: tarfile.TarFile, max_upload_bytes: int | None) -> list[JobRecord]:
+def _job_records(tar: tarfile.TarFile, max_upload_bytes: int | None) -> list[tuple[JobRecord, tarfile.TarInfo | None]]:
     """Every job line checked, and every upload it names present and within the file limit (a queued
-    one is read and parsed), before anything is written."""
+    one is read and parsed), before anything is written; each record with its upload's member."""
     member = _member(tar, "jobs.jsonl")
     if member is None:
         return []
-    records = []
+    records: list[tuple[JobRecord, tarfile.TarInfo | None]] = []
     uploads = _uploads(tar)
     for number, raw in _lines(member, "jobs.jsonl"):
         try:
@@ -318,27 +315,27 @@ def _job_records(tar: tarfile.TarFile, max_upload_bytes: int | None) -> list[Job
             why = str(exc) if isinstance(exc, JobRecordError) else "not valid JSON"
             raise ArchiveError(f"jobs.jsonl line {number} is not a job record: {why}") from None
         name = f"uploads/{record.archived_id}"
-        upload = _upload_member(tar, uploads, name) if record.has_upload else None
+        upload = uploads.get(name) if record.has_upload else None
+        if upload is not None:
+            _regular(upload)
         if record.has_upload and upload is None:
             raise ArchiveError(f"jobs.jsonl line {number}: its upload, {name}, is not in the archive")
         if upload is not None and max_upload_bytes is not None and upload.size > max_upload_bytes:
             raise ArchiveError(f"jobs.jsonl line {number}: its upload, {name}, is {upload.size / 1e6:.1f}"
                                f" MB, over the {max_upload_bytes / 1e6:g} MB limit (knowledge.max_file_mb)")
-        records.append(record)
+        records.append((record, upload))
     return records
 
 
-def _import_jobs(tar: tarfile.TarFile, engine: Engine, records: list[JobRecord]) -> int:
+def _import_jobs(tar: tarfile.TarFile, engine: Engine, records: list[tuple[JobRecord, tarfile.TarInfo | None]]) -> int:
     added = 0
-    uploads = _uploads(tar)
     with Session(engine) as session, session.begin():
         seen = {(r.kind, r.source, r.scope, iso(r.created_at)) for r in
                 session.execute(select(JobRow.kind, JobRow.source, JobRow.scope, JobRow.created_at))}
-        for record in records:
+        for record, upload in records:
             if record.key in seen:
                 continue  # imported before
             seen.add(record.key)
-            upload = _upload_member(tar, uploads, f"uploads/{record.archived_id}") if record.has_upload else None
             data = tar.extractfile(upload) if upload is not None else None
             values = record.values
             location = IN_DATABASE if data is not None else values["source"] if values["kind"] == "url" else ""
