@@ -17,6 +17,7 @@ from bot.rag.embedders import (
     EmbedderFingerprint,
     EmbedderOptions,
     auto_document_runtime,
+    auto_query_runtime,
 )
 
 if TYPE_CHECKING:
@@ -495,8 +496,11 @@ def describe_embedder(settings: Settings) -> str:
         model = settings.embedder.model or LOCAL_MODEL_NAME
         dims = f", {LOCAL_MODEL_DIM} dims" if settings.embedder.model is None else ""
         names = {"numpy": "NumPy", "onnx": "ONNX Runtime", "sentence-transformers": "sentence-transformers"}
-        runtime = names.get(settings.embedder.runtime) or (
-            f"queries in NumPy, documents with {names[auto_document_runtime(embedder_options(settings))]}")
+        options = embedder_options(settings)
+        documents = auto_document_runtime(options)
+        queries = "numpy" if documents == "numpy" else auto_query_runtime(options)
+        runtime = (names.get(settings.embedder.runtime)
+                   or f"queries in {names[queries]}, documents with {names[documents]}")
         return f"local ({model}{dims}, offline; {runtime})"
     where = settings.embedder.base_url or "api.openai.com"
     return f"openai ({settings.embedder.model or 'text-embedding-3-small'} via {where})"

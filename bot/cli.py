@@ -639,7 +639,7 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-# Commands that embed only questions (in NumPy) and run on one thread: torch waits for first use.
+# Commands that embed only questions (on ONNX Runtime, or in NumPy): torch waits for first use.
 LAZY_TORCH_COMMANDS = frozenset({"search", "ask", "status", "eval", "delete", "approve", "access", "revoke",
                                  "gaps", "stats", "migrate", "export", "import"})
 

@@ -80,9 +80,9 @@ class EmbedderSettings(Section):
     timeout_s: float = Field(30, gt=0)
     # local only: bfloat16 halves CPU time where the CPU has it natively; auto uses it there.
     precision: Literal["auto", "float32", "bfloat16"] = "auto"
-    # local only: auto embeds queries in NumPy (no torch: a fast start) and documents on ONNX Runtime
-    # (torch where the CPU has bfloat16; NumPy when neither is installed); numpy, onnx and
-    # sentence-transformers do both.
+    # local only: auto embeds queries on ONNX Runtime (no torch: a fast start; NumPy where ONNX Runtime
+    # is not installed) and documents on ONNX Runtime too (torch where the CPU has bfloat16; NumPy when
+    # neither is installed); numpy, onnx and sentence-transformers do both.
     runtime: Literal["auto", "numpy", "onnx", "sentence-transformers"] = "auto"
     # local only: CPU threads one process embeds with; 0: the library's choice (every core). With
     # several workers on one machine, give each cores / workers (bench/scale.py: 2 workers on 2

@@ -3,7 +3,7 @@ LanceDB's generated REST models validated from their first use on.
 
 Haystack imports torch whenever it is installed (haystack/utils/device.py), which costs a second of
 every `kbot search`, `kbot ask` and `kbot status` although none of them computes with torch (questions
-are embedded in NumPy). The standard library's LazyLoader gives `import torch` a module object whose
+are embedded on ONNX Runtime or in NumPy). The standard library's LazyLoader gives `import torch` a module object whose
 code runs at its first attribute access, so a command that never touches torch never pays for it,
 and one that does (a document embedded with sentence-transformers) gets the real module then.
 

@@ -6,11 +6,12 @@ import asyncio
 import gc
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.app import App, check_secrets
 from bot.db import check_writable
@@ -21,6 +22,9 @@ from bot.messages import Adapter
 from bot.metrics import Metrics
 from bot.ops import Check, OpsServer
 from bot.service import QuestionService
+
+if TYPE_CHECKING:
+    from bot.rag.knowledge_base import KnowledgeBase
 
 log = logging.getLogger("kbot.run")
 
@@ -55,6 +59,25 @@ def readiness_checks(app: App, adapters: list[Adapter]) -> dict[str, Check]:
     checks: dict[str, Check] = {"store": store_ok, "database": database_ok}
     checks.update({adapter.name: adapter.ready for adapter in adapters})
     return checks
+
+
+def warm_up_in_background(knowledge_base: KnowledgeBase) -> threading.Thread:
+    """The store's copy in memory, its keyword index and the query embedder, loaded beside the start-up
+    so the first questions do not pay for them; a question that comes first loads what it needs."""
+
+    def warm() -> None:
+        started = time.monotonic()
+        try:
+            knowledge_base.warm_up()
+        except Exception as exc:  # not fatal: the first question loads the same things, and says what fails
+            log.warning("warming up the knowledge base failed (%s); the first question loads it instead",
+                        exc.__class__.__name__)
+            return
+        log.info("knowledge base warmed up in %.1f s", time.monotonic() - started)
+
+    thread = threading.Thread(target=warm, name="kbot-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, install_signals: bool = True,
@@ -96,6 +119,8 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
     loop.set_default_executor(ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="kbot-io"))
     if chat and app.llm is not None:
         await app.llm.warm_up()
+    if chat:
+        warm_up_in_background(app.knowledge_base)
     await ops.start()
     lag_watch: asyncio.Task[None] | None = None
     started: list[Adapter] = []

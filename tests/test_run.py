@@ -101,6 +101,7 @@ def test_run_serves_health_metrics_logs_and_stops_cleanly_on_sigterm(tmp_path: P
         # Start-up objects are frozen before serving, so no full collection walks them mid-answer.
         frozen = re.search(r"start-up heap frozen: (\d+) objects", stderr)
         assert frozen and int(frozen.group(1)) > 10_000
+        assert "knowledge base warmed up" in stderr  # beside the start-up: see test_local_embedder
 
 
 def test_metrics_count_questions_errors_and_latency(make_settings) -> None:

@@ -134,8 +134,9 @@ def local_compute(precision: str) -> Callable[[], AbstractContextManager[Any]]:
 
 class SplitEmbedder:
     """Queries through one embedder, documents through another, under one fingerprint: both compute the
-    same vectors, and the one for documents (sentence-transformers, torch) is built only when a
-    document is embedded, so asking a question never imports torch."""
+    same vectors. The one for documents (ONNX Runtime with every core, or torch) is built only when a
+    document is embedded, so asking a question never imports torch; the one for queries has a session
+    of its own, so a question asked while documents index does not wait behind their batches."""
 
     def __init__(self, queries: Embedder, documents: Callable[[], Embedder]) -> None:
         self.fingerprint = queries.fingerprint
@@ -155,6 +156,12 @@ class SplitEmbedder:
             warm = getattr(side, "warm_up", None)
             if warm is not None:
                 warm()
+
+    def warm_up_queries(self) -> None:
+        """The query side only: a chat process that never indexes never loads the document side."""
+        warm = getattr(self._queries, "warm_up_queries", None)
+        if warm is not None:
+            warm()
 
     def embed_documents(self, documents: list[Document]) -> list[Document]:
         if not documents:
@@ -197,8 +204,9 @@ def cpu_bfloat16_flags() -> bool:
 
 def _local(settings: EmbedderOptions, batch_size: int) -> Embedder:
     """all-MiniLM-L6-v2 (or `embedder.model`) by `embedder.runtime`; see SplitEmbedder, lean_embedder and
-    onnx_embedder. auto: questions in NumPy (a fast start), documents on ONNX Runtime (or torch where
-    the CPU has bfloat16, or NumPy when neither is installed)."""
+    onnx_embedder. auto: questions on ONNX Runtime from the graph cached under data_dir/models (in NumPy
+    where ONNX Runtime is not installed), documents on ONNX Runtime too (or torch where the CPU has
+    bfloat16, or NumPy when neither is installed)."""
     if settings.runtime == "sentence-transformers" or (settings.runtime == "auto" and settings.model is not None):
         return _sentence_transformers(settings, batch_size)
     from bot.rag.lean_embedder import LeanLocalEmbedder
@@ -209,15 +217,25 @@ def _local(settings: EmbedderOptions, batch_size: int) -> Embedder:
         if not _installed("onnxruntime", "onnx"):
             raise RuntimeError("embedder.runtime onnx needs onnxruntime and onnx: pip install -e '.[lean]'")
         return _onnx(settings, folder, name, batch_size)
-    lean = LeanLocalEmbedder(folder, name, LOCAL_MODEL_DIM, batch_size)
-    if settings.model is not None:
-        lean.fingerprint = EmbedderFingerprint("local", settings.model, len(lean.embed_query("dimension probe")))
     documents = "numpy" if settings.runtime == "numpy" else auto_document_runtime(settings)
+    if documents == "numpy" or auto_query_runtime(settings) == "numpy":
+        queries = lean = LeanLocalEmbedder(folder, name, LOCAL_MODEL_DIM, batch_size)
+        if settings.model is not None:
+            lean.fingerprint = EmbedderFingerprint("local", settings.model, len(lean.embed_query("dimension probe")))
+        if documents == "numpy":
+            return lean
+    else:
+        queries = _onnx(settings, folder, name, 1, threads=1)
     if documents == "onnx":
-        return SplitEmbedder(lean, lambda: _onnx(settings, folder, name, batch_size))
-    if documents == "sentence-transformers":
-        return SplitEmbedder(lean, lambda: _sentence_transformers(settings, batch_size))
-    return lean
+        return SplitEmbedder(queries, lambda: _onnx(settings, folder, name, batch_size))
+    return SplitEmbedder(queries, lambda: _sentence_transformers(settings, batch_size))
+
+
+def auto_query_runtime(settings: EmbedderOptions) -> str:
+    """What `embedder.runtime: auto` embeds questions with: onnx or numpy. ONNX Runtime embeds a
+    question in half NumPy's time and loads its cached graph faster than NumPy reads the weights; with
+    nowhere to cache the graph (no data_dir), building it at every start would cost more than that."""
+    return "onnx" if settings.cache_dir and _installed("onnxruntime", "onnx") else "numpy"
 
 
 def auto_document_runtime(settings: EmbedderOptions) -> str:
@@ -227,15 +245,19 @@ def auto_document_runtime(settings: EmbedderOptions) -> str:
     return "sentence-transformers" if _installed("sentence_transformers") else "numpy"
 
 
-def _onnx(settings: EmbedderOptions, folder: str, name: str, batch_size: int) -> Embedder:
+def _onnx(settings: EmbedderOptions, folder: str, name: str, batch_size: int,
+          threads: int | None = None) -> Embedder:
+    """`threads` overrides `embedder.threads`: a question is one short text, which one thread embeds
+    as fast as two, and concurrent questions then each get a core instead of sharing a pool."""
     from pathlib import Path
 
     from bot.rag.lean_embedder import LeanLocalEmbedder
     from bot.rag.onnx_embedder import OnnxEncoder
 
     cache = Path(settings.cache_dir) if settings.cache_dir else None
+    count = settings.threads if threads is None else threads
     embedder = LeanLocalEmbedder(folder, name, LOCAL_MODEL_DIM, batch_size,
-                                 make_encoder=lambda path: OnnxEncoder(path, cache, settings.threads))
+                                 make_encoder=lambda path: OnnxEncoder(path, cache, count))
     if settings.model is not None:  # another BERT-style model: its own dimension
         dim = len(embedder.embed_query("dimension probe"))
         embedder.fingerprint = EmbedderFingerprint("local", settings.model, dim)

@@ -139,6 +139,14 @@ class KnowledgeBase:
     def optimize(self) -> None:
         self.backend.optimize()
 
+    def warm_up(self) -> None:
+        """Load what the first question would: the store's copy in memory with its keyword index, and
+        the query embedder when it is local (a hosted one is not called for nothing)."""
+        self.backend.warm_up()
+        warm_queries = getattr(self.embedder, "warm_up_queries", None)
+        if warm_queries is not None:
+            warm_queries()
+
     def reindex(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Re-embed every stored chunk with the configured embedder and switch to the result at once."""
         documents = self.backend.document_store.filter_documents()

@@ -161,6 +161,10 @@ class LeanLocalEmbedder:
             if self._encoder is None:
                 self._encoder = self._make_encoder(self.folder)
 
+    def warm_up_queries(self) -> None:
+        """Loaded, and one question embedded: a runtime's first run allocates its buffers."""
+        self._encode(["warm-up"])
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         self.warm_up()
         assert self._encoder is not None

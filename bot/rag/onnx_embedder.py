@@ -11,6 +11,7 @@ and a whole ingest is level with torch's (bench/ingest.py --runtime), without im
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 
 from bot.rag.lean_embedder import MiniLMEncoder, load_tokenizer
 
+log = logging.getLogger(__name__)
 GRAPH_VERSION = 1  # bump when minilm_graph changes: cached graphs of older versions are not reused
 OPSET = 18  # LayerNormalization, and reductions that take their axes as an input
 
@@ -127,6 +129,24 @@ def write_graph(folder: Path, path: Path) -> None:
         raise
 
 
+def _session(onnxruntime: Any, folder: Path, cache_dir: Path | None, options: Any) -> Any:
+    """From the cached graph; a damaged cache file is written again once; where the folder cannot be
+    written (read-only, full), from a graph built in memory, so embedding still works."""
+    providers = ["CPUExecutionProvider"]
+    if cache_dir is not None:
+        try:
+            path = cached_graph(folder, cache_dir)
+            try:
+                return onnxruntime.InferenceSession(str(path), options, providers=providers)
+            except Exception:  # a truncated or damaged cache file (a full disk, a killed process)
+                write_graph(folder, path)
+                return onnxruntime.InferenceSession(str(path), options, providers=providers)
+        except OSError as exc:
+            log.warning("cannot keep the embedder's ONNX graph in %s (%s); building it in memory instead",
+                        cache_dir, exc.strerror or exc.__class__.__name__)
+    return onnxruntime.InferenceSession(minilm_graph(MiniLMEncoder(folder)), options, providers=providers)
+
+
 class OnnxEncoder:
     """Texts to sentence vectors through an ONNX Runtime session; the same `encode` as MiniLMEncoder."""
 
@@ -138,17 +158,7 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads
         options.log_severity_level = 3  # its warnings are about graph internals, not the person's data
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        providers = ["CPUExecutionProvider"]
-        if cache_dir is None:
-            graph = minilm_graph(MiniLMEncoder(folder))
-            self.session = onnxruntime.InferenceSession(graph, options, providers=providers)
-        else:
-            path = cached_graph(folder, cache_dir)
-            try:
-                self.session = onnxruntime.InferenceSession(str(path), options, providers=providers)
-            except Exception:  # a truncated or damaged cache file (a full disk): written again, once
-                write_graph(folder, path)
-                self.session = onnxruntime.InferenceSession(str(path), options, providers=providers)
+        self.session = _session(onnxruntime, folder, cache_dir, options)
         self.dim = int(self.session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -41,8 +41,9 @@ def test_numpy_runtime_writes_the_same_vectors_as_sentence_transformers() -> Non
 
 
 def test_answering_a_question_loads_no_sentence_transformers(tmp_path) -> None:
-    """The default runtime embeds questions in NumPy; sentence-transformers (and its model load) waits
-    for the first document, so `kbot search` and `kbot ask` start fast."""
+    """The default runtime embeds questions on ONNX Runtime, from the graph kept under data_dir/models;
+    sentence-transformers (and its model load) waits for the first document, so `kbot search` and
+    `kbot ask` start fast."""
     import subprocess
     import sys
 
@@ -53,11 +54,33 @@ def test_answering_a_question_loads_no_sentence_transformers(tmp_path) -> None:
     searched = subprocess.run([sys.executable, "-c", "import sys; from bot.cli import main; "
                                "from bot.lazy_imports import loaded; "
                                "main(['search', 'where can I park my bike', '--json']); "
-                               "print('sentence_transformers' in sys.modules, loaded('torch'))"],
+                               "print('sentence_transformers' in sys.modules, loaded('torch'), "
+                               "'onnxruntime' in sys.modules)"],
                               cwd=tmp_path, check=True, capture_output=True, text=True)
     # Neither sentence-transformers nor torch ran: Haystack's `import torch` got a deferred module.
-    assert searched.stdout.strip().endswith("False False")
+    assert searched.stdout.strip().endswith("False False True")
     assert "courtyard" in searched.stdout
+    [graph] = (tmp_path / "state" / "models").glob("minilm-*.onnx")  # kept for the next command
+
+
+def test_a_warmed_up_knowledge_base_has_its_keyword_index_and_query_side_but_no_torch(tmp_path) -> None:
+    """What `kbot run` loads at start, so its first answers do not: the store's copy in memory with its
+    BM25 index, and the query embedder; the document side (torch, on a CPU with bfloat16) waits."""
+    import subprocess
+    import sys
+
+    (tmp_path / "config.yaml").write_text("data_dir: state\n")
+    (tmp_path / "a.md").write_text("# Parking\n\nBicycle racks are in the courtyard behind building B.\n")
+    subprocess.run([sys.executable, "-m", "bot", "ingest", "a.md"], cwd=tmp_path, check=True, capture_output=True)
+    code = ("import sys; from bot.lazy_imports import defer_imports, loaded; defer_imports(); "
+            "from bot.app import App; from bot.config import load_settings; "
+            "kb = App(load_settings(None)).knowledge_base; store = kb.backend.document_store; "
+            "print(store.keyword_from_memory, 'onnxruntime' in sys.modules); kb.warm_up(); "
+            "print(store.keyword_from_memory, 'onnxruntime' in sys.modules, "
+            "'sentence_transformers' in sys.modules, loaded('torch'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-6:] == ["False", "False", "True", "True", "False", "False"]
 
 
 def test_a_deferred_torch_is_the_real_one_at_first_use() -> None:
@@ -125,6 +148,35 @@ def test_a_damaged_cached_graph_is_written_again(tmp_path) -> None:
     for a, b in zip(onnx_side.embed_documents(_documents()), numpy_side.embed_documents(_documents()), strict=True):
         assert _cosine(a.embedding, b.embedding) > 0.9999
     assert damaged.stat().st_size > 50_000_000  # the whole graph, weights included
+
+
+def test_auto_embeds_questions_on_onnx_runtime_with_the_same_vectors() -> None:
+    from tempfile import TemporaryDirectory
+
+    with TemporaryDirectory() as folder:
+        auto = build_embedder(EmbedderOptions(kind="local", cache_dir=folder))
+        numpy_side = build_embedder(EmbedderOptions(kind="local", runtime="numpy"))
+        assert auto.fingerprint == numpy_side.fingerprint
+        for question in ("how fast must I report a lost laptop?", "x", " ".join(["backups"] * 400)):
+            assert _cosine(auto.embed_query(question), numpy_side.embed_query(question)) > 0.9999
+        assert len(list(Path(folder).glob("minilm-*.onnx"))) == 1
+
+
+def test_a_models_folder_that_cannot_be_written_still_embeds(tmp_path, caplog) -> None:
+    """A read-only or full data_dir costs a graph built in memory at each start, and a warning."""
+    (tmp_path / "state").write_text("a file where the models folder's parent should be")
+    unwritable = str(tmp_path / "state" / "models")
+    numpy_side = build_embedder(EmbedderOptions(kind="local", runtime="numpy"))
+    question = "how fast must I report a lost laptop?"
+    with caplog.at_level("WARNING", logger="bot.rag.onnx_embedder"):
+        for runtime in ("auto", "onnx"):
+            embedder = build_embedder(EmbedderOptions(kind="local", runtime=runtime, precision="float32",
+                                                      cache_dir=unwritable))
+            assert _cosine(embedder.embed_query(question), numpy_side.embed_query(question)) > 0.9999
+            [document] = embedder.embed_documents(_documents()[:1])
+            assert _cosine(document.embedding, numpy_side.embed_documents(_documents()[:1])[0].embedding) > 0.9999
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings and all("building it in memory instead" in w and unwritable in w for w in warnings)
 
 
 def test_auto_indexes_documents_on_onnx_runtime_without_sentence_transformers(tmp_path) -> None:

@@ -63,6 +63,10 @@ class StoreBackend(Protocol):
 
     def optimize(self) -> None: ...
 
+    def warm_up(self) -> None:
+        """Load now what the first query would load on its way (a running bot calls it at start)."""
+        ...
+
     def purge(self) -> None:
         """After a delete: leave no copy of the deleted chunks on disk (old versions, compacted files)."""
         ...

@@ -89,6 +89,11 @@ class LanceDBBackend:
     def optimize(self) -> None:
         self.document_store.optimize()
 
+    def warm_up(self) -> None:
+        """The copy of the table in memory and its BM25 index: otherwise the first query reads the
+        table and asks LanceDB's full-text index (tens of ms, cold), and the second starts the build."""
+        self.document_store.build_keyword_index()
+
     def purge(self) -> None:
         self.document_store.purge()
 

@@ -113,6 +113,9 @@ class WeaviateBackend:
     def optimize(self) -> None:
         """Weaviate indexes on write."""
 
+    def warm_up(self) -> None:
+        """Weaviate keeps its indexes on the server: nothing to load here."""
+
     def purge(self) -> None:
         """Weaviate removes deleted objects itself (tombstones are cleaned up by the server)."""
 
