@@ -381,7 +381,7 @@ def answer_options(settings: Settings) -> AnswerOptions:
     reranker = settings.retrieval.reranker
     return AnswerOptions(
         mode=None, top_k=settings.retrieval.top_k, min_similarity=settings.answer.min_similarity,
-        extractive=settings.llm.effective_kind != "openai",
+        keyword_agreement=settings.answer.keyword_agreement, extractive=settings.llm.effective_kind != "openai",
         reranker=RerankerOptions(reranker.kind, reranker.url, reranker.model,
                                  str(settings.resolve(reranker.model_path)) if reranker.model_path else None,
                                  reranker.style, reranker.timeout_s))

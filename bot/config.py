@@ -147,6 +147,10 @@ class AnswerSettings(Section):
     # all-MiniLM-L6-v2 by `kbot eval` on evals/public.jsonl (answerable 0.34-0.78, off-topic 0.16-0.25)
     # and evals/knowledge.jsonl (off-topic up to 0.20).
     min_similarity: float = Field(0.27, ge=-1, le=1)
+    # Below min_similarity, a question still counts as relevant when the keyword and the vector
+    # rankings agree on one of the first passages and it holds half the question's words
+    # (bot/rag/relevance.py): short everyday questions the model underrates.
+    keyword_agreement: bool = True
     history_chars: int = Field(6000, ge=0)  # thread memory budget given to each answer
     # private_first: an answer in a channel goes to the asker alone, with a "Share with the channel"
     # button; admins choose per channel with /kb visibility.

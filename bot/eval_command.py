@@ -72,12 +72,12 @@ def eval_retriever(settings: Settings, scopes: list[str], top_k: int, preset_nam
     chosen = preset(preset_name, top_k, reranker is not None)
     retrieve_k = max(top_k, chosen.retrieve)
 
-    def retrieve(question: str) -> tuple[list[Any], float]:
+    def retrieve(question: str) -> tuple[list[Any], float, bool]:
         found = kb.retrieve(question, scopes, retrieve_k, mode or chosen.mode, chosen.candidates)
         documents = found.documents
         if reranker is not None and chosen.rerank:
             documents = reranker.run(query=question, documents=documents)["documents"]
-        return documents[:top_k], found.best_similarity
+        return documents[:top_k], found.best_similarity, found.agreement
 
     return retrieve, app
 
@@ -123,12 +123,14 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_INPUT
     bar = _Bar(len(cases))
     try:
-        report = evaluate(cases, retrieve, settings.answer.min_similarity, bar.step)
+        report = evaluate(cases, retrieve, settings.answer.min_similarity, bar.step,
+                          settings.answer.keyword_agreement)
     finally:
         bar.close()
     failures = thresholds.failures(report)
     if args.json:
         print(json.dumps({**report.to_json(), "min_similarity": settings.answer.min_similarity,
+                          "keyword_agreement": settings.answer.keyword_agreement,
                           "top_k": top_k, "mode": args.mode or settings.retrieval.mode, "failed": failures},
                          ensure_ascii=False, indent=2))
     else:

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from bot.rag.relevance import is_relevant
+
 if TYPE_CHECKING:
     from haystack.dataclasses import Document
 
@@ -59,6 +61,7 @@ class CaseResult:
     best_similarity: float
     retrieval_s: float
     top: list[Hit] = field(default_factory=list)
+    agreed: bool = False  # admitted below min_similarity because the keyword and vector rankings agree
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Report:
     doc_mrr: float
     false_refusals: int
     off_topic_answers: int
+    agreed: int  # questions admitted below min_similarity by keyword agreement (answerable or not)
     retrieval_p50_ms: float
     retrieval_p95_ms: float
     results: list[CaseResult]
@@ -90,6 +94,7 @@ class Report:
             "page_hit": {f"@{k}": round(v, 4) for k, v in self.page_hit.items()},
             "mrr": round(self.mrr, 4), "doc_mrr": round(self.doc_mrr, 4),
             "false_refusals": self.false_refusals, "off_topic_answers": self.off_topic_answers,
+            "keyword_agreement_admitted": self.agreed,
             "retrieval_ms": {"p50": round(self.retrieval_p50_ms, 2), "p95": round(self.retrieval_p95_ms, 2)},
             "misses": [_miss_json(r) for r in self.misses],
         }
@@ -100,6 +105,7 @@ def _miss_json(result: CaseResult) -> dict[str, Any]:
     return {"line": case.line, "q": case.question, "expected": case.source or "nothing",
             "pages": list(case.pages) or None, "doc_rank": result.doc_rank, "page_rank": result.page_rank,
             "refused": result.refused, "best_similarity": round(result.best_similarity, 4),
+            "keyword_agreement": result.agreed,
             "first": [asdict(hit) for hit in result.top[:3]]}
 
 
@@ -190,14 +196,16 @@ def _hit(document: Document) -> Hit:
                text if len(text) <= 160 else text[:159] + "…")
 
 
-Retrieve = Callable[[str], "tuple[list[Document], float]"]
+# (documents, best similarity, whether the keyword and vector rankings agree)
+Retrieve = Callable[[str], "tuple[list[Document], float, bool]"]
 
 
-def run_case(case: EvalCase, retrieve: Retrieve, min_similarity: float) -> CaseResult:
+def run_case(case: EvalCase, retrieve: Retrieve, min_similarity: float, keyword_agreement: bool = True) -> CaseResult:
     started = time.perf_counter()
-    documents, best = retrieve(case.question)
+    documents, best, agreement = retrieve(case.question)
     elapsed = time.perf_counter() - started
-    refused = not documents or best < min_similarity
+    refused = not is_relevant(bool(documents), best, agreement, min_similarity, keyword_agreement)
+    agreed = not refused and best < min_similarity
     doc_rank = page_rank = None
     if case.source is not None:
         for rank, document in enumerate(documents, 1):
@@ -206,14 +214,14 @@ def run_case(case: EvalCase, retrieve: Retrieve, min_similarity: float) -> CaseR
             if passage_answers(case, document):
                 page_rank = rank
                 break
-    return CaseResult(case, doc_rank, page_rank, refused, best, elapsed, [_hit(d) for d in documents[:5]])
+    return CaseResult(case, doc_rank, page_rank, refused, best, elapsed, [_hit(d) for d in documents[:5]], agreed)
 
 
 def evaluate(cases: list[EvalCase], retrieve: Retrieve, min_similarity: float,
-             on_case: Callable[[CaseResult], None] | None = None) -> Report:
+             on_case: Callable[[CaseResult], None] | None = None, keyword_agreement: bool = True) -> Report:
     results = []
     for case in cases:
-        result = run_case(case, retrieve, min_similarity)
+        result = run_case(case, retrieve, min_similarity, keyword_agreement)
         results.append(result)
         if on_case is not None:
             on_case(result)
@@ -247,7 +255,7 @@ def summarize(results: list[CaseResult]) -> Report:
         doc_hit={k: _rate(doc_ranks, k) for k in KS}, page_hit={k: _rate(page_ranks, k) for k in KS},
         mrr=_mrr(page_ranks), doc_mrr=_mrr(doc_ranks),
         false_refusals=sum(1 for r in answerable if r.refused),
-        off_topic_answers=sum(1 for r in off_topic if not r.refused),
+        off_topic_answers=sum(1 for r in off_topic if not r.refused), agreed=sum(1 for r in results if r.agreed),
         retrieval_p50_ms=_percentile(times, 0.5), retrieval_p95_ms=_percentile(times, 0.95), results=results,
     )
 
@@ -295,6 +303,9 @@ def render(report: Report, misses: int = 20) -> str:
         f"off-topic answers {report.off_topic_answers}/{report.off_topic_cases}",
         f"retrieval p50 {report.retrieval_p50_ms:.1f} ms, p95 {report.retrieval_p95_ms:.1f} ms",
     ]
+    if report.agreed:
+        lines.insert(-1, f"{report.agreed} question(s) answered below min_similarity: the keyword and vector "
+                         "rankings agreed (answer.keyword_agreement)")
     shown = report.misses[:misses]
     if shown:
         lines.append("")
@@ -302,7 +313,8 @@ def render(report: Report, misses: int = 20) -> str:
     for result in shown:
         case = result.case
         if case.expects_nothing:
-            why = f"answered, best similarity {result.best_similarity:.3f}"
+            why = f"answered, best similarity {result.best_similarity:.3f}" + (
+                " (the keyword and vector rankings agreed)" if result.agreed else "")
             expected = "nothing"
         else:
             where = "not in the top 5" if result.page_rank is None else f"rank {result.page_rank}"

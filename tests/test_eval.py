@@ -116,14 +116,24 @@ def test_eval_only_searches_the_scopes_it_is_given(project: Path, capsys) -> Non
 
 
 def test_the_shipped_knowledge_set_passes_its_thresholds(tmp_path: Path, monkeypatch, capsys) -> None:
-    """The CI gate on knowledge/: every passage found first, no off-topic answer, at most two refusals."""
+    """The CI gate on knowledge/: every passage found first, no off-topic answer, no refusal. Two short
+    questions ("what happens on my first day?") are answered only through keyword agreement: without
+    it the same set has two refusals."""
     shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
     (tmp_path / "config.yaml").write_text("data_dir: state\nknowledge:\n  paths: [knowledge]\n")
+    (tmp_path / "strict.yaml").write_text("data_dir: state\nanswer:\n  keyword_agreement: false\n")
     monkeypatch.chdir(tmp_path)
     assert main(["ingest"]) == 0
     capsys.readouterr()
-    code = main(["eval", str(ROOT / "evals" / "knowledge.jsonl"), "--json", "--min-page-hit1", "0.95",
-                 "--min-page-hit5", "1", "--min-doc-hit5", "1", "--max-false-refusals", "2", "--max-off-topic", "0"])
+    questions = str(ROOT / "evals" / "knowledge.jsonl")
+    code = main(["eval", questions, "--json", "--min-page-hit1", "0.95", "--min-page-hit5", "1",
+                 "--min-doc-hit5", "1", "--max-false-refusals", "0", "--max-off-topic", "0"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0, report["failed"]
     assert report["answerable"] >= 25 and report["off_topic_cases"] >= 10
+    assert report["keyword_agreement"] is True and report["keyword_agreement_admitted"] == 2
+    assert main(["--config", "strict.yaml", "eval", questions, "--json"]) == 0
+    strict = json.loads(capsys.readouterr().out)
+    assert strict["keyword_agreement"] is False and strict["keyword_agreement_admitted"] == 0
+    assert strict["false_refusals"] == 2 and strict["off_topic_answers"] == 0
+    assert {m["q"] for m in strict["misses"]} == {"what happens on my first day?", "do new people get a buddy?"}

@@ -6,7 +6,6 @@ no unscoped search method.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -16,19 +15,12 @@ from haystack.document_stores.types import DuplicatePolicy
 
 from bot.messages import Why
 from bot.rag.embedders import Embedder, EmbedderFingerprint
+from bot.rag.relevance import AGREEMENT_DEPTH, keywords_agree, query_terms, words
 from bot.rag.stores.base import StoreBackend
 from bot.rag.stores.filters import and_filters, scope_filter
 from bot.rag.stores.fusion import FUSION_CANDIDATES, score_fusion
 
 NO_EMBEDDER = EmbedderFingerprint("none", "none", 0)
-_TERM = re.compile(r"[^\W_]{3,}")
-_STOPWORD_TEXT = (
-    "the and for are but not you all any can her was one our out has his how its may new now see two who "
-    "does did get got had him let say she too use what when where which while with would this that these "
-    "those from have into more most much must some such than them then they their there were will your "
-    "about after also been before being could each just like many only other over same should very"
-)
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 Mode = str  # hybrid | keyword | vector
 
 
@@ -52,6 +44,7 @@ class SourceInfo:
 class Retrieval:
     documents: list[Document]
     best_similarity: float
+    agreement: bool = False  # hybrid only: the keyword and vector rankings agree (bot/rag/relevance.py)
 
 
 def source_filter(source: str, scopes: Iterable[str] | None = None) -> dict[str, Any]:
@@ -173,8 +166,9 @@ class KnowledgeBase:
         Hybrid fuses a keyword and a vector list of `candidates` each (see `score_fusion`), done here
         (not in the store) so that every store ranks alike and each chunk can say why it was found:
         `meta["_why"]` holds its ranks and scores in each list and the query terms it contains.
-        Relevance is judged on the vector similarity of the closest chunk; keyword-only retrieval
-        counts any BM25 match as relevant.
+        Relevance is judged on the vector similarity of the closest chunk and, in hybrid, on whether
+        the two lists agree (`agreement`, see bot/rag/relevance.py); keyword-only retrieval counts any
+        BM25 match as relevant.
         """
         scope_set = sorted(set(scopes))
         if not scope_set or not query.strip():
@@ -199,9 +193,12 @@ class KnowledgeBase:
         keyword_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(found.keyword, 1)}
         vector_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(found.vector, 1)}
         documents = found.fetch(list(fused))
+        agreement = keywords_agree(query, fused, [i for i, _ in found.keyword[:AGREEMENT_DEPTH]],
+                                   [i for i, _ in found.vector[:AGREEMENT_DEPTH]],
+                                   {i: d.content or "" for i, d in documents.items()})
         return Retrieval([_with_why(replace(documents[doc_id], score=score), query, keyword=keyword_at.get(doc_id),
                                     vector=vector_at.get(doc_id), fused=score)
-                          for doc_id, score in fused.items() if doc_id in documents], similarity)
+                          for doc_id, score in fused.items() if doc_id in documents], similarity, agreement)
 
     def sources(self, scopes: Iterable[str] | None = None) -> list[SourceInfo]:
         filters = scope_filter(list(scopes)) if scopes is not None else None
@@ -226,19 +223,14 @@ class KnowledgeBase:
         return self.backend.document_store.count_documents()
 
 
-def query_terms(query: str) -> list[str]:
-    """The words of a query worth matching (three letters or more, not a stop word), in order."""
-    return list(dict.fromkeys(t for t in _TERM.findall(query.lower()) if t not in _STOPWORDS))
-
-
 def _with_why(document: Document, query: str, *, keyword: tuple[int, float | None] | None = None,
               vector: tuple[int, float | None] | None = None, fused: float | None = None) -> Document:
     """The document with `meta["_why"]`: where it ranked in each list, and the query terms it contains."""
-    words = set(_TERM.findall((document.content or "").lower()))
+    found = words(document.content or "")
     why = Why(keyword_rank=keyword[0] if keyword else None,
               keyword_score=_rounded(keyword[1]) if keyword else None,
               vector_rank=vector[0] if vector else None, vector_score=_rounded(vector[1]) if vector else None,
-              fused_score=_rounded(fused), matched_terms=tuple(t for t in query_terms(query) if t in words))
+              fused_score=_rounded(fused), matched_terms=tuple(t for t in query_terms(query) if t in found))
     return replace(document, embedding=None, meta={**document.meta, "_why": why.to_json()})
 
 

@@ -41,6 +41,7 @@ class AnswerOptions:
     mode: str | None = None
     top_k: int = 5
     min_similarity: float = 0.27
+    keyword_agreement: bool = True  # below min_similarity, agreeing rankings still count as relevant
     extractive: bool = False  # no model: quote the passages
     reranker: RerankerOptions = field(default_factory=RerankerOptions)
 
@@ -58,7 +59,7 @@ def default_answer_pipeline(options: AnswerOptions, knowledge_base: Any, llm: An
     pipeline = Pipeline(metadata={"kbot": "answer"})
     pipeline.add_component("rewriter", FollowUpRewriter(llm))
     pipeline.add_component("retriever", ScopedRetriever(knowledge_base, options.mode, options.top_k))
-    pipeline.add_component("gate", RelevanceGate(options.min_similarity, options.top_k))
+    pipeline.add_component("gate", RelevanceGate(options.min_similarity, options.top_k, options.keyword_agreement))
     pipeline.add_component("prompt", AnswerPromptBuilder())
     pipeline.add_component("generator", ExtractiveAnswerer() if options.extractive else StreamingChatGenerator(llm))
     pipeline.add_component("citations", CitationFilter())
@@ -71,6 +72,7 @@ def default_answer_pipeline(options: AnswerOptions, knowledge_base: Any, llm: An
     else:
         pipeline.connect("retriever.documents", "gate.documents")
     pipeline.connect("retriever.best_similarity", "gate.best_similarity")
+    pipeline.connect("retriever.agreement", "gate.agreement")
     pipeline.connect("gate.documents", "prompt.documents")
     pipeline.connect("gate.relevant", "generator.relevant")
     pipeline.connect("gate.relevant", "citations.relevant")
