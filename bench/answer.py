@@ -71,7 +71,7 @@ def build_store(path: Path, embedder, size: int) -> KnowledgeBase:
     rng = random.Random(5)
     sentences = english_sentences()
     texts = [" ".join(rng.choice(sentences) for _ in range(6)) for _ in range(500)]
-    vectors = embedder._document_embedder.run(documents=[Document(content=t) for t in texts])["documents"]
+    vectors = embedder.embed_documents([Document(content=t) for t in texts])
     noise = np.random.default_rng(3)
     backend = LanceDBBackend(path, embedder.fingerprint.dim)
     docs = []
