@@ -6,6 +6,7 @@ Passages are only ever quoted, so text inside them can never steer what kbot doe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.messages import Source
 
@@ -19,17 +20,24 @@ STOPWORDS = frozenset(
 )
 
 
-def _terms(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}
+def _terms(text: str, stem_words: Callable[[list[str]], list[str]]) -> set[str]:
+    """The words that carry meaning, stemmed: "trains" matches "train", "booking" matches "book"."""
+    return set(stem_words([w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]))
 
 
 def extractive_answer(question: str, sources: list[Source], max_sentences: int = 3) -> str:
-    """Up to `max_sentences` of the best-matching sentences, in passage rank order, each cited."""
-    wanted = _terms(question)
+    """Up to `max_sentences` of the best-matching sentences, in passage rank order, each cited. A
+    passage's heading counts for each of its sentences: under "Your first day", "Your manager meets
+    you at 9:30" answers "what happens on my first day?" without repeating its words."""
+    import Stemmer  # PyStemmer, the Snowball stemmers in C (the in-memory BM25 index stems alike)
+
+    stem_words = Stemmer.Stemmer("english").stemWords
+    wanted = _terms(question, stem_words)
     scored: list[tuple[float, int, int, str, int]] = []
     for rank, source in enumerate(sources):
+        under_heading = len(wanted & _terms(source.heading or "", stem_words))
         for position, sentence in enumerate(_SENTENCE.split(" ".join(source.text.split()))):
-            overlap = len(wanted & _terms(sentence))
+            overlap = len(wanted & _terms(sentence, stem_words)) + under_heading
             if overlap:
                 # Earlier passages and earlier sentences break ties: retrieval already ranked them.
                 scored.append((overlap - 0.1 * rank - 0.01 * position, rank, position, sentence, source.number))
