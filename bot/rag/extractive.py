@@ -28,7 +28,7 @@ def _terms(text: str, stem_words: Callable[[list[str]], list[str]]) -> set[str]:
 def extractive_answer(question: str, sources: list[Source], max_sentences: int = 3) -> str:
     """Up to `max_sentences` of the best-matching sentences, in passage rank order, each cited. A
     passage's heading counts for each of its sentences: under "Your first day", "Your manager meets
-    you at 9:30" answers "what happens on my first day?" without repeating its words."""
+    you at 9:30" can answer "what happens on my first day?" without repeating its words."""
     import Stemmer  # PyStemmer, the Snowball stemmers in C (the in-memory BM25 index stems alike)
 
     stem_words = Stemmer.Stemmer("english").stemWords
