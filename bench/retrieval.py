@@ -120,10 +120,13 @@ def main() -> None:
 
     from bot.rag.embedders import EmbedderOptions, build_embedder
 
-    embedder = build_embedder(EmbedderOptions(kind="local"))
-    embedder.warm_up()
-    embed = time_queries(embedder.embed_query, texts[:100])
-    print(f"query embedding (local all-MiniLM-L6-v2, excluded above)  {summary_ms(embed)}")
+    with tempfile.TemporaryDirectory() as models:  # auto keeps its question-side ONNX graph there
+        for runtime in ("numpy", "auto"):
+            embedder = build_embedder(EmbedderOptions(kind="local", runtime=runtime, cache_dir=models))
+            warm = getattr(embedder, "warm_up_queries", None) or embedder.warm_up
+            warm()
+            embed = time_queries(embedder.embed_query, texts[:100])
+            print(f"query embedding (local all-MiniLM-L6-v2, runtime {runtime}, excluded above)  {summary_ms(embed)}")
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
 
 
