@@ -143,3 +143,18 @@ def test_enabled_platforms_need_their_tokens(tmp_path: Path, monkeypatch, capsys
     monkeypatch.chdir(tmp_path)
     assert main(["run"]) == 2
     assert f"{platform}." in capsys.readouterr().err
+
+
+def test_a_warm_up_that_fails_is_one_warning_and_leaves_the_bot_running(tmp_path: Path, caplog) -> None:
+    """A store that cannot be opened at start: the first question reports it; the start-up only warns."""
+    from bot.rag.knowledge_base import NO_EMBEDDER, KnowledgeBase
+    from bot.rag.stores.lancedb_backend import LanceDBBackend
+    from bot.run import warm_up_in_background
+
+    (tmp_path / "store").write_text("a file where the store's folder should be")
+    knowledge_base = KnowledgeBase(LanceDBBackend(tmp_path / "store", 384), None, NO_EMBEDDER)
+    with caplog.at_level("INFO", logger="kbot.run"):
+        warm_up_in_background(knowledge_base).join(timeout=60)
+    [record] = [r for r in caplog.records if r.name == "kbot.run"]
+    assert record.levelname == "WARNING" and "warming up the knowledge base failed (NotADirectoryError)" in (
+        record.getMessage())
