@@ -15,7 +15,7 @@ from haystack.document_stores.types import DuplicatePolicy
 
 from bot.messages import Why
 from bot.rag.embedders import Embedder, EmbedderFingerprint
-from bot.rag.relevance import AGREEMENT_DEPTH, keywords_agree, query_terms, words
+from bot.rag.relevance import keywords_agree, query_terms, words
 from bot.rag.stores.base import StoreBackend
 from bot.rag.stores.filters import and_filters, scope_filter
 from bot.rag.stores.fusion import FUSION_CANDIDATES, score_fusion
@@ -179,13 +179,15 @@ class KnowledgeBase:
         filters = scope_filter(scope_set)
         if mode == "keyword" or self.embedder is None:
             found = self.backend.keyword(query, filters, top_k)
-            explained = [_with_why(d, query, keyword=(rank, d.score)) for rank, d in enumerate(found, 1)]
+            terms = query_terms(query)
+            explained = [_explained(d, _why(d, terms, keyword=(rank, d.score))) for rank, d in enumerate(found, 1)]
             return Retrieval(explained, 1.0 if found else 0.0)
         embedding = self.embedder.embed_query(query)
         if mode == "vector":
             vector = self.backend.vector(embedding, filters, max(candidates or top_k * 4, top_k))
             similarity = float(vector[0].score or 0.0) if vector else 0.0
-            return Retrieval([_with_why(d, query, vector=(rank, d.score))
+            terms = query_terms(query)
+            return Retrieval([_explained(d, _why(d, terms, vector=(rank, d.score)))
                               for rank, d in enumerate(vector[:top_k], 1)], similarity)
         found = self.backend.candidates(query, embedding, filters, max(candidates or FUSION_CANDIDATES, top_k))
         similarity = found.vector[0][1] if found.vector else 0.0
@@ -193,12 +195,11 @@ class KnowledgeBase:
         keyword_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(found.keyword, 1)}
         vector_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(found.vector, 1)}
         documents = found.fetch(list(fused))
-        agreement = keywords_agree(query, fused, [i for i, _ in found.keyword[:AGREEMENT_DEPTH]],
-                                   [i for i, _ in found.vector[:AGREEMENT_DEPTH]],
-                                   {i: d.content or "" for i, d in documents.items()})
-        return Retrieval([_with_why(replace(documents[doc_id], score=score), query, keyword=keyword_at.get(doc_id),
-                                    vector=vector_at.get(doc_id), fused=score)
-                          for doc_id, score in fused.items() if doc_id in documents], similarity, agreement)
+        terms = query_terms(query)
+        whys = {doc_id: _why(documents[doc_id], terms, keyword=keyword_at.get(doc_id), vector=vector_at.get(doc_id),
+                             fused=score) for doc_id, score in fused.items() if doc_id in documents}
+        explained = [_explained(replace(documents[doc_id], score=fused[doc_id]), why) for doc_id, why in whys.items()]
+        return Retrieval(explained, similarity, keywords_agree(len(terms), whys.values()))
 
     def sources(self, scopes: Iterable[str] | None = None) -> list[SourceInfo]:
         filters = scope_filter(list(scopes)) if scopes is not None else None
@@ -223,14 +224,18 @@ class KnowledgeBase:
         return self.backend.document_store.count_documents()
 
 
-def _with_why(document: Document, query: str, *, keyword: tuple[int, float | None] | None = None,
-              vector: tuple[int, float | None] | None = None, fused: float | None = None) -> Document:
-    """The document with `meta["_why"]`: where it ranked in each list, and the query terms it contains."""
+def _why(document: Document, terms: list[str], *, keyword: tuple[int, float | None] | None = None,
+         vector: tuple[int, float | None] | None = None, fused: float | None = None) -> Why:
+    """Where the document ranked in each list, and which of the query's terms (query_terms) it contains."""
     found = words(document.content or "")
-    why = Why(keyword_rank=keyword[0] if keyword else None,
-              keyword_score=_rounded(keyword[1]) if keyword else None,
-              vector_rank=vector[0] if vector else None, vector_score=_rounded(vector[1]) if vector else None,
-              fused_score=_rounded(fused), matched_terms=tuple(t for t in query_terms(query) if t in found))
+    return Why(keyword_rank=keyword[0] if keyword else None,
+               keyword_score=_rounded(keyword[1]) if keyword else None,
+               vector_rank=vector[0] if vector else None, vector_score=_rounded(vector[1]) if vector else None,
+               fused_score=_rounded(fused), matched_terms=tuple(t for t in terms if t in found))
+
+
+def _explained(document: Document, why: Why) -> Document:
+    """The document as retrieval hands it on: `meta["_why"]` set, its vector dropped."""
     return replace(document, embedding=None, meta={**document.meta, "_why": why.to_json()})
 
 

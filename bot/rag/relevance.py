@@ -13,7 +13,10 @@ has 20 written to share the handbook's words; the ten of them that get in do so 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from itertools import islice
+
+from bot.messages import Why
 
 AGREEMENT_DEPTH = 3  # the passage is within the first 3 of the fused, the keyword and the vector rankings
 AGREEMENT_SHARE = 0.5  # of the question's terms that the passage contains
@@ -38,21 +41,15 @@ def words(text: str) -> set[str]:
     return set(_TERM.findall(text.lower()))
 
 
-def term_share(terms: list[str], text: str) -> float:
-    """How many of `terms` (query_terms) the text contains, as a share; 0 without terms."""
-    if not terms:
-        return 0.0
-    found = words(text)  # as written: folding plurals let "the best day to plant tomatoes?" in
-    return sum(1 for t in terms if t in found) / len(terms)
-
-
-def keywords_agree(query: str, fused: Iterable[str], keyword: Iterable[str], vector: Iterable[str],
-                   texts: Mapping[str, str]) -> bool:
-    """One of the first fused passages is among the first of both rankings and holds half the words."""
-    terms = query_terms(query)
-    both = set(list(keyword)[:AGREEMENT_DEPTH]) & set(list(vector)[:AGREEMENT_DEPTH])
-    return any(doc_id in both and term_share(terms, texts.get(doc_id, "")) >= AGREEMENT_SHARE
-               for doc_id in list(fused)[:AGREEMENT_DEPTH])
+def keywords_agree(terms: int, whys: Iterable[Why]) -> bool:
+    """`whys` in fused order (`terms`: how many query_terms the question has): one of the first is
+    among the first of both rankings and contains half the question's terms, as written (folding
+    plurals let "the best day to plant tomatoes?" in)."""
+    return terms > 0 and any(
+        why.keyword_rank is not None and why.keyword_rank <= AGREEMENT_DEPTH
+        and why.vector_rank is not None and why.vector_rank <= AGREEMENT_DEPTH
+        and len(why.matched_terms) / terms >= AGREEMENT_SHARE
+        for why in islice(whys, AGREEMENT_DEPTH))
 
 
 def is_relevant(found_any: bool, best_similarity: float, agreement: bool, min_similarity: float,

@@ -7,25 +7,38 @@ import shutil
 from pathlib import Path
 
 from bot.cli import main
-from bot.rag.relevance import is_relevant, keywords_agree
+from bot.messages import Why
+from bot.rag.relevance import is_relevant, keywords_agree, query_terms, words
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = {"day": "Your manager meets you at 9:30 on your first day.", "sick": "Ten paid sick days a year.",
          "dog": "Dogs may come on Fridays."}
 
 
+def _agree(question: str, fused: list[str], keyword: list[str], vector: list[str]) -> bool:
+    """keywords_agree on the passages of TEXTS, ranked as given, each with the question's terms it holds."""
+    terms = query_terms(question)
+
+    def rank(ranking: list[str], doc_id: str) -> int | None:
+        return ranking.index(doc_id) + 1 if doc_id in ranking else None
+
+    whys = [Why(keyword_rank=rank(keyword, i), vector_rank=rank(vector, i),
+                matched_terms=tuple(t for t in terms if t in words(TEXTS.get(i, "")))) for i in fused]
+    return keywords_agree(len(terms), whys)
+
+
 def test_agreement_needs_a_top_passage_of_both_rankings_with_half_the_words() -> None:
     question = "what happens on my first day?"  # terms: happens, first, day; the passage holds two
-    assert keywords_agree(question, ["day"], ["day"], ["sick", "dog", "day"], TEXTS)
-    assert not keywords_agree(question, ["day"], ["day"], ["sick", "dog", "x", "day"], TEXTS)  # 4th by vector
-    assert not keywords_agree(question, ["day"], ["a", "b", "c", "day"], ["day"], TEXTS)  # 4th by keyword
-    assert not keywords_agree(question, ["a", "b", "c", "day"], ["day"], ["day"], TEXTS)  # 4th fused
-    assert not keywords_agree("what happens after the first call?", ["day"], ["day"], ["day"], TEXTS)  # 1 of 3
-    assert keywords_agree("dogs on fridays?", ["dog"], ["dog"], ["dog"], TEXTS)
-    assert keywords_agree("a dog on fridays?", ["dog"], ["dog"], ["dog"], TEXTS)  # "fridays": 1 of 2 is half
+    assert _agree(question, ["day"], ["day"], ["sick", "dog", "day"])
+    assert not _agree(question, ["day"], ["day"], ["sick", "dog", "x", "day"])  # 4th by vector
+    assert not _agree(question, ["day"], ["a", "b", "c", "day"], ["day"])  # 4th by keyword
+    assert not _agree(question, ["a", "b", "c", "day"], ["day"], ["day"])  # 4th fused
+    assert not _agree("what happens after the first call?", ["day"], ["day"], ["day"])  # 1 of 3
+    assert _agree("dogs on fridays?", ["dog"], ["dog"], ["dog"])
+    assert _agree("a dog on fridays?", ["dog"], ["dog"], ["dog"])  # "fridays": 1 of 2 is half
     # Words as written: "dog" is not "dogs". Folded, "the best day to plant tomatoes?" got in.
-    assert not keywords_agree("is a dog welcome?", ["dog"], ["dog"], ["dog"], TEXTS)
-    assert not keywords_agree("what is it?", ["day"], ["day"], ["day"], TEXTS)  # no words worth matching
+    assert not _agree("is a dog welcome?", ["dog"], ["dog"], ["dog"])
+    assert not _agree("what is it?", ["day"], ["day"], ["day"])  # no words worth matching
 
 
 def test_the_gate_admits_by_similarity_or_by_agreement_when_it_is_on() -> None:
