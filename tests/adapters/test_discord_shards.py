@@ -64,6 +64,9 @@ def test_all_shards_in_one_process_answer_every_server(make_settings, llm) -> No
                     question = discord.user_message(channel, "How many vacation days do we get?", mention_bot=True)
                     await eventually(lambda c=channel, q=question["id"]: _final(discord, c, q),
                                      timeout=30, what=f"the answer in {channel}")
+                # An answer is counted once its final edit is sent, so the count may trail the message.
+                await eventually(lambda: metric(running, ANSWERED) >= 2, what="both answers counted")
+                await asyncio.sleep(0.5)
                 assert metric(running, ANSWERED) == 2
 
         asyncio.run(scenario())
