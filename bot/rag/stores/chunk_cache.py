@@ -81,9 +81,6 @@ class ChunkCache:
             scope_numbers={None if name == "" else str(name): i for i, name in enumerate(names)},
         )
 
-    def texts(self) -> list[str | None]:
-        return self.content.to_pylist()
-
     def keyword_search(self, query: str, scopes: list[str] | None, top_k: int) -> list[Hit]:
         """BM25 hits from the given scopes only (None: every row); needs `keyword` built."""
         assert self.keyword is not None

@@ -12,7 +12,7 @@ import math
 import threading
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -62,6 +62,14 @@ def _arrow_schema(embedding_dim: int | None) -> pa.Schema:
     return pa.schema(fields)
 
 
+Background = Callable[[Callable[[], None], str], None]  # runs work beside the queries: (work, thread name)
+
+
+def daemon_thread(work: Callable[[], None], name: str) -> None:
+    """Searches never wait for it, and a process that exits does not wait for it either."""
+    threading.Thread(target=work, name=name, daemon=True).start()
+
+
 class LanceDBDocumentStore:
     """Documents in one LanceDB table on disk; opened lazily so construction stays cheap."""
 
@@ -73,6 +81,7 @@ class LanceDBDocumentStore:
         cache_rows: int = 300_000,
         keyword_rows: int = 50_000,
         fold_every_commits: int = FOLD_EVERY_COMMITS,
+        background: Background | None = None,
     ) -> None:
         self.path = str(path)
         self.table_name = table_name
@@ -81,11 +90,13 @@ class LanceDBDocumentStore:
         # at 384 dims: vector, text, metadata); larger ones are searched by LanceDB alone.
         self.cache_rows = cache_rows
         # Cached tables up to this many chunks also get an in-memory BM25 index (built in the background,
-        # about 1.8 s at 10k chunks on two cores): larger ones keep LanceDB's full-text search.
+        # about 0.4 s at 10k chunks on two cores): larger ones keep LanceDB's full-text search.
         self.keyword_rows = keyword_rows
         self.fold_every_commits = fold_every_commits
+        self._background = background or daemon_thread  # where the copy's reloads and BM25 builds run
         self._commits_since_fold = 0  # this process's commits: others fold their own
         self._cache: ChunkCache | None = None
+        self._refreshing = False  # a newer version's copy is being loaded in the background
         self._analyzer: Analyzer | None = None
         self._version_read_at = -math.inf  # when `_cache_for` last asked LanceDB for the table version
         self._indexes_ready = ""  # which open table is known to have its indexes
@@ -414,35 +425,77 @@ class LanceDBDocumentStore:
         if scopes is False:
             return None, None
         with self._lock:
+            if self._refreshing:
+                return None, None  # LanceDB answers, from the newest version, while the copy reloads
             now = time.monotonic()
             if self._cache is not None and now - self._version_read_at < VERSION_RECHECK_S:
                 return self._cache, scopes  # type: ignore[return-value]
             version = table.version  # about 1 ms (a round trip into LanceDB's runtime): not on every leg
             self._version_read_at = now
             if self._cache is None or self._cache.version != version:
-                self._cache = None
-                if table.count_rows() <= self.cache_rows:
+                previous, self._cache = self._cache, None
+                if table.count_rows() > self.cache_rows:
+                    return None, None
+                if previous is None:
                     self._cache = ChunkCache.load(table, version, self.embedding_dim)
+                else:
+                    self._refresh_in_background(table, version, keep_keyword=previous.keyword_asks >= 2)
+                    return None, None
         return self._cache, scopes  # type: ignore[return-value]
+
+    def _refresh_in_background(self, table: Any, version: int, keep_keyword: bool) -> None:
+        """Reload the copy of a table that changed, beside the queries: at 100k chunks a reload takes
+        over a second, and the first question after every upload waited for it. Called with `_lock`
+        held; once the copy is in, the next query reads the version again, so a write made meanwhile
+        is never missed."""
+        self._refreshing = True
+
+        def refresh() -> None:
+            try:
+                cache = ChunkCache.load(table, version, self.embedding_dim)
+            except Exception:
+                log.warning("could not reload the in-memory copy of the table; the next query tries again",
+                            exc_info=True)
+                cache = None
+            with self._lock:
+                self._refreshing, self._version_read_at = False, -math.inf
+                if cache is None or table is not self._table:  # failed, or the table was recreated meanwhile
+                    return
+                self._cache = cache
+                if keep_keyword:  # a process that asked for the index keeps one
+                    self._start_keyword_build(cache)
+
+        self._background(refresh, "kbot-chunk-cache")
 
     def _memory_keyword(self, cache: ChunkCache) -> bool:
         """Whether `cache` answers keyword queries itself. Its index is built in the background when a
-        second keyword query reaches the same table version: a one-shot command (`kbot search`) never
-        pays for it, a running bot pays once per change and no query waits for it."""
+        second keyword query reaches the same table version, and from then on as soon as a write brings
+        a new version: a one-shot command (`kbot search`) never pays for it, a running bot pays once
+        per change and no query waits for it."""
         if cache.keyword is not None:
             return True
-        if len(cache.doc_ids) > self.keyword_rows:
-            return False
         with self._lock:
             cache.keyword_asks += 1
             if cache.keyword_asks == 2:
-                threading.Thread(target=self._build_keyword, args=(cache,), name="kbot-bm25", daemon=True).start()
+                self._start_keyword_build(cache)
         return False
+
+    def _start_keyword_build(self, cache: ChunkCache) -> None:
+        """Build `cache`'s BM25 index in a background thread, once, where the table is small enough.
+        Called with `_lock` held."""
+        cache.keyword_asks = max(cache.keyword_asks, 2)
+        if len(cache.doc_ids) <= self.keyword_rows:
+            self._background(lambda: self._build_keyword(cache), "kbot-bm25")
 
     def _build_keyword(self, cache: ChunkCache) -> None:
         with self._lock:
             analyzer = self._analyzer = self._analyzer or Analyzer()
-        cache.keyword = KeywordIndex.build(cache.texts(), analyzer)
+        cache.keyword = KeywordIndex.build(cache.content, analyzer)
+
+    @property
+    def copy_in_memory(self) -> bool:
+        """Whether queries are answered from the copy in memory (not while it reloads after a change)."""
+        return self._cache is not None and not self._refreshing
 
     @property
     def keyword_from_memory(self) -> bool:
@@ -457,6 +510,7 @@ class LanceDBDocumentStore:
         cache, _ = self._cache_for(table, None)
         if cache is None or len(cache.doc_ids) > self.keyword_rows:
             return False
+        cache.keyword_asks = max(cache.keyword_asks, 2)  # and kept across writes, as if asked for twice
         if cache.keyword is None:
             self._build_keyword(cache)
         return True
