@@ -123,6 +123,11 @@ def main() -> None:
             warm = getattr(backend.document_store, "build_keyword_index", None)
             in_memory = bool(warm()) if warm is not None else False
             bm25_s = time.perf_counter() - started
+            index_s = []  # the BM25 index alone, from the copy in memory (three builds)
+            for _ in range(3 if in_memory else 0):
+                started = time.perf_counter()
+                backend.document_store._build_keyword(backend.document_store._cache)
+                index_s.append(time.perf_counter() - started)
             pairs = list(zip(texts, vectors, strict=True))
             keyword = time_queries(lambda p, b=backend: b.keyword(p[0], filters, 5), pairs)
             vector = time_queries(lambda p, b=backend: b.vector(p[1], filters, 5), pairs)
@@ -131,7 +136,8 @@ def main() -> None:
             explained = time_queries(lambda p, k=kb: k.retrieve(p[0], ["global", "slack:T3"], 5), pairs)
             cache = backend.document_store._cache
             held = (cache.matrix.nbytes + cache.content.nbytes + cache.meta.nbytes) / 1e6 if cache else 0.0
-            bm25 = f"in-memory BM25 built in {bm25_s:.2f} s" if in_memory else "keyword search by LanceDB"
+            bm25 = (f"copy and BM25 index loaded in {bm25_s:.2f} s, the index alone "
+                    f"{min(index_s):.2f}–{max(index_s):.2f} s") if in_memory else "keyword search by LanceDB"
             print(f"{size:>7} chunks (built in {build_s:5.1f} s; in-memory copy {held:5.0f} MB; {bm25})")
             print(f"  keyword  {summary_ms(keyword)}")
             print(f"  vector   {summary_ms(vector)}")
