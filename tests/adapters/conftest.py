@@ -4,12 +4,15 @@ fake LLM, and `kbot run`'s serve loop started in the test's own event loop."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import socket
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,7 +90,38 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 15, what: st
     raise AssertionError(f"timed out waiting for {what}")
 
 
+_PORT_BAND = 1000  # ports per pytest-xdist worker
+_next_port = itertools.count()
+
+
 def free_port() -> int:
+    """A free port for a server the test starts later. Not one the kernel hands out (bind to port 0):
+    between this probe and the server's bind, any outgoing connection of the other test worker may
+    take that ephemeral port (CI once failed with "address already in use"). So the port comes from
+    below the ephemeral range, in a band of this worker's own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start = 20_000 + (int(worker) if worker.isdigit() else 0) % 10 * _PORT_BAND
+    if start + _PORT_BAND > _ephemeral_low():
+        return _kernel_port()
+    for _ in range(_PORT_BAND):
+        port = start + next(_next_port) % _PORT_BAND
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    return _kernel_port()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default, and the IANA range starts higher still
+
+
+def _kernel_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
