@@ -241,3 +241,23 @@ def test_chat_saves_its_thread(project: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "Saved this thread (2 messages, 1 chunks) to the knowledge base as kbot chat thread T9" in run.stdout
     assert "• kbot chat thread T9 — 1 chunks" in run.stdout
+
+
+@pytest.mark.parametrize(("environment", "huge_pages"), [(None, "False"), ("1", "True")])
+def test_kbot_keeps_numpy_arrays_in_small_pages_unless_told(tmp_path, environment, huge_pages) -> None:
+    """README "How the embedded store searches": huge pages made each reload of the store's copy slow
+    on a VM; NUMPY_MADVISE_HUGEPAGE=1 still restores NumPy's default."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if environment is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = environment
+    (tmp_path / "config.yaml").write_text("data_dir: state\nknowledge:\n  paths: []\n")
+    code = ("import sys; from bot.cli import main; code = main(['status']); import numpy; "
+            "print('RESULT', code, numpy._core.multiarray._get_madvise_hugepage())")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("RESULT", 1)[1].split() == ["0", huge_pages]

@@ -474,6 +474,8 @@ class LanceDBDocumentStore:
         per change and no query waits for it."""
         if cache.keyword is not None:
             return True
+        if len(cache.doc_ids) > self.keyword_rows:
+            return False
         with self._lock:
             cache.keyword_asks += 1
             if cache.keyword_asks == 2:
