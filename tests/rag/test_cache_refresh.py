@@ -106,3 +106,17 @@ def test_a_process_that_kept_a_bm25_index_rebuilds_it_with_the_copy(store, pendi
     pending.run_all()  # the copy, then its BM25 index, without a second question
     assert store.keyword_from_memory
     assert [d.id for d in store.bm25_retrieval("zeppelin hangar", SCOPE)] == ["zeppelin"]
+
+
+def test_without_a_thread_for_the_reload_the_next_question_loads_the_copy_itself(tmp_path: Path) -> None:
+    def no_threads(work: Callable[[], None], name: str) -> None:
+        raise RuntimeError("can't start new thread")
+
+    store = LanceDBDocumentStore(tmp_path / "db", embedding_dim=8, background=no_threads)
+    store.write_documents([_doc("vacation", "vacation days carry over", 0)])
+    assert [d.id for d in store.bm25_retrieval("vacation", SCOPE)] == ["vacation"]
+    store.write_documents([_doc("zeppelin", "zeppelin hangar rules", 3)])
+    assert [d.id for d in store.bm25_retrieval("zeppelin", SCOPE)] == ["zeppelin"]  # answered all the same
+    assert not store.copy_in_memory
+    assert [d.id for d in store.embedding_retrieval(_vector(3), SCOPE, top_k=1)] == ["zeppelin"]
+    assert store.copy_in_memory  # that question loaded the new version's copy, as before background reloads

@@ -155,8 +155,8 @@ def scopes_of(filters: dict[str, Any] | None) -> list[str] | None | bool:
 def _gather_vectors(column: pa.ChunkedArray, rows: np.ndarray, dim: int) -> np.ndarray:
     """`column`'s vectors at `rows`, in that order, as unit-length float32 rows: written straight
     from each chunk of the table into the one matrix kept, and normalised in place. At 100k chunks
-    every extra copy is 150 MB for the kernel to fault in, which took seconds on a VM whose
-    transparent huge pages are compacted on demand (numpy asks for them)."""
+    every extra copy is 150 MB for the kernel to fault in, which took seconds on a VM that backs
+    transparent huge pages slowly (NumPy asks for them unless told not to; see bot/cli.py)."""
     matrix = np.empty((len(rows), dim), dtype=np.float32)
     destination = np.full(sum(len(chunk) for chunk in column.chunks), -1, dtype=np.int64)
     destination[rows] = np.arange(len(rows))

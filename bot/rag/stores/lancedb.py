@@ -465,7 +465,11 @@ class LanceDBDocumentStore:
                 if keep_keyword:  # a process that asked for the index keeps one
                     self._start_keyword_build(cache)
 
-        self._background(refresh, "kbot-chunk-cache")
+        try:
+            self._background(refresh, "kbot-chunk-cache")
+        except Exception:  # no thread to be had: the next query loads the copy itself, as before
+            log.warning("could not start reloading the in-memory copy in the background", exc_info=True)
+            self._refreshing = False
 
     def _memory_keyword(self, cache: ChunkCache) -> bool:
         """Whether `cache` answers keyword queries itself. Its index is built in the background when a
