@@ -39,7 +39,8 @@ class ChunkCache:
     row_scopes: np.ndarray  # int32 per row (all rows, in doc_ids order): its scope's number in scope_numbers
     scope_numbers: dict[str | None, int]
     keyword: KeywordIndex | None = None  # BM25 over `content`, built when queries come often enough
-    keyword_asks: int = 0
+    keyword_asks: int = 0  # keyword queries that reached this copy before its index was wanted
+    keyword_wanted: bool = False  # its index is built or being built; a reload of the table builds one too
 
     @classmethod
     def load(cls, table: Any, version: int, dim: int) -> ChunkCache:
@@ -158,7 +159,7 @@ def _gather_vectors(column: pa.ChunkedArray, rows: np.ndarray, dim: int) -> np.n
     every extra copy is 150 MB for the kernel to fault in, which took seconds on a VM that backs
     transparent huge pages slowly (NumPy asks for them unless told not to; see bot/cli.py)."""
     matrix = np.empty((len(rows), dim), dtype=np.float32)
-    destination = np.full(sum(len(chunk) for chunk in column.chunks), -1, dtype=np.int64)
+    destination = np.full(len(column), -1, dtype=np.int64)
     destination[rows] = np.arange(len(rows))
     start = 0
     for chunk in column.chunks:

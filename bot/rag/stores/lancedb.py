@@ -439,7 +439,7 @@ class LanceDBDocumentStore:
                 if previous is None:
                     self._cache = ChunkCache.load(table, version, self.embedding_dim)
                 else:
-                    self._refresh_in_background(table, version, keep_keyword=previous.keyword_asks >= 2)
+                    self._refresh_in_background(table, version, keep_keyword=previous.keyword_wanted)
                     return None, None
         return self._cache, scopes  # type: ignore[return-value]
 
@@ -482,14 +482,16 @@ class LanceDBDocumentStore:
             return False
         with self._lock:
             cache.keyword_asks += 1
-            if cache.keyword_asks == 2:
+            if cache.keyword_asks >= 2:
                 self._start_keyword_build(cache)
         return False
 
     def _start_keyword_build(self, cache: ChunkCache) -> None:
         """Build `cache`'s BM25 index in a background thread, once, where the table is small enough.
         Called with `_lock` held."""
-        cache.keyword_asks = max(cache.keyword_asks, 2)
+        if cache.keyword_wanted:
+            return
+        cache.keyword_wanted = True
         if len(cache.doc_ids) <= self.keyword_rows:
             self._background(lambda: self._build_keyword(cache), "kbot-bm25")
 
@@ -516,7 +518,7 @@ class LanceDBDocumentStore:
         cache, _ = self._cache_for(table, None)
         if cache is None or len(cache.doc_ids) > self.keyword_rows:
             return False
-        cache.keyword_asks = max(cache.keyword_asks, 2)  # and kept across writes, as if asked for twice
+        cache.keyword_wanted = True  # and kept across writes
         if cache.keyword is None:
             self._build_keyword(cache)
         return True
