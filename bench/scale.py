@@ -10,7 +10,7 @@ Run: .venv/bin/python bench/scale.py [--docs 200] [--questions 200] [--workers 1
   Mode connection, the worst case for duplicates) answer `--questions` questions with the fake
   model (10 tokens). Printed: answers per minute, questions with no answer or more than one
   (target 0), and how the answers split over the processes.
-PostgreSQL: $KBOT_TEST_POSTGRES_URL, else scripts/start-test-postgres. Each configuration gets a
+PostgreSQL: $KBOT_TEST_POSTGRES_URL, else scripts/test-postgres start. Each configuration gets a
 new database. Workers and chat processes are real `python -m bot run` processes.
 """
 
@@ -39,14 +39,14 @@ from sqlalchemy.orm import Session  # noqa: E402
 from bench.common import BENCH_LIMITS, sentence  # noqa: E402
 from tests.fakes.openai_server import serve_openai  # noqa: E402
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack  # noqa: E402
-from tests.kbot_process import KbotProcess  # noqa: E402
+from tests.support.kbot_process import KbotProcess  # noqa: E402
 
 HANDBOOK = "# Time off\n\n## Vacation\n\nEvery employee gets 25 vacation days a year.\n"
 
 
 def _postgres() -> str:
-    url = os.environ.get("KBOT_TEST_POSTGRES_URL") or subprocess.run(
-        [str(ROOT / "scripts" / "start-test-postgres")], capture_output=True, text=True).stdout.strip()
+    url = os.environ.get("KBOT_TEST_POSTGRES_URL") or " ".join(subprocess.run(
+        [str(ROOT / "scripts" / "test-postgres"), "start"], capture_output=True, text=True).stdout.split()[:1])
     if not url:
         raise SystemExit("no PostgreSQL: set KBOT_TEST_POSTGRES_URL or install Debian's postgresql")
     return url

@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import ConfigError, LimitsSettings, Settings, require_secret
 from bot.rag.embedders import (
     LOCAL_MODEL_DIM,
@@ -59,9 +60,10 @@ class App:
     """kbot's object graph. `terminal`: the operator at `kbot ask` / `kbot chat`, whom no question
     rate limits (the place is theirs, and scripts call `kbot ask` in loops)."""
 
-    def __init__(self, settings: Settings, *, terminal: bool = False) -> None:
+    def __init__(self, settings: Settings, *, terminal: bool = False, clock: Clock = SYSTEM_CLOCK) -> None:
         self.settings = settings
         self.terminal = terminal
+        self.clock = clock  # pacing, deadlines and retries (tests pass one that runs faster)
 
     # -- the knowledge base ------------------------------------------------------------------------
 
@@ -161,7 +163,7 @@ class App:
             return None
         from bot.rag.generation import LLMGenerator
 
-        return LLMGenerator(llm_options(self.settings))
+        return LLMGenerator(llm_options(self.settings), self.clock)
 
     @cached_property
     def resources(self) -> Resources:
@@ -212,7 +214,8 @@ class App:
         reranked = any(type(c).__name__.endswith("Reranker") for _, c in self.answer_pipeline.walk())
         return Conversation(self.knowledge_base, self.memory, self.llm, self.settings.answer,
                             max_question_chars=self.settings.limits.max_question_chars,
-                            pipeline=self.answer_pipeline, preset=self.settings.retrieval.preset, reranked=reranked)
+                            pipeline=self.answer_pipeline, preset=self.settings.retrieval.preset, reranked=reranked,
+                            clock=self.clock)
 
     @cached_property
     def gate(self) -> Gate:
@@ -323,7 +326,7 @@ class App:
         from bot.adapters.registry import factory
 
         context = PlatformContext(self.service, int(self.settings.knowledge.max_file_mb * 1_000_000),
-                                  self.settings.jobs.public_uploads)
+                                  self.settings.jobs.public_uploads, self.clock)
         return [factory(name)(self.settings.platform(name), platform_secrets(self.settings, name), context)
                 for name in self.settings.enabled_platforms]
 
@@ -372,7 +375,7 @@ def check_reranker(settings: Settings) -> None:
                           "cross-encoder's config.json and weights; kbot never downloads one)")
     if importlib.util.find_spec("sentence_transformers") is None:
         raise ConfigError("retrieval.reranker.kind is local, but sentence-transformers is not installed: "
-                          "pip install torch==2.13.0 && pip install 'kbot[local]' (scripts/setup --torch)")
+                          "scripts/setup --torch installs torch's CPU build and sentence-transformers")
 
 
 def answer_options(settings: Settings) -> AnswerOptions:

@@ -13,6 +13,7 @@ from typing import Any
 from haystack import Pipeline
 from haystack.core.errors import PipelineRuntimeError
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import AnswerSettings
 from bot.memory import ThreadMemory
 from bot.messages import Answer, Incoming, ReplyPort
@@ -49,6 +50,7 @@ class Conversation:
     pipeline: Pipeline | None = None  # None: the default answer pipeline over the parts above
     preset: str = "balanced"  # where a channel chose none
     reranked: bool = False  # the pipeline has a reranker (a preset then retrieves more for it to choose from)
+    clock: Clock = SYSTEM_CLOCK  # paces the streamed edits
     _outputs: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _accepted: set[str] = field(default_factory=set, init=False, repr=False)
 
@@ -86,7 +88,7 @@ class Conversation:
         """Stream an answer to `port` and remember it; None when it failed (and nothing is saved, unless only
         the final message could not be delivered)."""
         assert self.pipeline is not None
-        streamer = Streamer(port)
+        streamer = Streamer(port, self.clock)
         started = time.monotonic()
         reply_id = uuid.uuid4().hex[:16]
         refusal = too_long(incoming.text, self.max_question_chars)

@@ -8,13 +8,12 @@ final answer goes to the port as data (`ReplyPort.finish`): the port renders it,
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.messages import Answer, ReplyPort
 
 WRITING_MARK = " …"  # what ports show after text that is still being written
@@ -70,7 +69,7 @@ class EditBudget:
     `write(..., must=True)`, so they wait their turn instead.
     """
 
-    def __init__(self, calls: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, calls: int, window_s: float, clock: Clock = SYSTEM_CLOCK) -> None:
         self.calls = calls
         self.window_s = window_s
         self.clock = clock
@@ -84,11 +83,11 @@ class EditBudget:
         """A write just completed: count the window from now, so the platform sees the spacing too
         (a request can wait on the network or the event loop between `take` and its arrival)."""
         if self._stamps:
-            self._stamps[-1] = max(self._stamps[-1], self.clock())
+            self._stamps[-1] = max(self._stamps[-1], self.clock.monotonic())
 
     def try_take(self, keep: int = 0) -> bool:
         """Take a call now if one is free, leaving `keep` of the window's calls for others."""
-        now = self.clock()
+        now = self.clock.monotonic()
         self._expire(now)
         if len(self._stamps) < self.calls - keep:
             self._stamps.append(now)
@@ -104,7 +103,7 @@ class EditBudget:
 
     async def take(self) -> None:
         while not self.try_take():
-            await asyncio.sleep(max(self._stamps[0] + self.window_s - self.clock(), 0.01))
+            await self.clock.sleep(max(self._stamps[0] + self.window_s - self.clock.monotonic(), 0.01))
 
     async def write(self, call: Callable[[], Awaitable[object]], *, must: bool = True, keep: int = 0) -> bool:
         """One platform write on this budget: it waits for a slot (`must`), or is skipped (False) when
@@ -133,22 +132,23 @@ UNPACED = Pacing()
 class EditBudgets:
     """One EditBudget per key (workspace, chat, channel), made on first use."""
 
-    def __init__(self, calls: int, window_s: float) -> None:
+    def __init__(self, calls: int, window_s: float, clock: Clock = SYSTEM_CLOCK) -> None:
         self.calls = calls
         self.window_s = window_s
+        self.clock = clock
         self._budgets: dict[str, EditBudget] = {}
 
     def __getitem__(self, key: str) -> EditBudget:
         budget = self._budgets.get(key)
         if budget is None:
-            budget = self._budgets[key] = EditBudget(self.calls, self.window_s)
+            budget = self._budgets[key] = EditBudget(self.calls, self.window_s, self.clock)
         return budget
 
 
 class Streamer:
     """Feeds one reply: `push` tokens as they come, then `finish` or `fail`."""
 
-    def __init__(self, port: ReplyPort, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, port: ReplyPort, clock: Clock = SYSTEM_CLOCK) -> None:
         self.port = port
         self.clock = clock
         self.text = ""
@@ -162,10 +162,10 @@ class Streamer:
 
     async def push(self, token: str) -> None:
         if self.first_token_at is None:
-            self.first_token_at = self.clock()
+            self.first_token_at = self.clock.monotonic()
         self.tokens += 1
         self.text += token
-        if self.clock() - self._last_update >= self.port.limits.min_edit_interval_s:
+        if self.clock.monotonic() - self._last_update >= self.port.limits.min_edit_interval_s:
             await self._flush()
 
     async def _flush(self, must: bool = False) -> None:
@@ -183,7 +183,7 @@ class Streamer:
                     break  # the shared budget is spent: this edit waits for the next flush
                 self.calls += 1
                 put(self._sent, index, shown)
-        self._last_update = self.clock()
+        self._last_update = self.clock.monotonic()
 
     async def finish(self, answer: Answer) -> None:
         """The final answer, as data: the port renders, splits and sends it (waiting on its budgets)."""

@@ -17,6 +17,23 @@ from bot.rag.embedders import EmbedderOptions, HaystackEmbedder, build_embedder
 from bot.rag.indexing import Indexer
 from bot.rag.knowledge_base import NO_EMBEDDER, KnowledgeBase
 from bot.rag.stores.lancedb_backend import LanceDBBackend
+from tests.fakes.openai_server import FakeOpenAI, serve_openai
+from tests.support.bots import ANSWER_TOKENS, TOKEN_DELAY_S
+from tests.support.postgres import NO_POSTGRES
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Skips as one line per reason with its count (pytest's -rs gives one line per test or place)."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        terminalreporter.section("skipped, by reason")
+        for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+            terminalreporter.line(f"{count:4d}  {reason}")
 
 
 @pytest.fixture
@@ -31,6 +48,15 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return parse_settings(raw, root=tmp_path)
 
     return make
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeOpenAI]:
+    """The streaming fake LLM, at the pace of a real one (on the tests' scaled clock)."""
+    with serve_openai() as fake:
+        fake.reply_tokens = list(ANSWER_TOKENS)
+        fake.token_delay_s = TOKEN_DELAY_S
+        yield fake
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +92,7 @@ def postgres_database() -> Iterator[str]:
     """A new, empty database on the test PostgreSQL server (KBOT_TEST_POSTGRES_URL), dropped afterwards."""
     base = os.environ.get("KBOT_TEST_POSTGRES_URL")
     if not base:
-        pytest.skip("KBOT_TEST_POSTGRES_URL is not set: no PostgreSQL server (scripts/start-test-postgres)")
+        pytest.skip(NO_POSTGRES)
     name = f"kbot_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

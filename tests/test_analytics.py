@@ -4,8 +4,6 @@ and `kbot gaps` / `kbot stats` / `/kb gaps` in `kbot chat`."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from bot.feedback import FeedbackLog
 from bot.gap_groups import group_gaps
 from bot.memory import ThreadMemory
 from bot.messages import Answer, Source, ThreadKey
+from tests.support.processes import run_kbot
 
 C1 = ThreadKey("slack", "T1", "C1", "1.0")
 C2 = ThreadKey("slack", "T1", "C2", "2.0")
@@ -163,8 +162,7 @@ def test_weak_answers_are_recorded_through_the_real_pipeline(tmp_path: Path, mon
 
 def test_chat_shows_every_place(project: Path) -> None:
     session = "zebra migration patterns\n/kb gaps\n/kb stats 3\n/kb gaps forever\n\n"
-    run = subprocess.run([sys.executable, "-m", "bot", "chat"], cwd=project, text=True, input=session,
-                         capture_output=True, timeout=180)
+    run = run_kbot(["chat"], project, input=session)
     assert run.returncode == 0, run.stderr
     assert "Missing topics in every place, last 30 days: 1 question(s) in 1 topic(s)" in run.stdout
     assert "“zebra migration patterns” — asked 1×" in run.stdout

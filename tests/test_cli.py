@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli import main
 from tests.samples import make_encrypted_pdf, make_pdf
+from tests.support.processes import run_kbot
 
 
 @pytest.fixture
@@ -107,14 +108,10 @@ def test_changed_embedder_is_refused_until_reindex(project: Path, capsys) -> Non
 
 
 def test_ask_threads_share_memory_across_processes(project: Path) -> None:
-    import subprocess
-    import sys
-
     main(["ingest", "docs/a.md", "docs/b.txt"])
 
     def ask(question: str) -> dict:
-        run = subprocess.run([sys.executable, "-m", "bot", "ask", question, "--thread", "T42", "--json"],
-                             cwd=project, capture_output=True, text=True, timeout=180)
+        run = run_kbot(["ask", question, "--thread", "T42", "--json"], project)
         assert run.returncode == 0, run.stderr
         return json.loads(run.stdout)
 
@@ -144,15 +141,12 @@ def test_ask_without_anything_relevant(project: Path, capsys) -> None:
 
 
 def test_chat_keeps_one_thread_and_status_names_the_answer_mode(project: Path, capsys) -> None:
-    import subprocess
-    import sys
 
     main(["ingest", "docs/a.md", "docs/b.txt"])
     capsys.readouterr()
     main(["status", "--json"])
     assert json.loads(capsys.readouterr().out)["answer_mode"].startswith("extractive")
-    run = subprocess.run([sys.executable, "-m", "bot", "chat", "--thread", "C7"], cwd=project, text=True,
-                         input="Which team owns billing?\nand ranking?\n\n", capture_output=True, timeout=180)
+    run = run_kbot(["chat", "--thread", "C7"], project, input="Which team owns billing?\nand ranking?\n\n")
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("kbot chat — thread C7, extractive")
     assert run.stdout.count("kbot> From the knowledge base:") == 2
@@ -160,12 +154,9 @@ def test_chat_keeps_one_thread_and_status_names_the_answer_mode(project: Path, c
 
 
 def test_chat_runs_knowledge_commands(project: Path) -> None:
-    import subprocess
-    import sys
 
     session = "/kb upload docs/a.md\n/kb list\nWhich team owns billing?\n/kb delete a.md\n/kb list\n/kb nope\n\n"
-    run = subprocess.run([sys.executable, "-m", "bot", "chat", "--scope", "team:x"], cwd=project, text=True,
-                         input=session, capture_output=True, timeout=180)
+    run = run_kbot(["chat", "--scope", "team:x"], project, input=session)
     assert run.returncode == 0, run.stderr
     assert "✓ a.md indexed: 1 chunks" in run.stdout
     assert "• a.md — 1 chunks" in run.stdout and "(uploaded here)" in run.stdout
@@ -208,8 +199,6 @@ def test_pipeline_show_prints_loadable_yaml(project: Path, capsys) -> None:
 
 
 def test_status_names_the_preset_and_chat_admins_choose_one(project: Path, capsys) -> None:
-    import subprocess
-    import sys
 
     main(["ingest", "docs/a.md"])
     capsys.readouterr()
@@ -218,8 +207,7 @@ def test_status_names_the_preset_and_chat_admins_choose_one(project: Path, capsy
     assert (status["retrieval_preset"], status["reranker"]) == ("balanced", "none")
     assert (status["answer_pipeline"], status["indexing_pipeline"]) == ("default", "default")
     session = "/kb preset\n/kb preset accurate\n/kb scope\n/kb preset sideways\n/kb preset default\n/kb preset\n\n"
-    run = subprocess.run([sys.executable, "-m", "bot", "chat"], cwd=project, text=True, input=session,
-                         capture_output=True, timeout=180)
+    run = run_kbot(["chat"], project, input=session)
     assert run.returncode == 0, run.stderr
     said = [line.split("Answers here use the ", 1)[1] for line in run.stdout.splitlines()
             if "Answers here use the " in line]
@@ -233,11 +221,8 @@ def test_status_names_the_preset_and_chat_admins_choose_one(project: Path, capsy
 def test_chat_saves_its_thread(project: Path) -> None:
     main(["ingest", "docs/a.md"])
     session = "Which team owns billing?\n/kb save\n/kb list\n\n"
-    import subprocess
-    import sys
 
-    run = subprocess.run([sys.executable, "-m", "bot", "chat", "--thread", "T9"], cwd=project, text=True,
-                         input=session, capture_output=True, timeout=180)
+    run = run_kbot(["chat", "--thread", "T9"], project, input=session)
     assert run.returncode == 0, run.stderr
     assert "Saved this thread (2 messages, 1 chunks) to the knowledge base as kbot chat thread T9" in run.stdout
     assert "• kbot chat thread T9 — 1 chunks" in run.stdout

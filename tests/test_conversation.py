@@ -19,6 +19,7 @@ from bot.rag.prompts import CLOSE, OPEN
 from bot.streaming import UNPACED
 from tests.fakes.http_site import closed_port_url
 from tests.fakes.openai_server import serve_openai
+from tests.support.clock import TEST_CLOCK
 
 DOCS = {
     "time-off.md": "# Time off\n\n## Vacation\n\nEvery employee gets 25 vacation days a year.\n\n"
@@ -73,7 +74,8 @@ def _ask(conversation: Conversation, text: str, thread: str = "t1") -> tuple[Ans
 
 
 def _llm(base_url: str, **overrides) -> LLMGenerator:
-    return LLMGenerator(LLMOptions(base_url=base_url, model="fake", **overrides))
+    """On the tests' scaled clock, as the fake model's delays are."""
+    return LLMGenerator(LLMOptions(base_url=base_url, model="fake", **overrides), TEST_CLOCK)
 
 
 def test_streamed_answer_cites_only_what_it_uses(knowledge, memory) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.optional import requires_torch
+
 
 def _run(code: str, cwd: Path | None = None) -> list[str]:
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=120)
@@ -89,6 +91,7 @@ def test_a_command_leaves_its_heap_frozen_so_exit_does_not_walk_it(tmp_path: Pat
     assert out[-3:] == ["frozen", "0", "True"]
 
 
+@requires_torch
 def test_the_torch_runtime_still_embeds_in_a_short_command() -> None:
     """Everything deferred at once must not break an import chain: a command that does embed with
     sentence-transformers (`embedder.runtime: sentence-transformers`) gets working torch and model."""

@@ -10,6 +10,7 @@ import pytest
 from bot.db import make_engine
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
+from tests.support.postgres import requires_postgres
 
 # These tests share the tables of the one test PostgreSQL database: under `pytest -n`, one worker
 # runs them all, one after another.
@@ -48,8 +49,7 @@ def test_threads_are_kept_apart_and_shared_between_processes(tmp_path: Path) -> 
     assert second.history(ThreadKey("discord", "T1", "C1", KEY.thread)) == []
 
 
-@pytest.mark.skipif(not os.environ.get("KBOT_TEST_POSTGRES_URL"),
-                    reason="KBOT_TEST_POSTGRES_URL is not set: no PostgreSQL server to run memory tests against")
+@requires_postgres
 def test_postgres_memory(tmp_path: Path) -> None:
     memory = ThreadMemory(make_engine(os.environ["KBOT_TEST_POSTGRES_URL"], tmp_path))
     _remember(memory, ThreadKey("pg", "w", "c", str(tmp_path)), "q", "a")

@@ -7,15 +7,15 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from tests.adapters.conftest import (
+from tests.fakes.openai_server import serve_openai
+from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.bots import (
     HANDBOOK,
     eventually,
     free_port,
@@ -24,8 +24,8 @@ from tests.adapters.conftest import (
     platform_settings,
     running_bot,
 )
-from tests.fakes.openai_server import serve_openai
-from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.clock import REAL
+from tests.support.processes import KbotChild, run_kbot
 
 
 def test_missing_token_fails_in_one_line_naming_the_variable(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -49,7 +49,7 @@ def test_nothing_enabled_says_what_to_enable(tmp_path: Path, monkeypatch, capsys
 
 def test_run_serves_health_metrics_logs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
-    with serve_openai() as llm, FakeTelegram() as tg:
+    with serve_openai(clock=REAL) as llm, FakeTelegram(clock=REAL) as tg:  # the bot runs in a process of its own
         llm.reply_tokens = ["Every", " employee", " gets", " 25", " vacation", " days", " [1]", "."]
         llm.token_delay_s = 0.4  # about 3 s of answer: SIGTERM arrives while it streams
         (tmp_path / "docs").mkdir()
@@ -61,10 +61,8 @@ def test_run_serves_health_metrics_logs_and_stops_cleanly_on_sigterm(tmp_path: P
             f"telegram: {{enabled: true, token: '${{KBOT_TEST_TG_TOKEN}}', base_url: '{tg.api_base}', "
             f"base_file_url: '{tg.file_base}', access: open}}\n")
         env = {**os.environ, "KBOT_TEST_TG_TOKEN": TOKEN, "KBOT_TEST_LLM_KEY": "sk-test-secret-value"}
-        assert subprocess.run([sys.executable, "-m", "bot", "ingest"], cwd=tmp_path, env=env,
-                              capture_output=True).returncode == 0
-        process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert run_kbot(["ingest"], tmp_path, env=env).returncode == 0
+        process = KbotChild(["run"], tmp_path, env=env)
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -74,7 +72,7 @@ def test_run_serves_health_metrics_logs_and_stops_cleanly_on_sigterm(tmp_path: P
                         break
                 except OSError:
                     pass
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert process.poll() is None, process.output()[1]
                 time.sleep(0.2)
             ready = json.loads(body)
             assert ready == {"ready": True, "checks": {"store": True, "database": True, "telegram": True}}
@@ -92,7 +90,7 @@ def test_run_serves_health_metrics_logs_and_stops_cleanly_on_sigterm(tmp_path: P
         finally:
             if process.poll() is None:
                 process.kill()
-        stderr = process.stderr.read() if process.stderr else ""
+        stderr = process.output()[1]
         lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
         assert len(lines) == 1 and lines[0]["platform"] == "telegram" and lines[0]["sources"] == ["docs/handbook.md"]
         assert lines[0]["latency_ms"] > 0 and "question" not in lines[0]

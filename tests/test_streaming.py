@@ -35,11 +35,22 @@ class RecordingPort:
 
 
 class FakeClock:
+    """A `bot.clock.Clock` whose time moves only when the test (or a sleep) moves it."""
+
     def __init__(self) -> None:
         self.now = 0.0
 
     def __call__(self) -> float:
         return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def real_seconds(self, seconds: float) -> float:
+        return 0.0
 
 
 def test_updates_are_paced_to_the_port_interval() -> None:
@@ -103,18 +114,18 @@ def test_paragraph_boundaries_are_preferred() -> None:
 def test_edit_budget_keeps_half_for_finals_and_counts_from_completion() -> None:
     from bot.streaming import EditBudget
 
-    now = [0.0]
-    budget = EditBudget(4, 10.0, clock=lambda: now[0])
+    clock = FakeClock()
+    budget = EditBudget(4, 10.0, clock=clock)
     assert budget.try_take(keep=2) and budget.try_take(keep=2)
     assert not budget.try_take(keep=2)  # intermediate edits leave two calls of the window
     assert budget.try_take() and budget.try_take()  # which finals may use
     assert not budget.try_take()
-    now[0] = 3.0
+    clock.now = 3.0
     budget.settle()  # the last write finished at t=3: its call counts from then
-    now[0] = 10.0
+    clock.now = 10.0
     assert budget.try_take() and budget.try_take() and budget.try_take()  # three expired at t=10
     assert not budget.try_take()  # the settled one lasts until t=13
-    now[0] = 13.0
+    clock.now = 13.0
     assert budget.try_take()
 
 

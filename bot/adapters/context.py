@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from bot.clock import SYSTEM_CLOCK, Clock
+
 if TYPE_CHECKING:
     from bot.service import QuestionService
 
@@ -15,3 +17,4 @@ class PlatformContext:
     max_file_bytes: int = 25_000_000  # uploads over this are refused before they are downloaded
     # Where an upload in a public channel lands: the whole workspace (server), or that channel only.
     public_uploads: Literal["workspace", "channel"] = "workspace"
+    clock: Clock = SYSTEM_CLOCK  # the platform's pacing (edit budgets, retries, probes)

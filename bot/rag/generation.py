@@ -21,6 +21,8 @@ from typing import Any
 import aiohttp
 from haystack.dataclasses import ChatMessage
 
+from bot.clock import SYSTEM_CLOCK, Clock, wait_for
+
 log = logging.getLogger("kbot.llm")
 
 OPENAI_BASE = "https://api.openai.com/v1"
@@ -71,8 +73,9 @@ class LLMOptions:
 
 
 class LLMGenerator:
-    def __init__(self, options: LLMOptions) -> None:
+    def __init__(self, options: LLMOptions, clock: Clock = SYSTEM_CLOCK) -> None:
         self.options = options
+        self.clock = clock  # the deadline and the backoff between attempts
         self.where = options.base_url or "the OpenAI API"
         self._key = options.api_key
         self._url = (self.options.base_url or OPENAI_BASE).rstrip("/") + "/chat/completions"
@@ -137,8 +140,8 @@ class LLMGenerator:
 
     async def stream(self, messages: list[ChatMessage], on_token: Callable[[str], Awaitable[None]]) -> str:
         """The full answer text; tokens go to `on_token` as they arrive."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.options.timeout_s
+        clock = self.clock
+        deadline = clock.monotonic() + self.options.timeout_s
         attempt = 0
         while True:
             attempt += 1
@@ -149,10 +152,9 @@ class LLMGenerator:
                 sent = True
                 await on_token(text)
 
-            remaining = deadline - loop.time()
+            remaining = deadline - clock.monotonic()
             try:
-                text, finish = await asyncio.wait_for(self._stream_once(messages, forward),
-                                                      timeout=max(remaining, 0.001))
+                text, finish = await wait_for(clock, self._stream_once(messages, forward), max(remaining, 0.001))
                 if text.strip():
                     if finish in _FINISHED or finish == "done":
                         return text
@@ -177,9 +179,9 @@ class LLMGenerator:
                     raise failure from None
             log.warning("LLM attempt %d failed: %s", attempt, failure)
             backoff = min(0.5 * 2 ** (attempt - 1), 4.0)
-            if sent or attempt >= self.options.max_attempts or loop.time() + backoff >= deadline:
+            if sent or attempt >= self.options.max_attempts or clock.monotonic() + backoff >= deadline:
                 raise failure
-            await asyncio.sleep(backoff)
+            await clock.sleep(backoff)
 
     async def complete(self, messages: list[ChatMessage], timeout_s: float) -> str:
         """One short non-streamed completion (follow-up rewriting); raises GenerationFailed."""
@@ -190,7 +192,7 @@ class LLMGenerator:
                 return (await response.json(content_type=None)).get("choices") or []
 
         try:
-            choices = await asyncio.wait_for(ask(), timeout=timeout_s)
+            choices = await wait_for(self.clock, ask(), timeout_s)
         except Exception as exc:
             raise self._explain(exc) from None
         return str((choices[0].get("message") or {}).get("content") or "").strip() if choices else ""

@@ -10,7 +10,6 @@ from PIL import Image
 
 from bot.analytics import Area
 from bot.app import App
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.adapters.test_discord import GENERAL, GUILD, _world
 from tests.adapters.test_discord import _final as discord_final
 from tests.adapters.test_slack import _final as slack_final
@@ -19,6 +18,7 @@ from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 from tests.fakes.telegram_server import TOKEN as TELEGRAM_TOKEN
+from tests.support.bots import eventually, knowledge_bot, platform_settings, running_bot
 
 UNKNOWN = "Which espresso beans does marketing prefer?"
 ANSWERED = "How many vacation days do we get?"

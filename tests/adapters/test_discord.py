@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.feedback import FeedbackLog
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.discord_server import TOKEN, DiscordMessage, FakeDiscord
+from tests.support.bots import eventually, knowledge_bot, platform_settings, quiet_for, running_bot
 
 GUILD = "800000000000000001"
 OTHER_GUILD = "800000000000000002"
@@ -49,7 +49,7 @@ def test_mention_streams_edits_cites_remembers_replies_and_takes_feedback(make_s
                 assert final.edits >= 2 and final.flags & 4  # streamed edits; embeds suppressed
                 assert "25 vacation days" in final.content and "Time off" in final.content
                 assert final.allowed_mentions["parse"] == []
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert len(discord.bot_messages(GENERAL)) == 1 and len(llm.chat_requests) == 1
 
                 # Replying to kbot's answer continues the same thread (its memory).
@@ -151,7 +151,7 @@ def test_two_processes_on_one_token_answer_once(make_settings, llm) -> None:
                 assert discord.connections == 2  # both gateways receive every event
                 question = discord.user_message(GENERAL, "How many vacation days do we get?", mention_bot=True)
                 await eventually(lambda: _final(discord, GENERAL, question["id"]), what="the answer")
-                await asyncio.sleep(1.5)
+                await quiet_for(1.5)
                 assert len(discord.bot_messages(GENERAL)) == 1 and len(llm.chat_requests) == 1
 
         asyncio.run(scenario())

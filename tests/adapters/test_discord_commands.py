@@ -6,10 +6,10 @@ import asyncio
 import io
 from pathlib import Path
 
-from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_discord import ELSEWHERE, GENERAL, SECRET, _final, _settings, _world
 from tests.fakes.discord_server import FakeDiscord
 from tests.samples import make_pdf, page_image
+from tests.support.bots import eventually, knowledge_bot, running_bot
 
 
 def test_attachment_upload_progress_private_scope_and_admin_delete(make_settings, llm, tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ import asyncio
 import pytest
 
 from bot.config import ConfigError
-from tests.adapters.conftest import eventually, knowledge_bot, metric, running_bot
 from tests.adapters.test_discord import _final, _settings
 from tests.fakes.discord_server import FakeDiscord, shard_of
+from tests.support.bots import eventually, knowledge_bot, metric, quiet_for, running_bot
 
 SHARD0_GUILD, SHARD0_CHANNEL = "800000000004194304", "810000000000000011"
 SHARD1_GUILD, SHARD1_CHANNEL = "800000000000000001", "810000000000000012"
@@ -43,7 +43,7 @@ def test_two_processes_each_running_one_shard_answer_every_server_once(make_sett
                     final = await eventually(lambda c=channel, q=question: _final(discord, c, q),
                                              what=f"the answer in {channel}")
                     assert "25 vacation days" in final.content
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert all(len(discord.bot_messages(channel)) == 1 for channel in asked)
                 assert metric(zero, ANSWERED) == 2 and metric(one, ANSWERED) == 1  # shard 0 also has the DM
                 assert [c["name"] for c in discord.state.commands] == ["ask", "kb"]  # synced by shard 0's process
@@ -66,7 +66,7 @@ def test_all_shards_in_one_process_answer_every_server(make_settings, llm) -> No
                                      timeout=30, what=f"the answer in {channel}")
                 # An answer is counted once its final edit is sent, so the count may trail the message.
                 await eventually(lambda: metric(running, ANSWERED) >= 2, what="both answers counted")
-                await asyncio.sleep(0.5)
+                await quiet_for(0.5)
                 assert metric(running, ANSWERED) == 2
 
         asyncio.run(scenario())

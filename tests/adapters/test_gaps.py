@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from bot.analytics import EVERYWHERE, GapLog
 from bot.db import TurnRow
-from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_discord import GENERAL, SECRET, _world
 from tests.adapters.test_discord import _final as discord_final
 from tests.adapters.test_discord import _settings as discord_settings
@@ -21,6 +20,7 @@ from tests.adapters.test_telegram import _settings as telegram_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
+from tests.support.bots import eventually, knowledge_bot, running_bot
 
 UNKNOWN = "Which espresso beans does marketing prefer? Ask jane.doe@example.com"
 ELSEWHERE_UNKNOWN = "Where is the parking garage entrance?"

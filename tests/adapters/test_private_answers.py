@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_discord import GENERAL, _world
 from tests.adapters.test_discord import _final as discord_final
 from tests.adapters.test_discord import _settings as discord_settings
@@ -16,6 +15,7 @@ from tests.adapters.test_telegram import _settings as telegram_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack, SlackMessage
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
+from tests.support.bots import eventually, knowledge_bot, quiet_for, running_bot
 
 
 def _share_button(ephemeral: dict) -> dict | None:
@@ -62,7 +62,7 @@ def test_slack_private_first_and_share(make_settings, llm) -> None:
                                   kind="interactive")
                 final = await eventually(lambda: slack_final(slack, "C1", root), what="the shared answer")
                 assert "25 vacation days" in final.visible() and "Time off" in final.visible()
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert len(slack.thread_replies("C1", root)) == 1
 
                 dm = slack.message("D1", "How many vacation days do we get?", channel_type="im")
@@ -167,7 +167,7 @@ def test_telegram_private_first_private_chat_or_a_note(make_settings, llm) -> No
                                                    and m.reply_to == question["message"]["message_id"]],
                                           what="the shared answer")
                 assert "25 vacation days" in posted[0].text
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert len([m for m in tg.bot_messages(group) if "vacation" in m.text]) == 1
 
                 tg.user_message(group, f"@{BOT_USERNAME} how many vacation days do we get?",

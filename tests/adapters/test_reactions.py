@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_discord import GENERAL, GUILD, _world
 from tests.adapters.test_discord import _final as discord_final
 from tests.adapters.test_discord import _settings as discord_settings
@@ -14,6 +13,7 @@ from tests.adapters.test_slack import _final as slack_final
 from tests.adapters.test_slack import _settings as slack_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
+from tests.support.bots import eventually, knowledge_bot, quiet_for, running_bot
 
 
 def test_slack_question_mark_answers_and_admin_check_mark_saves(make_settings, llm) -> None:
@@ -27,18 +27,18 @@ def test_slack_question_mark_answers_and_admin_check_mark_saves(make_settings, l
                 chatter = slack.message("C1", "How many vacation days do we get?", user="U2")
                 slack.deliver(chatter)  # not addressed to kbot: no answer
                 ts = chatter["event"]["ts"]
-                await asyncio.sleep(0.5)
+                await quiet_for(0.5)
                 assert slack.thread_replies("C1", ts) == [] and llm.chat_requests == []
                 slack.deliver(slack.reaction("C1", ts, "thumbsup"))
                 for user in ("U3", "U4"):  # two people ask; one answer
                     slack.deliver(slack.reaction("C1", ts, "question", user=user))
                 final = await eventually(lambda: slack_final(slack, "C1", ts), what="the answer in the thread")
                 assert "25 vacation days" in final.visible()
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert len(llm.chat_requests) == 1 and len(slack.thread_replies("C1", ts)) == 1
 
                 slack.deliver(slack.reaction("C1", final.ts, "white_check_mark", user="U3"))  # not an admin
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 kb = running.service.conversation.knowledge_base
                 link = f"https://test.slack.com/archives/C1/p{ts.replace('.', '')}"
                 assert link not in [s.source for s in kb.sources(["slack:T1"])]
@@ -65,14 +65,14 @@ def test_discord_question_mark_answers_and_admin_check_mark_saves(make_settings,
             async with running_bot(app) as running:
                 chatter = discord.user_message(GENERAL, "How many vacation days do we get?",
                                                user_id="700000000000000002")
-                await asyncio.sleep(0.5)
+                await quiet_for(0.5)
                 assert discord.bot_messages(GENERAL) == [] and chatter["id"] not in discord.state.channels
                 discord.react(chatter["id"], "👍")
                 for user in ("700000000000000003", "700000000000000004"):
                     discord.react(chatter["id"], "❓", user_id=user)
                 answer = await eventually(lambda: discord_final(discord, chatter["id"]), what="the answer in a thread")
                 assert "25 vacation days" in answer.content
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert len(llm.chat_requests) == 1
 
                 # In kbot's own thread, an admin's ✅ on the answer saves the thread.
@@ -80,7 +80,7 @@ def test_discord_question_mark_answers_and_admin_check_mark_saves(make_settings,
                 thread = question["id"]
                 in_thread = await eventually(lambda: discord_final(discord, thread), what="the answer in the thread")
                 discord.react(in_thread.id, "✅", user_id="700000000000000003")  # not an admin: nothing
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 kb = running.service.conversation.knowledge_base
                 link = f"https://discord.com/channels/{GUILD}/{thread}"
                 assert link not in [s.source for s in kb.sources([f"discord:{GUILD}"])]

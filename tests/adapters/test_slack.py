@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.feedback import FeedbackLog
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackMessage
+from tests.support.bots import eventually, knowledge_bot, platform_settings, quiet_for, running_bot
 
 
 def _settings(make_settings, llm, slack: FakeSlack, **extra):
@@ -42,7 +42,7 @@ def test_socket_mode_streams_natively_cites_remembers_and_takes_feedback(make_se
                 sources = [b for b in final.blocks if b["type"] == "context"]
                 assert "Time off" in sources[0]["elements"][0]["text"]
                 assert slack.method_calls("assistant.threads.setStatus")[0]["status"] == "is thinking…"
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert len(slack.thread_replies("C1", ts)) == 1 and len(llm.chat_requests) == 1
 
                 # A follow-up in the thread needs no mention: kbot answered there, and remembers.
@@ -134,7 +134,7 @@ def test_http_mode_verifies_signatures_and_answers_retries_once(make_settings, l
                 assert (await asyncio.to_thread(post, url, envelope, retry_num=1))[0] == 200
                 ts = envelope["event"]["ts"]
                 await eventually(lambda: _final(slack, "C1", ts), what="the answer")
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert len(slack.thread_replies("C1", ts)) == 1 and len(llm.chat_requests) == 1
 
         asyncio.run(scenario())

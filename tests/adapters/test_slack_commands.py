@@ -6,10 +6,10 @@ import asyncio
 import io
 from pathlib import Path
 
-from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_slack import _final, _settings
 from tests.fakes.slack_server import FakeSlack
 from tests.samples import make_encrypted_pdf, make_pdf, page_image
+from tests.support.bots import eventually, knowledge_bot, running_bot
 
 
 def test_shared_file_progress_private_answer_and_admin_delete(make_settings, llm, tmp_path: Path) -> None:

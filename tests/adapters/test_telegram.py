@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.feedback import FeedbackLog
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.telegram_server import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram
+from tests.support.bots import eventually, knowledge_bot, platform_settings, quiet_for, running_bot
 
 PRIVATE = 4242
 GROUP = -100777
@@ -77,7 +77,7 @@ def test_groups_answer_mentions_replies_and_ask_once_each_within_their_scope(mak
                 final = await eventually(lambda: _final(tg, GROUP, question_id), what="the group answer")
                 assert final.edits >= 2  # the reply was edited as tokens streamed
                 assert "Project Falcon" in final.text
-                await asyncio.sleep(1.5)
+                await quiet_for(1.5)
                 replies = [m for m in tg.bot_messages(GROUP) if m.reply_to == question_id]
                 assert len(replies) == 1 and len(llm.chat_requests) == 1
 

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from bot.db import JobUploadRow
 from bot.rag.knowledge_base import source_filter
-from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_telegram import _settings as telegram_settings
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 from tests.samples import make_encrypted_pdf, make_image_pdf, make_pdf, page_image
+from tests.support.bots import eventually, knowledge_bot, running_bot
 
 GROUP = -100777
 OTHER_GROUP = -100888

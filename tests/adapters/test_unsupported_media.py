@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.adapters.conftest import eventually, knowledge_bot, running_bot
 from tests.adapters.test_discord import GENERAL, _world
 from tests.adapters.test_discord import _final as discord_final
 from tests.adapters.test_discord import _settings as discord_settings
@@ -16,6 +15,7 @@ from tests.adapters.test_telegram import _settings as telegram_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
+from tests.support.bots import eventually, knowledge_bot, running_bot
 
 PRIVATE, GROUP = 4242, -100777
 

@@ -7,12 +7,12 @@ import asyncio
 from dataclasses import replace
 
 from bot.explain import UNKNOWN, WHY_LABEL, Explanations, Place
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_server import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_server import FakeTelegram
+from tests.support.bots import eventually, knowledge_bot, platform_settings, quiet_for, running_bot
 
 QUESTION = "How many vacation days do we get?"
 
@@ -149,7 +149,7 @@ def test_telegram_button_explains_in_a_private_chat_and_once_in_a_group(make_set
                 await eventually(lambda: len(tg.state.callback_answers) == 4, what="every click acknowledged")
                 posted = await eventually(lambda: [m for m in tg.bot_messages(group)
                                                    if m.reply_to == group_answer.message_id], what="the explanation")
-                await asyncio.sleep(1.5)  # time for any further post (one per second per chat) to arrive
+                await quiet_for(1.5)  # time for any further post (one per second per chat) to arrive
                 assert len([m for m in tg.bot_messages(group) if m.reply_to == group_answer.message_id]) == 1
                 _explains_the_handbook(posted[0].text)
                 assert sum("already posted" in (a.get("text") or "") for a in tg.state.callback_answers) == 2

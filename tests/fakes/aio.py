@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from tests.support.clock import TEST_CLOCK, ScaledClock
+
 T = TypeVar("T")
 F = TypeVar("F", bound="FakePlatform")
 
@@ -63,8 +65,11 @@ class FakePlatform:
     `policy_violations`, and leaving the `with` block fails the test, so no write path can forget.
     """
 
-    def __init__(self, app: web.Application) -> None:
+    def __init__(self, app: web.Application, clock: ScaledClock = TEST_CLOCK) -> None:
         self.server = ThreadedServer(app)
+        # The platform's limits are counted on this clock: the tests' scaled one, as the bot's own
+        # pacing is, or REAL for a bot that runs in a process of its own.
+        self.clock = clock
         self._sockets: list[web.WebSocketResponse] = []
         self.policy_violations: list[str] = []
         self.writes_checked = 0

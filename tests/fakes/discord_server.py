@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import aiohttp
 from aiohttp import web
 
 from tests.fakes.aio import FakePlatform
+from tests.support.clock import TEST_CLOCK, ScaledClock
 
 TOKEN = "discord-test-token-not-secret"
 BOT_ID = "900000000000000001"
@@ -75,7 +75,7 @@ class FakeDiscord(FakePlatform):
     window_s = 5.0  # at most `bucket` messages or edits per channel in this window
     bucket = 5
 
-    def __init__(self) -> None:
+    def __init__(self, clock: ScaledClock = TEST_CLOCK) -> None:
         self.state = DiscordState()
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._seq = itertools.count(1)
@@ -93,7 +93,7 @@ class FakeDiscord(FakePlatform):
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/attachments/{attachment_id}/{name}", self._attachment)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
-        super().__init__(app)
+        super().__init__(app, clock)
 
     @property
     def api_base(self) -> str:
@@ -321,7 +321,7 @@ class FakeDiscord(FakePlatform):
 
     def _paced(self, channel_id: str) -> web.Response | None:
         stamps = self.state.writes[channel_id]
-        now = time.monotonic()
+        now = self.clock.monotonic()
         while stamps and now - stamps[0] >= self.window_s:
             stamps.popleft()
         if len(stamps) >= self.bucket:

@@ -9,11 +9,12 @@ import hashlib
 import json
 import math
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.clock import TEST_CLOCK, ScaledClock
 
 DIM = 256
 
@@ -49,11 +50,14 @@ class FakeOpenAI:
     # body closed cleanly (a dropped upstream connection, or a proxy ending the response).
     cuts: list[int] = field(default_factory=list)
     finish_reason: str = "stop"  # what the last chunk says ("length" when the model hit max_tokens)
+    # The delays above are in this clock's seconds: the tests' scaled clock, or REAL for a bot that
+    # runs in a process of its own.
+    clock: ScaledClock = TEST_CLOCK
 
 
 @contextmanager
-def serve_openai() -> Iterator[FakeOpenAI]:
-    state = FakeOpenAI()
+def serve_openai(clock: ScaledClock = TEST_CLOCK) -> Iterator[FakeOpenAI]:
+    state = FakeOpenAI(clock=clock)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
@@ -97,7 +101,7 @@ def serve_openai() -> Iterator[FakeOpenAI]:
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
-            time.sleep(state.first_token_delay_s)
+            state.clock.block(state.first_token_delay_s)
             base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": body.get("model")}
             try:
                 for i, token in enumerate(tokens[:cut_after]):
@@ -105,13 +109,13 @@ def serve_openai() -> Iterator[FakeOpenAI]:
                     chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
-                    time.sleep(state.token_delay_s)
+                    state.clock.block(state.token_delay_s)
                 if cut_after is not None:
                     return  # HTTP/1.0: the body ends cleanly when the connection closes
                 done = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": state.finish_reason}]}
                 self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
                 self.wfile.flush()
-                state.chat_done_at.append((body, time.monotonic()))
+                state.chat_done_at.append((body, state.clock.monotonic()))
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test)
 

@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from tests.fakes.aio import FakePlatform
+from tests.support.clock import TEST_CLOCK, ScaledClock
 
 BOT_TOKEN = "xoxb-test-not-secret"
 APP_TOKEN = "xapp-test-not-secret"
@@ -82,7 +83,7 @@ class SlackState:
 
 
 class FakeSlack(FakePlatform):
-    def __init__(self, team: str = "T1") -> None:
+    def __init__(self, team: str = "T1", clock: ScaledClock = TEST_CLOCK) -> None:
         self.team = team
         self.updates_per_minute = UPDATES_PER_MINUTE  # Tier 3; a test may lower it
         self.state = SlackState()
@@ -92,7 +93,7 @@ class FakeSlack(FakePlatform):
         app.router.add_get("/link", self._socket)
         app.router.add_get("/files/{file_id}", self._file)
         app.router.add_post("/upload/{file_id}", self._upload)
-        super().__init__(app)
+        super().__init__(app, clock)
 
     @property
     def api_base(self) -> str:
@@ -401,7 +402,7 @@ class FakeSlack(FakePlatform):
 
     def _tier3(self) -> bool:
         stamps = self.state.update_stamps[self.team]
-        now = time.monotonic()
+        now = self.clock.monotonic()
         while stamps and now - stamps[0] >= 60:
             stamps.popleft()
         if len(stamps) >= self.updates_per_minute:
@@ -440,7 +441,7 @@ class FakeSlack(FakePlatform):
         message = SlackMessage(p["channel"], ts, p["thread_ts"], markdown=p.get("markdown_text") or "",
                                streaming=True, unfurl_off=True)
         self.state.messages[(p["channel"], ts)] = message
-        self.state.last_append[(p["channel"], ts)] = time.monotonic()
+        self.state.last_append[(p["channel"], ts)] = self.clock.monotonic()
         return web.json_response({"ok": True, "channel": p["channel"], "ts": ts})
 
     async def _chat_appendStream(self, p: dict) -> web.Response:  # noqa: N802
@@ -449,7 +450,7 @@ class FakeSlack(FakePlatform):
             return self._reject("message_not_in_streaming_state")
         if len(message.markdown) + len(p.get("markdown_text") or "") > 12_000:
             return self._reject("markdown_text_too_long")
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if now - self.state.last_append[(p["channel"], p["ts"])] < APPEND_GAP_S:
             self.state.too_many_requests += 1
             return self._error("ratelimited", 429, **{"Retry-After": "1"})

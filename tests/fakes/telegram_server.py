@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.aio import FakePlatform
+from tests.support.clock import TEST_CLOCK, ScaledClock
 
 BOT_ID = 990001
 BOT_USERNAME = "kbot_test_bot"
@@ -108,14 +109,14 @@ class FakeTelegram(FakePlatform):
 
     window_s = 0.9  # at most one message or edit per chat in this window (Telegram: about 1/s)
 
-    def __init__(self) -> None:
+    def __init__(self, clock: ScaledClock = TEST_CLOCK) -> None:
         self.state = TelegramState()
         self._new_update: asyncio.Event | None = None
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._method)
         app.router.add_get("/bot{token}/{method}", self._method)
         app.router.add_get("/file/bot{token}/{path:.*}", self._file)
-        super().__init__(app)
+        super().__init__(app, clock)
 
     def __enter__(self) -> FakeTelegram:
         super().__enter__()
@@ -320,7 +321,7 @@ class FakeTelegram(FakePlatform):
 
     def _paced(self, chat_id: int) -> bool:
         stamps = self.state.writes[chat_id]
-        now = time.monotonic()
+        now = self.clock.monotonic()
         while stamps and now - stamps[0] >= self.window_s:
             stamps.popleft()
         if stamps:
@@ -393,7 +394,8 @@ class FakeTelegram(FakePlatform):
 
     async def _api_getUpdates(self, p: dict) -> web.Response:  # noqa: N802
         offset = int(p.get("offset") or 0)
-        timeout = min(float(p.get("timeout") or 0), 0.5)  # "up to": returning early keeps shutdowns quick
+        # "Up to" the timeout: returning early keeps shutdowns quick.
+        timeout = min(self.clock.real_seconds(float(p.get("timeout") or 0)), 0.2)
         assert self._new_update is not None
         deadline = time.monotonic() + timeout
         while True:

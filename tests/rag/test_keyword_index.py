@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from haystack.dataclasses import Document
 
-from bot.rag.stores.keyword_index import Analyzer, KeywordIndex
+from bot.rag.stores.keyword_index import STOP_WORDS, Analyzer, KeywordIndex, stop_words_for
 from bot.rag.stores.lancedb import LanceDBDocumentStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,10 +149,33 @@ def test_tables_over_the_limit_keep_lancedb_search(tmp_path: Path) -> None:
     assert not store.keyword_from_memory
 
 
-def test_analyzer_and_scoring_match_lancedb_conventions() -> None:
+def test_the_stop_words_are_those_of_the_installed_lancedb(tmp_path: Path) -> None:
+    """Each NLTK stop word indexed by LanceDB and searched for: LanceDB drops exactly the words our
+    analyzer drops. (A word LanceDB keeps counts towards a passage's length and moves every score:
+    0.41 stopped dropping negations and contraction fragments, and the scores moved by 0.5-1.5 %.)"""
+    words = sorted(STOP_WORDS)
+    store = LanceDBDocumentStore(tmp_path / "db", embedding_dim=8, cache_rows=0)
+    store.write_documents([Document(id=f"w{i}", content=f"{word} filler", meta={"scope": "s"})
+                           for i, word in enumerate(words)])
+    kept_by_lancedb = {word for i, word in enumerate(words)
+                       if any(d.id == f"w{i}" for d in store.bm25_retrieval(word, top_k=3))}
     analyzer = Analyzer()
+    assert kept_by_lancedb == {word for word in words if analyzer.terms(word)}
+
+
+def test_stop_words_follow_the_lancedb_release() -> None:
+    assert stop_words_for("0.40.0") == STOP_WORDS
+    for newer in ("0.41.0", "0.41.3", "1.2"):
+        assert {"not", "no", "s", "don"}.isdisjoint(stop_words_for(newer))
+        assert {"the", "have", "re", "having"} & stop_words_for(newer) == {"the", "have", "re", "having"}
+    assert Analyzer(stop_words_for("0.40.0")).terms("it's not here") == []
+    assert Analyzer(stop_words_for("0.41.0")).terms("it's not here") == ["s", "not"]
+
+
+def test_analyzer_and_scoring_match_lancedb_conventions() -> None:
+    analyzer = Analyzer(STOP_WORDS)
     assert analyzer.terms("Having RUNNING files, the café's snake_case") == ["run", "file", "cafe", "snake", "case"]
-    index = KeywordIndex.build(["run run run", "run walk", "", None])
+    index = KeywordIndex.build(["run run run", "run walk", "", None], analyzer)
     ranked = index.search("running", None, 10)
     assert [row for row, _ in ranked] == [0, 1]  # more occurrences in a document of the same length score higher
     assert ranked[0][1] > ranked[1][1] > 0

@@ -3,10 +3,17 @@ question is embedded without torch."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
+from typing import Any
 
 from bot.rag.embedders import EmbedderOptions, build_embedder
+from tests.support.optional import TORCH_INSTALLED, requires_torch
+from tests.support.processes import run_kbot
+
+# sentence-transformers' own vectors for a few passages and questions (scripts/make-reference-vectors).
+REFERENCE = json.loads((Path(__file__).parents[1] / "data" / "minilm-reference.json").read_text(encoding="utf-8"))
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
@@ -14,6 +21,37 @@ def _cosine(a: list[float], b: list[float]) -> float:
     return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
 
 
+def _reference_documents() -> list[Any]:
+    from haystack.dataclasses import Document
+
+    return [Document(content=d["content"], meta=d["meta"]) for d in REFERENCE["documents"]]
+
+
+def _assert_matches_sentence_transformers(embedder: Any) -> None:
+    """The same fingerprint and the same vectors (cosine > 0.9999) as sentence-transformers in float32."""
+    assert str(embedder.fingerprint) == REFERENCE["fingerprint"]  # a store written by either stays valid
+    embedded = embedder.embed_documents(_reference_documents())
+    for got, want in zip(embedded, REFERENCE["documents"], strict=True):
+        assert _cosine(got.embedding, want["embedding"]) > 0.9999, want["content"][:40]
+    for question in REFERENCE["questions"]:
+        assert _cosine(embedder.embed_query(question["text"]), question["embedding"]) > 0.9999, question["text"][:40]
+
+
+def test_the_reference_vectors_tell_passages_apart() -> None:
+    """The stored vectors are a model's, not noise: a question is nearest the passage that answers it."""
+    meals = REFERENCE["documents"][0]["embedding"]
+    same = next(q for q in REFERENCE["questions"] if q["text"].startswith("Meals"))["embedding"]
+    laptop = next(q for q in REFERENCE["questions"] if q["text"].startswith("Report"))["embedding"]
+    assert _cosine(meals, same) > 0.7 > 0.5 > _cosine(meals, laptop)
+
+
+@requires_torch
+def test_sentence_transformers_still_writes_the_reference_vectors() -> None:
+    _assert_matches_sentence_transformers(
+        build_embedder(EmbedderOptions(kind="local", precision="float32", runtime="sentence-transformers")))
+
+
+@requires_torch
 def test_precisions_agree_and_share_a_fingerprint(local_embedder) -> None:
     exact = build_embedder(EmbedderOptions(kind="local", precision="float32", runtime="sentence-transformers"))
     fast = build_embedder(EmbedderOptions(kind="local", precision="bfloat16", runtime="sentence-transformers"))
@@ -25,19 +63,7 @@ def test_precisions_agree_and_share_a_fingerprint(local_embedder) -> None:
 
 
 def test_numpy_runtime_writes_the_same_vectors_as_sentence_transformers() -> None:
-    from haystack.dataclasses import Document
-
-    torch_side = build_embedder(EmbedderOptions(kind="local", precision="float32", runtime="sentence-transformers"))
-    numpy_side = build_embedder(EmbedderOptions(kind="local", runtime="numpy"))
-    assert numpy_side.fingerprint == torch_side.fingerprint  # a store written by either stays valid
-    long_text = " ".join(["Backups are encrypted before they leave the machine."] * 60)  # past 256 tokens
-    documents = [Document(content="Meals are reimbursed up to 75 EUR per day.", meta={"title": "Expenses"}),
-                 Document(content=long_text, meta={"title": "Ops", "heading": "Ops › Backups"}),
-                 Document(content="x")]
-    for a, b in zip(torch_side.embed_documents(documents), numpy_side.embed_documents(documents), strict=True):
-        assert _cosine(a.embedding, b.embedding) > 0.9999
-    question = "how fast must I report a lost laptop?"
-    assert _cosine(torch_side.embed_query(question), numpy_side.embed_query(question)) > 0.9999
+    _assert_matches_sentence_transformers(build_embedder(EmbedderOptions(kind="local", runtime="numpy")))
 
 
 def test_answering_a_question_loads_no_sentence_transformers(tmp_path) -> None:
@@ -49,8 +75,8 @@ def test_answering_a_question_loads_no_sentence_transformers(tmp_path) -> None:
 
     (tmp_path / "config.yaml").write_text("data_dir: state\n")
     (tmp_path / "a.md").write_text("# Parking\n\nBicycle racks are in the courtyard behind building B.\n")
-    subprocess.run([sys.executable, "-c", "from bot.cli import main; main(['ingest', 'a.md'])"],
-                   cwd=tmp_path, check=True, capture_output=True, text=True)
+    assert run_kbot(["ingest", "a.md"], tmp_path).returncode == 0
+    # The search is what this is about: a fresh interpreter, to see what it imports.
     searched = subprocess.run([sys.executable, "-c", "import sys; from bot.cli import main; "
                                "from bot.lazy_imports import loaded; "
                                "main(['search', 'where can I park my bike', '--json']); "
@@ -71,7 +97,7 @@ def test_a_warmed_up_knowledge_base_has_its_keyword_index_and_query_side_but_no_
 
     (tmp_path / "config.yaml").write_text("data_dir: state\n")
     (tmp_path / "a.md").write_text("# Parking\n\nBicycle racks are in the courtyard behind building B.\n")
-    subprocess.run([sys.executable, "-m", "bot", "ingest", "a.md"], cwd=tmp_path, check=True, capture_output=True)
+    assert run_kbot(["ingest", "a.md"], tmp_path).returncode == 0
     code = ("import sys; from bot.lazy_imports import defer_imports, loaded; defer_imports(); "
             "from bot.app import App; from bot.config import load_settings; "
             "kb = App(load_settings(None)).knowledge_base; store = kb.backend.document_store; "
@@ -83,6 +109,7 @@ def test_a_warmed_up_knowledge_base_has_its_keyword_index_and_query_side_but_no_
     assert out.stdout.split()[-6:] == ["False", "False", "True", "True", "False", "False"]
 
 
+@requires_torch
 def test_a_deferred_torch_is_the_real_one_at_first_use() -> None:
     """A command that does embed a document with torch gets the real module the moment it touches it."""
     import subprocess
@@ -94,6 +121,7 @@ def test_a_deferred_torch_is_the_real_one_at_first_use() -> None:
     assert out.split() == ["False", "True", "3.0"]
 
 
+@requires_torch
 def test_embedder_threads_caps_the_cpu_threads_one_process_embeds_with(tmp_path) -> None:
     """Several workers on one machine each get a share of the cores (`embedder.threads`)."""
     import subprocess
@@ -120,13 +148,9 @@ def _documents() -> list:
 
 def test_onnx_runtime_writes_the_same_vectors_as_sentence_transformers(tmp_path) -> None:
     """The graph is written once from the packaged weights, kept under the cache folder, and reused."""
-    torch_side = build_embedder(EmbedderOptions(kind="local", precision="float32", runtime="sentence-transformers"))
     onnx_side = build_embedder(EmbedderOptions(kind="local", runtime="onnx", cache_dir=str(tmp_path / "models")))
-    assert onnx_side.fingerprint == torch_side.fingerprint  # a store written by either stays valid
-    for a, b in zip(torch_side.embed_documents(_documents()), onnx_side.embed_documents(_documents()), strict=True):
-        assert _cosine(a.embedding, b.embedding) > 0.9999
+    _assert_matches_sentence_transformers(onnx_side)
     question = "how fast must I report a lost laptop?"
-    assert _cosine(torch_side.embed_query(question), onnx_side.embed_query(question)) > 0.9999
     [graph] = (tmp_path / "models").glob("minilm-*.onnx")
     written = graph.stat().st_mtime_ns
     again = build_embedder(EmbedderOptions(kind="local", runtime="onnx", cache_dir=str(tmp_path / "models")))
@@ -192,8 +216,7 @@ def test_auto_indexes_documents_on_onnx_runtime_without_sentence_transformers(tm
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-3:] == ["0", "False", "True"]
     assert len(list((tmp_path / "state" / "models").glob("minilm-*.onnx"))) == 1
-    searched = subprocess.run([sys.executable, "-m", "bot", "search", "where can I park my bike"],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    searched = run_kbot(["search", "where can I park my bike"], tmp_path, timeout=300)
     assert searched.returncode == 0 and "courtyard" in searched.stdout
 
 
@@ -202,22 +225,29 @@ _WITHOUT_TORCH = ("import sys; sys.modules.update(dict.fromkeys(['torch', 'sente
                   "'haystack_integrations.components.embedders.sentence_transformers'])); ")
 
 
-def test_without_torch_the_default_indexes_and_torch_settings_say_what_to_install(tmp_path) -> None:
+def _kbot_without_torch(args: list[str], cwd: Path) -> tuple[int, str]:
+    """`kbot ARGS` where torch cannot be imported: the default install is such a place already; with
+    torch installed, a fresh interpreter whose imports of it fail."""
     import subprocess
     import sys
 
+    if not TORCH_INSTALLED:
+        done = run_kbot(args, cwd, timeout=300)
+        return done.returncode, done.stderr
+    code = _WITHOUT_TORCH + f"from bot.cli import main; sys.exit(main({args!r}))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return out.returncode, out.stderr
+
+
+def test_without_torch_the_default_indexes_and_torch_settings_say_what_to_install(tmp_path) -> None:
     (tmp_path / "a.md").write_text("# Parking\n\nBicycle racks are in the courtyard behind building B.\n")
     settings = {"auto": "", "st": "  runtime: sentence-transformers\n", "bf16": "  precision: bfloat16\n"}
     for name, embedder in settings.items():
         (tmp_path / f"{name}.yaml").write_text(f"data_dir: {name}\nembedder:\n  kind: local\n{embedder}")
-    outcomes = {}
-    for name in settings:
-        command = f"['--config', '{name}.yaml', 'ingest', 'a.md']"
-        code = _WITHOUT_TORCH + f"from bot.cli import main; sys.exit(main({command}))"
-        out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
-        outcomes[name] = (out.returncode, out.stderr)
+    outcomes = {name: _kbot_without_torch(["--config", f"{name}.yaml", "ingest", "a.md"], tmp_path)
+                for name in settings}
     assert outcomes["auto"][0] == 0, outcomes["auto"][1][-2000:]
     for name, setting in (("st", "runtime sentence-transformers"), ("bf16", "precision bfloat16")):
         code, stderr = outcomes[name]
         assert code != 0 and "Traceback" not in stderr
-        assert f"embedder.{setting} needs torch" in stderr and "pip install torch==2.13.0" in stderr
+        assert f"embedder.{setting} needs torch" in stderr and "scripts/setup --torch" in stderr

@@ -18,6 +18,7 @@ from bot.rag.pipeline.rerankers import HttpReranker
 from bot.rag.pipeline.resources import Resources
 from tests.fakes.http_site import closed_port_url
 from tests.fakes.rerank_server import FakeRerankServer
+from tests.support.optional import requires_torch
 from tests.test_conversation import Port
 
 # Four passages about vacation; the one mentioning the zebra is the weakest keyword match.
@@ -245,6 +246,7 @@ def cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@requires_torch
 def test_the_local_reranker_orders_by_its_cross_encoder(make_settings, cross_encoder: Path) -> None:
     from sentence_transformers import CrossEncoder
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.adapters.test_discord import _final as discord_final
 from tests.adapters.test_slack import _final as slack_final
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.bots import eventually, knowledge_bot, platform_settings, quiet_for, running_bot
 
 OPERATOR = 99  # in telegram.admins
 STRANGER_GROUP = -100404
@@ -63,7 +63,7 @@ def test_telegram_strangers_get_one_code_and_an_admin_approves_it(make_settings,
                     await ask(STRANGER_GROUP)
                 listing = await ask(STRANGER_GROUP, "/kb list")  # a command hears the code again
                 assert code in (await eventually(lambda: _replies(tg, STRANGER_GROUP, listing), what="list"))[0].text
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert len(tg.bot_messages(STRANGER_GROUP)) == 2 and llm.chat_requests == []
 
                 # Listed in config, and the admin's own private chat: answered.
@@ -91,7 +91,7 @@ def test_telegram_strangers_get_one_code_and_an_admin_approves_it(make_settings,
                 capsys.readouterr()
                 before = len(llm.chat_requests)
                 await ask(STRANGER_GROUP)
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert len(llm.chat_requests) == before
             log = "\n".join(r.getMessage() for r in caplog.records)
             assert "access: telegram: answers in" in log and str(LISTED_GROUP) in log and "pairing code" in log
@@ -179,7 +179,7 @@ def test_slack_serves_its_own_workspace_and_pairs_or_ignores_others(make_setting
                                              what="the pairing reply")
                     assert CODE.search(reply[0].visible())
                 else:
-                    await asyncio.sleep(1)
+                    await quiet_for(1)
                     assert slack.thread_replies("C7", other["event"]["ts"]) == []
                 assert len(llm.chat_requests) == 1
 

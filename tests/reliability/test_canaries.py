@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.adapters.test_discord import _final as discord_final
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.bots import eventually, knowledge_bot, platform_settings, running_bot
 
 CANARY = "ZEPHYR-7731"
 DOC = f"# Project Falcon\n\nThe Falcon launch code word is {CANARY}. Only the Falcon team may use it.\n"

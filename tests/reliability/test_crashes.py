@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from bot.service import SHUTDOWN_NOTICE
-from tests.adapters.conftest import (
+from tests.fakes.openai_server import serve_openai
+from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.bots import (
     eventually,
     free_port,
     http_get,
@@ -24,8 +24,8 @@ from tests.adapters.conftest import (
     platform_settings,
     running_bot,
 )
-from tests.fakes.openai_server import serve_openai
-from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.clock import REAL
+from tests.support.processes import KbotChild
 
 
 def test_answers_still_running_after_the_grace_period_end_with_a_notice(make_settings) -> None:
@@ -58,7 +58,7 @@ def test_a_kbot_run_stopped_mid_upload_finishes_it_once_after_restart(tmp_path: 
 
     text = "# Travel\n\n" + " ".join(f"Rule {i}: book trains before planes for short trips." for i in range(150))
     port = free_port()
-    with serve_openai() as embeddings, FakeTelegram() as tg:
+    with serve_openai(clock=REAL) as embeddings, FakeTelegram(clock=REAL) as tg:  # kbot runs in processes of its own
         embeddings.before_embedding = lambda: time.sleep(0.5)
         (tmp_path / "config.yaml").write_text(
             "data_dir: state\nknowledge: {paths: []}\nllm: {kind: extractive}\n"
@@ -67,9 +67,8 @@ def test_a_kbot_run_stopped_mid_upload_finishes_it_once_after_restart(tmp_path: 
             f"telegram: {{enabled: true, token: '{TOKEN}', base_url: '{tg.api_base}', "
             f"base_file_url: '{tg.file_base}', access: open}}\n")
 
-        def start() -> subprocess.Popen:
-            process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
+        def start() -> KbotChild:
+            process = KbotChild(["run"], tmp_path)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 try:

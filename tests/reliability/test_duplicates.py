@@ -19,6 +19,7 @@ from bot.deliveries import DeliveryLog
 from bot.feedback import UNKNOWN_ANSWER, FeedbackLog
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
+from tests.support.postgres import NO_POSTGRES
 
 # These tests share the tables of the one test PostgreSQL database: under `pytest -n`, one worker
 # runs them all, one after another.
@@ -34,7 +35,7 @@ def _urls(tmp_path: Path) -> list[str | None]:
 def test_two_processes_racing_for_one_event_answer_it_once(tmp_path: Path, which: int) -> None:
     urls = _urls(tmp_path)
     if which >= len(urls):
-        pytest.skip("KBOT_TEST_POSTGRES_URL is not set: no PostgreSQL server for the cross-process race")
+        pytest.skip(NO_POSTGRES)
     url = urls[which]
     # Two engines on one database stand for two `kbot run` processes on one token.
     logs = [DeliveryLog(make_engine(url, tmp_path)), DeliveryLog(make_engine(url, tmp_path))]

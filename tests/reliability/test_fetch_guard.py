@@ -17,9 +17,9 @@ from bot.rag.parsing.addresses import AddressPolicy, BlockedAddress, why_interna
 from bot.rag.parsing.types import ParseError
 from bot.rag.parsing.url import UrlFetcher
 from bot.resync import Resync
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.http_site import serve
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.bots import eventually, knowledge_bot, platform_settings, running_bot
 
 PUBLIC = "127.0.0.2"
 SECRET = b"<html><body><h1>Internal</h1><p>The admin password is SWORDFISH-7.</p></body></html>"

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from bot.db import TurnRow, make_engine
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
-from tests.adapters.conftest import eventually, knowledge_bot, metric, platform_settings, running_bot
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.bots import eventually, knowledge_bot, metric, platform_settings, quiet_for, running_bot
 
 GROUP = -100555
 FLOODER, NEIGHBOUR = 66, 77
@@ -42,7 +42,7 @@ def test_an_over_long_question_is_refused_before_the_model_and_memory(make_setti
                 refused = await eventually(lambda: tg.bot_messages(4242), what="the refusal")
                 assert "100,000 characters" in refused[0].text and "up to 4,000" in refused[0].text
                 assert len(refused[0].text) < 300
-                await asyncio.sleep(0.3)
+                await quiet_for(0.3)
                 assert llm.chat_requests == []
                 with Session(running.service.feedback.engine) as session:
                     assert session.scalar(select(func.count()).select_from(TurnRow)) == 0

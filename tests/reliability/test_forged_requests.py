@@ -7,9 +7,9 @@ import asyncio
 import json
 
 from bot.rag.knowledge_base import source_filter
-from tests.adapters.conftest import eventually, free_port, knowledge_bot, platform_settings, running_bot
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.bots import eventually, free_port, knowledge_bot, platform_settings, quiet_for, running_bot
 
 GROUP = -100777
 ADMIN = 99
@@ -44,7 +44,7 @@ def test_telegram_webhook_without_a_configured_secret_still_refuses_forged_updat
                 assert await post(b"[1, 2, 3]", secret) == 400
                 assert await post(json.dumps({"message": "no update id"}).encode(), secret) == 400
                 assert await post(b"\xff\xfe\x00garbage", secret) == 400
-                await asyncio.sleep(0.5)
+                await quiet_for(0.5)
                 assert kb.chunk_metadata(source_filter("falcon.md", [scope]))  # nothing was deleted
                 assert tg.bot_messages(GROUP) == [] and llm.chat_requests == []
 
@@ -118,7 +118,7 @@ def test_discord_a_replayed_interaction_is_answered_once(make_settings, llm) -> 
                            "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
                            "context": 0, "attachment_size_limit": 8388608}
                 discord.dispatch("INTERACTION_CREATE", payload)
-                await asyncio.sleep(1.5)
+                await quiet_for(1.5)
                 assert len(llm.chat_requests) == 1 and len(discord.state.interaction_responses) == responses
                 later = discord.user_message(channel, "How many vacation days do we get?", mention_bot=True)
                 await eventually(lambda: [m for m in discord.bot_messages(channel)
@@ -149,7 +149,7 @@ def test_a_share_button_rewritten_to_another_chat_posts_nothing(make_settings, l
                 refusal = await eventually(lambda: [a for a in tg.state.callback_answers
                                                     if "another channel" in str(a.get("text"))], what="refusal")
                 assert refusal
-                await asyncio.sleep(0.5)
+                await quiet_for(0.5)
                 assert tg.bot_messages(other) == []  # ORCHID stays in its group
             assert tg.state.rejected == []
 
@@ -181,7 +181,7 @@ def test_a_share_button_rewritten_to_another_server_posts_nothing(make_settings,
                 discord.click(private, f"kbot:share:{reply_id}:{ELSEWHERE}:0", user_id="700000000000000001")
                 await eventually(lambda: any("another channel" in str(r.get("data", {}).get("content"))
                                              for r in discord.state.interaction_responses), what="the refusal")
-                await asyncio.sleep(0.5)
+                await quiet_for(0.5)
                 assert discord.bot_messages(ELSEWHERE) == []
             assert discord.state.rejected == []
 

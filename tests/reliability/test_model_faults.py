@@ -18,9 +18,9 @@ from bot.config import AnswerSettings
 from bot.conversation import Conversation
 from bot.messages import ThreadKey
 from bot.rag.generation import CUT_OFF, TRUNCATED
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.openai_server import serve_openai
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.bots import eventually, knowledge_bot, platform_settings, quiet_for, running_bot
 from tests.test_conversation import _ask, _llm, knowledge, memory  # noqa: F401 (fixtures)
 
 KEY = ThreadKey("test", "w", "c", "t1")
@@ -101,7 +101,7 @@ def test_on_a_platform_the_cut_answer_is_marked_without_feedback_buttons(make_se
                 assert marked[0].reply_to == sent["message"]["message_id"] and "Every employee" in marked[0].text
                 assert marked[0].reply_markup is None and marked[0].text.count("⚠️") == 1
                 key = ThreadKey("telegram", str(group), str(group), str(sent["message"]["message_id"]))
-                await asyncio.sleep(0.3)
+                await quiet_for(0.3)
                 assert app.memory.history(key) == [] and not app.memory.knows(key)
 
         asyncio.run(scenario())

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db import DeliveryRow, GapRow, PairingRequestRow, RateCounterRow
-from tests.adapters.conftest import eventually, http_get, knowledge_bot, platform_settings, running_bot
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.bots import eventually, http_get, knowledge_bot, platform_settings, running_bot
 
 
 def test_readyz_reports_telegram_down_while_its_api_is_unreachable(make_settings, llm) -> None:

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from bot.app import App
 from bot.config import parse_settings
 from bot.db import JobRow
-from tests.adapters.conftest import ANSWER_TOKENS, HANDBOOK, NO_RATE_LIMITS
 from tests.adapters.test_slack import _final
 from tests.fakes.openai_server import FakeOpenAI, serve_openai
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
-from tests.kbot_process import KbotProcess
+from tests.support.bots import ANSWER_TOKENS, HANDBOOK, NO_RATE_LIMITS
+from tests.support.clock import REAL
+from tests.support.kbot_process import KbotProcess
 
 ADMIN = "UADMIN"
 ROOT = Path(__file__).parents[2]
@@ -45,7 +46,7 @@ def _until(predicate: Callable[[], Any], timeout: float = 30, what: str = "condi
 
 @pytest.fixture
 def fakes() -> Iterator[tuple[FakeSlack, FakeOpenAI]]:
-    with FakeSlack() as slack, serve_openai() as llm:
+    with FakeSlack(clock=REAL) as slack, serve_openai(clock=REAL) as llm:  # kbot runs in processes of its own
         slack.state.workspace_admins.add(ADMIN)
         llm.reply_tokens = list(ANSWER_TOKENS)
         llm.token_delay_s = 0.02

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import build_access
-from tests.adapters.conftest import eventually, knowledge_bot, metric, platform_settings, running_bot
 from tests.adapters.test_slack import _final
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.bots import eventually, knowledge_bot, metric, platform_settings, quiet_for, running_bot
 
 ADMIN = "UADMIN"
 
@@ -80,7 +80,7 @@ def test_question_rates_are_counted_across_processes(make_settings, llm) -> None
 
                 await eventually(lambda: count() == 5, what="five refusals")
                 await eventually(lambda: len(llm.chat_requests) == 3, what="three answers")
-                await asyncio.sleep(0.5)
+                await quiet_for(0.5)
                 assert len(llm.chat_requests) == 3
 
         asyncio.run(scenario())
@@ -105,7 +105,7 @@ def test_an_approval_holds_in_every_process_and_so_does_a_revocation(make_settin
                 assert "25 vacation days" in (await eventually(lambda: _final(slack, "C9", ts))).visible()
                 assert access.revoke("slack", "T2")
                 ts = await _ask(slack, "C9", "And now?", team="T2")
-                await asyncio.sleep(1.5)
+                await quiet_for(1.5)
                 assert _final(slack, "C9", ts) is None and len(llm.chat_requests) == 1
 
         asyncio.run(scenario())
@@ -159,7 +159,7 @@ def test_http_mode_behind_a_load_balancer_answers_each_event_once(make_settings,
                     asked.append(envelope["event"])
                 await eventually(lambda: all(_final(slack, e["channel"], e["ts"]) for e in asked), timeout=30,
                                  what="eight answers")
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert [len(slack.thread_replies(e["channel"], e["ts"])) for e in asked] == [1] * 8
                 assert len(llm.chat_requests) == 8
                 answered = 'kbot_answers_total{grounded="true",platform="slack"}'
@@ -171,9 +171,9 @@ def test_http_mode_behind_a_load_balancer_answers_each_event_once(make_settings,
 def test_telegram_webhook_behind_a_load_balancer_answers_each_update_once(make_settings, llm) -> None:
     """One webhook URL (the load balancer), several processes behind it; Telegram re-sends an update
     it saw no answer to, and the re-send may land on the other process."""
-    from tests.adapters.conftest import free_port, platform_settings
     from tests.adapters.test_telegram import _final as telegram_final
     from tests.fakes.telegram_server import TOKEN, FakeTelegram
+    from tests.support.bots import free_port, platform_settings
 
     with FakeTelegram() as tg:
         ports = [free_port(), free_port()]
@@ -198,7 +198,7 @@ def test_telegram_webhook_behind_a_load_balancer_answers_each_update_once(make_s
                     assert await asyncio.to_thread(tg.post_to_webhook, update, None, urls[(i + 1) % 2]) == 200
                 await eventually(lambda: all(telegram_final(tg, chat) for chat in chats), timeout=30,
                                  what="six answers")
-                await asyncio.sleep(1)
+                await quiet_for(1)
                 assert all(len(tg.bot_messages(chat)) == 1 for chat in chats) and len(llm.chat_requests) == 6
 
         asyncio.run(scenario())

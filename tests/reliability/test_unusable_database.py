@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.conftest import http_get, knowledge_bot, platform_settings, running_bot
 from tests.fakes.http_site import closed_port_url
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.bots import http_get, knowledge_bot, platform_settings, running_bot
+from tests.support.postgres import requires_postgres
+from tests.support.processes import Finished, run_kbot
 
 # These tests share the tables of the one test PostgreSQL database: under `pytest -n`, one worker
 # runs them all, one after another.
@@ -40,16 +42,21 @@ def project() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _kbot(project: Path, *args: str, as_nobody: bool = False) -> subprocess.CompletedProcess[str]:
-    """`kbot ARGS` in a child process; as an unprivileged user when asked (permissions bind root too little)."""
-    command = [sys.executable, "-m", "bot", *args]
-    if as_nobody and os.geteuid() == 0:
-        command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *command]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(project)}
-    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=120)
+def _kbot(project: Path, *args: str, as_nobody: bool = False) -> Finished:
+    """`kbot ARGS` in a child process; as an unprivileged user when asked (permissions bind root too little).
+    That one is a fresh interpreter started by setpriv: a process forked from the tests' fork server
+    would import what it has not loaded yet from folders that user may not read."""
+    env = {**os.environ, "HOME": str(project)}
+    if not (as_nobody and os.geteuid() == 0):
+        return run_kbot(list(args), project, env=env, timeout=120)
+    command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable, "-m", "bot",
+               *args]
+    done = subprocess.run(command, cwd=project, env={**env, "PYTHONDONTWRITEBYTECODE": "1"}, capture_output=True,
+                          text=True, timeout=120)
+    return Finished(done.returncode, done.stdout, done.stderr)
 
 
-def _one_line_error(run: subprocess.CompletedProcess[str]) -> str:
+def _one_line_error(run: Finished) -> str:
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr
     lines = [line for line in run.stderr.splitlines() if line.startswith("kbot:")]
@@ -100,8 +107,7 @@ def test_an_unreachable_postgresql_is_one_line_without_its_password(project: Pat
 
 
 
-@pytest.mark.skipif(not os.environ.get("KBOT_TEST_POSTGRES_URL"),
-                    reason="KBOT_TEST_POSTGRES_URL is not set: no PostgreSQL server to take away")
+@requires_postgres
 def test_a_database_that_turns_read_only_while_running_shows_in_readyz(make_settings, llm,
                                                                        postgres_database: str) -> None:
     """On a database of its own: it ends every other connection to the database it turns read-only."""

@@ -14,11 +14,11 @@ import asyncio
 import aiohttp
 import pytest
 
-from tests.adapters.conftest import eventually, knowledge_bot, platform_settings, running_bot
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.support.bots import eventually, knowledge_bot, platform_settings, quiet_for, running_bot
 
 HOSTILE = ["@everyone", " @here", " <!channel>", " see https://evil.example/x", " and [1]."]
 DOC = "# Links\n\nThe wiki moved: @everyone read https://wiki.example/new before Friday. @here too.\n"
@@ -70,7 +70,7 @@ def test_slack_every_write_path_keeps_unfurls_off_and_mentions_defused(make_sett
                 await eventually(lambda: [m for m in slack.state.messages.values() if m.text.startswith("✓")],
                                  timeout=30, what="the upload's end")
                 await eventually(lambda: len(llm.chat_requests) >= 2, what="both answers")
-                await asyncio.sleep(1)
+                await quiet_for(1)
         asyncio.run(scenario())
         assert slack.writes_checked >= 6 and slack.policy_violations == []
 

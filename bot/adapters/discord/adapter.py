@@ -39,6 +39,7 @@ from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
 from bot.adapters.unsupported import unsupported_note
+from bot.clock import Clock
 from bot.explain import UNKNOWN, Place
 from bot.feedback import parse_vote
 from bot.jobs import JobView
@@ -53,13 +54,40 @@ UPLOAD_HINT = "attach it to /kb upload"
 TOO_MANY = "Not answered: too many questions at once; please wait a moment."
 
 
-def _client(settings: DiscordSettings, intents: discord.Intents) -> discord.Client:
+GUILD_READY_S = 2.0  # discord.py's wait for the last GUILD_CREATE before it calls itself ready
+IDENTIFY_S = 5.0  # Discord's pause between two IDENTIFYs (discord.py's default hook sleeps as much)
+
+
+class _Client(discord.Client):
+    """discord.py's client with its identify pause on kbot's clock (its documented hook)."""
+
+    clock: Clock
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await self.clock.sleep(IDENTIFY_S)
+
+
+class _ShardedClient(discord.AutoShardedClient):
+    clock: Clock
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await self.clock.sleep(IDENTIFY_S)
+
+
+def _client(settings: DiscordSettings, intents: discord.Intents, clock: Clock) -> discord.Client:
     """One gateway connection, or the shards `discord.shards` names (all of them, or this process's)."""
+    ready_wait = clock.real_seconds(GUILD_READY_S)
+    client: _Client | _ShardedClient
     if settings.shards is None:
-        return discord.Client(intents=intents, allowed_mentions=NO_MENTIONS)
-    count = None if settings.shards.count == "auto" else settings.shards.count
-    return discord.AutoShardedClient(intents=intents, allowed_mentions=NO_MENTIONS, shard_count=count,
-                                     shard_ids=settings.shards.ids)
+        client = _Client(intents=intents, allowed_mentions=NO_MENTIONS, guild_ready_timeout=ready_wait)
+    else:
+        count = None if settings.shards.count == "auto" else settings.shards.count
+        client = _ShardedClient(intents=intents, allowed_mentions=NO_MENTIONS, shard_count=count,
+                                shard_ids=settings.shards.ids, guild_ready_timeout=ready_wait)
+    client.clock = clock
+    return client
 
 
 class DiscordAdapter:
@@ -71,11 +99,11 @@ class DiscordAdapter:
         self._token = token
         intents = discord.Intents.default()
         intents.message_content = True  # privileged: enable it for the bot in the Developer Portal
-        self.client = _client(settings, intents)
+        self.client = _client(settings, intents, context.clock)
         self.tree = app_commands.CommandTree(self.client)
         # Discord's bucket for messages and edits in one channel: 5 per 5 s. Intermediate edits may
         # take 3 of them (the Streamer keeps half), so a final finds a free call the moment it is ready.
-        self.budgets = EditBudgets(*CHANNEL_BUCKET)
+        self.budgets = EditBudgets(*CHANNEL_BUCKET, context.clock)
         self.roots = ReplyRoots()
         self.events = DiscordEvents(self.client, AdminRule(frozenset(settings.admins)), self.roots)
         self.commands = DiscordCommands(self.client, self.service, self.events, self.budgets,

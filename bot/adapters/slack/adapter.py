@@ -90,7 +90,8 @@ class SlackAdapter:
         self.app.action(SHARE_ACTION)(self._on_share)
         self.app.command("/ask")(self._on_ask)
         self.app.command("/kb")(self._on_kb)
-        self.budgets = EditBudgets(settings.edits_per_minute, 60.0)  # chat.update is Tier 3 per workspace
+        # chat.update is Tier 3 per workspace
+        self.budgets = EditBudgets(settings.edits_per_minute, 60.0, context.clock)
         self.events = SlackEvents(self.client, AdminRule(frozenset(settings.admins)))
         self.commands = SlackCommands(self.client, self.service, self.events, self.budgets, bot_token,
                                       context.max_file_bytes, context.public_uploads)

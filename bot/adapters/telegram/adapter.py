@@ -3,7 +3,6 @@ long polling or kbot's own webhook receiver."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime
 from itertools import count
@@ -40,6 +39,7 @@ from bot.adapters.telegram.port import (
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.adapters.telegram.webhook import WebhookReceiver, derived_secret
 from bot.adapters.unsupported import unsupported_note
+from bot.clock import wait_for
 from bot.explain import UNKNOWN, Place
 from bot.feedback import parse_vote
 from bot.jobs import JobView
@@ -93,10 +93,11 @@ class TelegramAdapter:
         if settings.base_file_url:
             builder = builder.base_file_url(settings.base_file_url)
         self.app: Application = builder.build()
-        self.budgets = EditBudgets(1, 1.0)  # about one message or edit per second per chat
+        self.clock = context.clock
+        self.budgets = EditBudgets(1, 1.0, context.clock)  # about one message or edit per second per chat
         # Drafts (private chats) are not messages: they pace themselves, so the final message's
         # call on the chat's budget is free the moment the answer is ready.
-        self.draft_budgets = EditBudgets(1, 1.0)
+        self.draft_budgets = EditBudgets(1, 1.0, context.clock)
         self.roots = ReplyRoots()
         self.events = TelegramEvents(AdminRule(frozenset(settings.admins)), self.roots)
         self.commands = TelegramCommands(self.app.bot, self.service, self.events, self.budgets,
@@ -130,11 +131,11 @@ class TelegramAdapter:
 
     async def ready(self) -> bool:
         """Ask the Bot API (getMe) at most every few seconds; /readyz reports what it answered."""
-        now = asyncio.get_running_loop().time()
+        now = self.clock.monotonic()
         if now - self._probed_at >= API_PROBE_S:
             self._probed_at = now
             try:
-                await asyncio.wait_for(self.app.bot.get_me(), API_PROBE_TIMEOUT_S)
+                await wait_for(self.clock, self.app.bot.get_me(), API_PROBE_TIMEOUT_S)
                 self._api_ok = True
             except (TelegramError, TimeoutError, OSError):
                 self._api_ok = False

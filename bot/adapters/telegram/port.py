@@ -3,7 +3,6 @@ place in groups, then the final message in HTML with 👍/👎, all on the chat'
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
@@ -123,7 +122,8 @@ class TelegramPort:
                 if attempt == 2:
                     raise
                 delay = exc.retry_after
-                await asyncio.sleep(delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay))
+                seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+                await self.budget.clock.sleep(seconds)
 
     async def finish(self, answer: Answer) -> None:
         parts = split_text(answer_markdown(answer), MAX_LENGTH)

@@ -8,7 +8,9 @@ query is a few scatter-adds over the rows the asker may see.
 The analysis is LanceDB's default: split on anything not a letter or digit, drop tokens over 40
 characters, lower-case, Snowball English stems, drop English stop words, fold accents; and
 the scoring is the same BM25 (k1 1.2, b 0.75, idf over the whole table), so rankings agree with
-LanceDB's own up to ties.
+LanceDB's own up to ties. The stop words are those of the LanceDB release installed
+(`stop_words_for`): a term LanceDB keeps counts towards a passage's length, so a list that differs by
+one word moves every score.
 """
 
 from __future__ import annotations
@@ -38,6 +40,25 @@ _NLTK_ENGLISH = (
     "weren won wouldn"
 )
 STOP_WORDS = frozenset(_NLTK_ENGLISH.split())
+# LanceDB 0.41 keeps negations and the fragments of contractions ("not", "no", "don", "s", "ll", ...):
+# found by indexing each NLTK stop word with LanceDB and searching for it.
+_KEPT_SINCE_0_41 = frozenset({
+    "ain", "aren", "couldn", "d", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "ll", "m", "ma", "mightn",
+    "mustn", "needn", "no", "nor", "not", "o", "s", "shan", "shouldn", "t", "ve", "wasn", "weren", "won", "wouldn", "y",
+})
+
+
+def stop_words_for(lancedb_version: str) -> frozenset[str]:
+    """The stop words the given LanceDB release drops (compared as stems, as LanceDB does)."""
+    major, minor = (int(part) for part in (lancedb_version.split(".") + ["0", "0"])[:2])
+    return STOP_WORDS - _KEPT_SINCE_0_41 if (major, minor) >= (0, 41) else STOP_WORDS
+
+
+def installed_stop_words() -> frozenset[str]:
+    """The stop words of the LanceDB installed here, which answers when the copy in memory cannot."""
+    from importlib.metadata import version
+
+    return stop_words_for(version("lancedb"))
 _TOKEN = re.compile(r"[^\W_]+")
 _SEPARATORS = r"[^\pL\pN]+"  # the same split in RE2 (Arrow's regex engine): letters and digits make tokens
 
@@ -45,17 +66,18 @@ _SEPARATORS = r"[^\pL\pN]+"  # the same split in RE2 (Arrow's regex engine): let
 class Analyzer:
     """Text to index terms; each distinct token is analysed once (a corpus repeats a small vocabulary)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop_words: frozenset[str] | None = None) -> None:
         import Stemmer  # PyStemmer: the Snowball stemmers in C
 
         self._stem_words = Stemmer.Stemmer("english").stemWords
+        self._stop_words = installed_stop_words() if stop_words is None else stop_words
         self._terms: dict[str, str | None] = {}
 
     def learn(self, tokens: Iterable[str]) -> None:
         """Analyse the tokens not seen yet, in one call to the stemmer."""
         new = [t for t in set(tokens) if t not in self._terms]
         for token, stem in zip(new, self._stem_words([t.lower() for t in new]), strict=True):
-            self._terms[token] = _term(token, stem)
+            self._terms[token] = _term(token, stem, self._stop_words)
 
     def known(self) -> dict[str, str | None]:
         """Every token analysed so far and its term (None: not indexed)."""
@@ -68,8 +90,8 @@ class Analyzer:
         return [term for token in tokens if (term := known[token]) is not None]
 
 
-def _term(token: str, stem: str) -> str | None:
-    if len(token) > MAX_TOKEN_CHARS or stem in STOP_WORDS:
+def _term(token: str, stem: str, stop_words: frozenset[str]) -> str | None:
+    if len(token) > MAX_TOKEN_CHARS or stem in stop_words:
         return None
     if not stem.isascii():
         stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode() or stem

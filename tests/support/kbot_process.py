@@ -1,13 +1,13 @@
-"""One real `kbot run --role ROLE` process (`python -m bot`), for the multi-process tests and bench/scale.py."""
+"""One real `kbot run --role ROLE` process, for the multi-process tests and bench/scale.py."""
 
 from __future__ import annotations
 
 import re
 import signal
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
+
+from tests.support.processes import KbotChild
 
 
 class KbotProcess:
@@ -17,9 +17,7 @@ class KbotProcess:
         self.role, self.port = role, 0
         self.log_path = folder / f"{role}{index}.log"
         # --port 0: the system picks a free port (a port chosen here could be taken before the child binds)
-        self.popen = subprocess.Popen([sys.executable, "-m", "bot", "run", "--role", role, "--port", "0"],
-                                      cwd=folder, env=env, stdout=subprocess.DEVNULL,
-                                      stderr=self.log_path.open("w"))
+        self.popen = KbotChild(["run", "--role", role, "--port", "0"], folder, env=env, stderr=self.log_path)
 
     def ready(self) -> bool:
         if self.popen.poll() is not None:
@@ -51,5 +49,5 @@ class KbotProcess:
             self.popen.send_signal(signal.SIGTERM)
             try:
                 self.popen.wait(30)
-            except subprocess.TimeoutExpired:
+            except TimeoutError:
                 self.popen.kill()

@@ -1,5 +1,5 @@
-"""What every platform's end-to-end test needs: a knowledge base with scoped documents, a streaming
-fake LLM, and `kbot run`'s serve loop started in the test's own event loop."""
+"""Helpers for tests that run a bot: a knowledge base with scoped documents, settings for the fakes,
+and `kbot run`'s serve loop started in the test's own event loop, on the tests' scaled clock."""
 
 from __future__ import annotations
 
@@ -10,17 +10,16 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.app import App
 from bot.config import Settings
 from bot.run import Running, serve
-from tests.fakes.openai_server import FakeOpenAI, serve_openai
+from tests.fakes.openai_server import FakeOpenAI
+from tests.support.clock import TEST_CLOCK
 
 HANDBOOK = ("# Time off\n\n## Vacation\n\nEvery employee gets 25 vacation days a year. Part-time staff get "
             "vacation days in proportion to their hours.\n")
@@ -28,14 +27,9 @@ FALCON = "# Project Falcon\n\nThe Falcon launch code word is ORCHID. Only the Fa
 NO_RATE_LIMITS = {"questions_per_person_per_minute": 0, "questions_per_person_per_hour": 0,
                   "questions_per_channel_per_minute": 0}
 ANSWER_TOKENS = ["Every", " employee", " gets", " 25", " vacation", " days", " a", " year", " [1]", "."]
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeOpenAI]:
-    with serve_openai() as fake:
-        fake.reply_tokens = list(ANSWER_TOKENS)
-        fake.token_delay_s = 0.15  # about 1.5 s of streaming: long enough for intermediate edits
-        yield fake
+# The fake model's pace (seconds of the scaled clock): about 1.5 s of streaming, long enough for
+# intermediate edits.
+TOKEN_DELAY_S = 0.15
 
 
 def platform_settings(make_settings: Callable[..., Settings], llm: FakeOpenAI, **platforms: Any) -> Settings:
@@ -56,7 +50,7 @@ def platform_settings(make_settings: Callable[..., Settings], llm: FakeOpenAI, *
 def knowledge_bot(settings: Settings, scoped: dict[str, str]) -> App:
     """A bot (its own objects, as a process of its own would have) whose keyword-only store holds the
     handbook globally and FALCON in each given scope."""
-    app = App(settings)
+    app = App(settings, clock=TEST_CLOCK)
     done = ("indexed", "unchanged")
     assert app.indexer.index_bytes(HANDBOOK.encode(), "markdown", "handbook.md", "global").status in done
     for scope, source in scoped.items():
@@ -86,7 +80,7 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 15, what: st
         value = predicate()
         if value:
             return value
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -144,3 +138,9 @@ def metric(running: Running, name: str) -> float:
         if line.startswith(name):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+async def quiet_for(seconds: float) -> None:
+    """Let `seconds` of the bot's time pass (the tests' scaled clock), before asserting that nothing
+    more happened: no second answer to a replayed event, nothing saved by a refused command."""
+    await TEST_CLOCK.sleep(seconds)
