@@ -129,6 +129,49 @@ class FakeDiscord(FakePlatform):
             "guild_scheduled_events": [], "stage_instances": [], "premium_progress_bar_enabled": False,
         }
 
+    def hide_from_everyone(self, guild_id: str, *, staff_channels: tuple[str, ...] = (),
+                           open_channels: tuple[str, ...] = ()) -> None:
+        """@everyone loses View Channel server-wide; a "staff" role may still view `staff_channels` (a
+        channel hidden through role permissions, with no @everyone overwrite of its own), and an
+        @everyone overwrite opens `open_channels` to all again."""
+        guild = self.state.guilds[guild_id]
+        everyone = next(r for r in guild["roles"] if r["id"] == guild_id)
+        everyone["permissions"] = str(2048)  # send messages, but no View Channel
+        staff = str(int(guild_id) + 7)
+        guild["roles"].append({**everyone, "id": staff, "name": "staff", "position": 1,
+                               "permissions": str(VIEW_CHANNEL | 2048)})
+        for channel_id in staff_channels:
+            self.state.channels[channel_id]["permission_overwrites"] = [
+                {"id": staff, "type": 0, "allow": str(VIEW_CHANNEL), "deny": "0"}]
+        for channel_id in open_channels:
+            self.state.channels[channel_id]["permission_overwrites"] = [
+                {"id": guild_id, "type": 0, "allow": str(VIEW_CHANNEL), "deny": "0"}]
+
+    def add_category(self, guild_id: str, category_id: str, channels: tuple[str, ...], private: bool) -> None:
+        """A category holding `channels`, their overwrites synced with its own (as Discord copies them)."""
+        overwrites = [{"id": guild_id, "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}] if private else []
+        category = {"id": category_id, "type": 4, "guild_id": guild_id, "name": f"cat{category_id[-3:]}",
+                    "position": 0, "permission_overwrites": overwrites, "nsfw": False, "parent_id": None,
+                    "flags": 0}
+        self.state.channels[category_id] = category
+        self.state.guilds[guild_id]["channels"].append(category)
+        for channel_id in channels:
+            self.state.channels[channel_id].update(parent_id=category_id, permission_overwrites=list(overwrites))
+
+    def add_thread(self, channel_id: str, thread_id: str, *, private: bool, member: str = "700000000000000001") -> str:
+        """A thread a person opened in a channel: public (type 11) or private (type 12: only its members,
+        and the server's moderators, see it)."""
+        parent = self.state.channels[channel_id]
+        thread = {"id": thread_id, "type": 12 if private else 11, "guild_id": parent["guild_id"],
+                  "parent_id": channel_id, "owner_id": member, "name": f"thread{thread_id[-3:]}", "message_count": 0,
+                  "member_count": 1, "rate_limit_per_user": 0, "flags": 0, "last_message_id": None,
+                  "thread_metadata": {"archived": False, "auto_archive_duration": 1440,
+                                      "archive_timestamp": _now(), "locked": False, "invitable": False}}
+        self.state.channels[thread_id] = thread
+        self.state.guilds[parent["guild_id"]]["threads"].append(thread)  # in GUILD_CREATE, for a bot yet to connect
+        self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        return thread_id
+
     def _user(self, user_id: str) -> dict:
         return {"id": user_id, "username": f"user{user_id[-3:]}", "discriminator": "0", "global_name": None,
                 "avatar": None, "bot": False, "flags": 0}

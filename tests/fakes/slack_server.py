@@ -72,6 +72,7 @@ class SlackState:
     rejected: list[str] = field(default_factory=list)
     streaming_supported: bool = True
     private_channels: set[str] = field(default_factory=set)
+    group_dms: set[str] = field(default_factory=set)  # multi-person DMs (mpim): private to their members
     workspace_admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
     files: dict[str, bytes] = field(default_factory=dict)
     said: list[dict] = field(default_factory=list)  # people's messages, as conversations.replies returns them
@@ -291,9 +292,10 @@ class FakeSlack(FakePlatform):
 
     async def _conversations_info(self, p: dict) -> web.Response:
         channel = p["channel"]
-        private = channel in self.state.private_channels
+        mpim = channel in self.state.group_dms
+        private = channel in self.state.private_channels or mpim
         return web.json_response({"ok": True, "channel": {
-            "id": channel, "is_private": private, "is_im": channel.startswith("D"), "is_mpim": False,
+            "id": channel, "is_private": private, "is_im": channel.startswith("D"), "is_mpim": mpim,
             "is_channel": not private and not channel.startswith("D"), "is_group": private}})
 
     async def _conversations_open(self, p: dict) -> web.Response:

@@ -213,7 +213,7 @@ class FakeTelegram(FakePlatform):
         return {"update_id": self.state.next_update_id, "message": message}
 
     def user_document(self, chat_id: int, filename: str, data: bytes, *, caption: str | None = None,
-                      user_id: int = 1, chat_type: str = "supergroup") -> dict:
+                      user_id: int = 1, chat_type: str = "supergroup", thread_id: int | None = None) -> dict:
         """A person sends a file (kept for getFile and download), optionally with a caption."""
         file_id = f"file{len(self.state.files) + 1}"
         self.state.files[file_id] = data
@@ -228,6 +228,10 @@ class FakeTelegram(FakePlatform):
         }
         if caption:
             message["caption"] = caption
+        if thread_id is not None:  # a forum topic
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+            message["chat"]["is_forum"] = True
             command = caption.split()[0]
             if command.startswith("/"):
                 message["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]

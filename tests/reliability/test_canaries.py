@@ -11,9 +11,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests.adapters.test_discord import _final as discord_final
+from tests.adapters.test_slack import _final as slack_final
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, platform_settings, running_bot
 
@@ -86,5 +90,133 @@ def test_a_discord_private_channel_keeps_its_upload_to_itself(make_settings, llm
                 outside = discord.user_message(general, "What is the Falcon launch code word?", mention_bot=True)
                 answer = await eventually(lambda: discord_final(discord, general, outside["id"]), what="outside")
                 assert CANARY not in answer.content and all(CANARY not in str(r) for r in llm.chat_requests[before:])
+
+        asyncio.run(scenario())
+
+
+GUILD, GENERAL, SECRET, TEAM, THREAD = ("800000000000000001", "810000000000000001", "810000000000000002",
+                                        "810000000000000004", "810000000000000009")
+CATEGORY = "810000000000000005"
+
+
+def _private_place(discord: FakeDiscord, kind: str) -> tuple[str, str]:
+    """One kind of place only part of the server can see: (where to upload, the place whose scope
+    keeps it). A public thread is as private as its channel; a private thread is its own place."""
+    discord.add_guild(GUILD, {GENERAL: False, SECRET: True, TEAM: False})
+    if kind == "private thread in a public channel":
+        return discord.add_thread(GENERAL, THREAD, private=True), THREAD
+    if kind == "thread in a private channel":
+        return discord.add_thread(SECRET, THREAD, private=False), SECRET
+    if kind == "channel in a private category":
+        discord.add_category(GUILD, CATEGORY, (TEAM,), private=True)
+        return TEAM, TEAM
+    assert kind == "channel hidden by role permissions"
+    discord.hide_from_everyone(GUILD, staff_channels=(TEAM,), open_channels=(GENERAL,))
+    return TEAM, TEAM
+
+
+@pytest.mark.parametrize("kind", ["private thread in a public channel", "thread in a private channel",
+                                  "channel in a private category", "channel hidden by role permissions"])
+def test_discord_private_places_keep_uploads_and_saved_threads_to_themselves(make_settings, llm, kind) -> None:
+    """Uploaded and saved inside; asked from the public channel: neither the answer nor the model's
+    prompt holds any of it."""
+    with FakeDiscord() as discord:
+        place, keeper = _private_place(discord, kind)
+        settings = platform_settings(make_settings, llm, discord={
+            "enabled": True, "token": DISCORD_TOKEN, "base_url": discord.api_base})
+        app = knowledge_bot(settings, {})
+        llm.reply_tokens = ["The", " code", " word", " is", f" {CANARY}", " [1]", "."]
+        said = f"Between us: the Falcon badge colour is {CANARY}-BLUE."
+
+        async def scenario() -> None:
+            async with running_bot(app) as running:
+                discord.kb(place, "upload", attachment=("falcon.md", DOC.encode()))
+                await eventually(lambda: [m for m in discord.bot_messages(place) if m.content.startswith("✓")],
+                                 timeout=30, what="the upload")
+                kb = running.service.conversation.knowledge_base
+                kept = [s.scope for s in kb.sources([f"discord:{GUILD}", f"discord:{GUILD}:{place}",
+                                                     f"discord:{GUILD}:{SECRET}"])]
+                assert kept == [f"discord:{GUILD}:{keeper}"]  # never the server's
+                if place == THREAD:
+                    discord.user_message(THREAD, said)
+                    discord.kb(THREAD, "save")
+                    await eventually(lambda: len(kb.sources([f"discord:{GUILD}:{keeper}"])) == 2, what="the save")
+                inside = discord.user_message(place, "What is the Falcon launch code word?", mention_bot=True)
+                assert CANARY in (await eventually(lambda: discord_final(discord, place, inside["id"]))).content
+                before = len(llm.chat_requests)
+                outside = discord.user_message(GENERAL, "What is the Falcon launch code word? And the badge colour?",
+                                               mention_bot=True)
+                answer = await eventually(lambda: discord_final(discord, GENERAL, outside["id"]), what="outside")
+                assert CANARY not in answer.content and all(CANARY not in str(r) for r in llm.chat_requests[before:])
+            assert discord.state.rejected == []
+
+        asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(("kind", "channel", "channel_type"), [
+    ("private channel", "G7", "group"), ("group DM", "G8", "mpim"), ("DM", "D1", "im")])
+def test_slack_private_places_keep_their_uploads(make_settings, llm, kind, channel, channel_type) -> None:
+    with FakeSlack() as slack:
+        slack.state.private_channels.add("G7")
+        slack.state.group_dms.add("G8")
+        settings = platform_settings(make_settings, llm, slack={
+            "enabled": True, "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "base_url": slack.api_base})
+        app = knowledge_bot(settings, {})
+        llm.reply_tokens = ["The", " code", " word", " is", f" {CANARY}", " [1]", "."]
+
+        async def scenario() -> None:
+            async with running_bot(app) as running:
+                await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
+                thread = None
+                if channel_type != "im":  # in a channel, kbot takes files in a thread it answers in
+                    first = slack.mention(channel, "How many vacation days do we get?")
+                    slack.deliver(first)
+                    thread = first["event"]["ts"]
+                    await eventually(lambda: slack_final(slack, channel, thread), what="kbot's thread")
+                slack.deliver(slack.share_file(channel, "falcon.md", DOC.encode(), channel_type=channel_type,
+                                               thread_ts=thread))
+                await eventually(lambda: [m for m in slack.state.messages.values()
+                                          if m.channel == channel and m.text.startswith("✓")], timeout=30,
+                                 what="the upload")
+                kb = running.service.conversation.knowledge_base
+                assert [s.scope for s in kb.sources() if s.scope != "global"] == [f"slack:T1:{channel}"]
+                before = len(llm.chat_requests)
+                asked = slack.mention("C1", "What is the Falcon launch code word?")
+                slack.deliver(asked)
+                reply = await eventually(lambda: slack_final(slack, "C1", asked["event"]["ts"]),
+                                         what="the public answer")
+                assert CANARY not in reply.visible()
+                assert all(CANARY not in str(r) for r in llm.chat_requests[before:])
+
+        asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(("kind", "chat", "chat_type", "topic"), [
+    ("private chat", 4242, "private", None), ("forum topic", HOME, "supergroup", 7)])
+def test_telegram_places_keep_their_uploads(make_settings, llm, kind, chat, chat_type, topic) -> None:
+    """A Telegram chat is its own place (a forum topic is seen by the whole group): an upload made in a
+    private chat or a group's topic never reaches another chat."""
+    with FakeTelegram() as tg:
+        settings = platform_settings(make_settings, llm, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
+        app = knowledge_bot(settings, {})
+        llm.reply_tokens = ["The", " code", " word", " is", f" {CANARY}", " [1]", "."]
+
+        async def scenario() -> None:
+            async with running_bot(app) as running:
+                tg.user_document(chat, "falcon.md", DOC.encode(), caption="/kb upload", chat_type=chat_type,
+                                          user_id=chat if chat > 0 else 5, thread_id=topic)
+                done = await eventually(lambda: [m for m in tg.bot_messages(chat) if m.text.startswith("✓")],
+                                        timeout=30, what="the upload")
+                assert done[0].thread_id == topic
+                kb = running.service.conversation.knowledge_base
+                assert [s.scope for s in kb.sources() if s.scope != "global"] == [f"telegram:{chat}"]
+                before = len(llm.chat_requests)
+                sent = tg.user_message(ELSEWHERE, "/ask What is the Falcon launch code word?", chat_type="supergroup")
+                reply = await eventually(lambda: [m for m in tg.bot_messages(ELSEWHERE)
+                                                  if m.reply_to == sent["message"]["message_id"] and m.reply_markup],
+                                         what="the answer elsewhere")
+                assert CANARY not in reply[0].text
+                assert all(CANARY not in str(r) for r in llm.chat_requests[before:])
 
         asyncio.run(scenario())

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.events import PLATFORM, DiscordEvents, is_private, parent_of, workspace_of
+from bot.adapters.discord.events import PLATFORM, DiscordEvents, upload_place, workspace_of
 from bot.adapters.discord.port import NO_MENTIONS
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.progress import ProgressDisplay
@@ -18,7 +18,6 @@ from bot.jobs import JobView, ProgressTarget
 from bot.messages import ThreadKey
 from bot.periods import MAX_DAYS
 from bot.saved_threads import MAX_MESSAGES, ThreadCapture, ThreadMessage
-from bot.scopes import upload_scope
 from bot.service import QuestionService
 from bot.streaming import EditBudgets
 
@@ -56,10 +55,7 @@ class DiscordCommands:
         user = str(interaction.user.id)
         is_admin = await self.events.admins.admin(user, lambda: self._platform_admin(interaction))
         incoming = self.events.from_interaction(interaction, args, "command", is_admin=is_admin)
-        in_guild = interaction.guild_id is not None
-        where = upload_scope(PLATFORM, workspace_of(interaction.guild_id, interaction.user.id),
-                             str(parent_of(channel).id), in_guild and is_private(channel),
-                             self.public_uploads if in_guild else "workspace")
+        where = upload_place(interaction.guild_id, interaction.user.id, channel, self.public_uploads)
         upload = Upload(attachment.filename, attachment.size, attachment.read) if attachment is not None else None
         request = CommandRequest(incoming, args, upload_scope=where, upload=upload,
                                  max_upload_bytes=self.max_upload_bytes,
@@ -104,9 +100,7 @@ class DiscordCommands:
         guild_id = answer.guild.id if answer.guild else None
         capture = self._capture(channel, guild_id, user_id)
         incoming = replace(self.events.from_message(answer, channel), author=str(user_id), is_admin=True, text="")
-        where = upload_scope(PLATFORM, incoming.key.workspace, str(parent_of(channel).id),
-                             guild_id is not None and is_private(channel),
-                             self.public_uploads if guild_id is not None else "workspace")
+        where = upload_place(guild_id, user_id, channel, self.public_uploads)
         request = CommandRequest(incoming, "", upload_scope=where, thread=capture)
         reply = await self.service.command("save", request, self._no_progress)
         sent: list[discord.Message] = []

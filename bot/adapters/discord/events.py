@@ -10,23 +10,51 @@ import discord
 from bot.adapters.admins import AdminRule
 from bot.adapters.reply_roots import ReplyRoots
 from bot.messages import Incoming, ThreadKey
-from bot.scopes import visible_scopes
+from bot.scopes import channel_scope, upload_scope, visible_scopes, workspace_scope
 
 PLATFORM = "discord"
 
 
-def is_private(channel: Any) -> bool:
-    """A channel @everyone may not view (from the gateway's own channel data, never the message text)."""
-    parent = getattr(channel, "parent", None) if isinstance(channel, discord.Thread) else channel
-    guild = getattr(parent, "guild", None)
-    if parent is None or guild is None or not hasattr(parent, "overwrites_for"):
-        return False
-    return parent.overwrites_for(guild.default_role).view_channel is False
+def _hidden_from_everyone(channel: Any) -> bool:
+    """@everyone may not view it, whatever the reason: the server's base permissions for @everyone,
+    the channel's own overwrites (a category's, when synced, are copied onto its channels). A
+    channel kbot cannot see the permissions of counts as hidden: the narrower answer."""
+    guild = getattr(channel, "guild", None)
+    if guild is None or not hasattr(channel, "permissions_for"):
+        return True
+    return not channel.permissions_for(guild.default_role).view_channel
+
+
+def private_places(channel: Any) -> list[Any]:
+    """The places around a server channel or thread that only part of the server can see, innermost
+    first: a private thread (its members), and a channel @everyone cannot view. A thread's own
+    visibility counts, and so does its channel's. Decided from the gateway's channel data, never
+    from message text."""
+    places: list[Any] = []
+    if isinstance(channel, discord.Thread):
+        if channel.type is discord.ChannelType.private_thread or channel.parent is None:
+            places.append(channel)  # a thread whose channel kbot cannot see is kept to itself
+        channel = channel.parent
+    if channel is not None and _hidden_from_everyone(channel):
+        places.append(channel)
+    return places
 
 
 def parent_of(channel: Any) -> Any:
-    """A thread's channel (scopes and privacy are the channel's); a channel is its own."""
+    """A thread's channel (a public thread's scope is its channel's); a channel is its own."""
     return channel.parent if isinstance(channel, discord.Thread) and channel.parent else channel
+
+
+def upload_place(guild_id: int | None, user_id: int, channel: Any, public_uploads: str) -> str:
+    """Where a document uploaded (or a thread saved) here lands: the innermost private place when
+    there is one (a private thread keeps it to its members, not to its channel); else the server, or
+    the channel with `jobs.public_uploads: channel`; a DM keeps it to that person's DMs."""
+    if not guild_id:
+        return workspace_scope(PLATFORM, workspace_of(None, user_id))
+    private = private_places(channel)
+    if private:
+        return channel_scope(PLATFORM, str(guild_id), str(private[0].id))
+    return upload_scope(PLATFORM, str(guild_id), str(parent_of(channel).id), False, public_uploads)
 
 
 def place_name(guild: discord.Guild | None, user: Any) -> str:
@@ -39,10 +67,12 @@ def workspace_of(guild_id: int | None, user_id: int) -> str:
 
 
 def scopes_for(guild_id: int | None, user_id: int, channel: Any) -> frozenset[str]:
+    """What an asker here may retrieve: global, the server's, and each private place they are in."""
     if not guild_id:
         return visible_scopes(PLATFORM, workspace_of(None, user_id))
-    parent = parent_of(channel)
-    return visible_scopes(PLATFORM, str(guild_id), str(parent.id) if parent else None, is_private(channel))
+    guild = str(guild_id)
+    private = {channel_scope(PLATFORM, guild, str(place.id)) for place in private_places(channel)}
+    return visible_scopes(PLATFORM, guild) | private
 
 
 def media_of(message: discord.Message) -> tuple[list[str], list[str]]:
