@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.channel_scopes import ChannelScopes
     from bot.commands.base import CommandEnv
     from bot.conversation import Conversation
+    from bot.database_watch import DatabaseWatch
     from bot.deliveries import DeliveryLog
     from bot.digest import Digest, Post
     from bot.feedback import FeedbackLog
@@ -228,6 +229,14 @@ class App:
         return Gate(self.access, self.rates, limits, self.channel_scopes)
 
     @cached_property
+    def database_watch(self) -> DatabaseWatch:
+        """Whether the database answers, for the running bot (the service holds questions meanwhile,
+        jobs wait)."""
+        from bot.database_watch import DatabaseWatch
+
+        return DatabaseWatch(self.engine, self.clock)
+
+    @cached_property
     def metrics(self) -> Metrics:
         from bot.metrics import Metrics
 
@@ -241,7 +250,9 @@ class App:
         return QuestionService(self.conversation, self.deliveries, self.feedback, self.metrics, self.gate,
                                self.commands, log_message_text=self.settings.server.log_message_text,
                                explanations=Explanations(self.engine), gaps=self.gaps,
-                               default_visibility=self.settings.answer.visibility)
+                               default_visibility=self.settings.answer.visibility,
+                               # At a terminal (`kbot ask`, `kbot chat`) a database failure is one line, at once.
+                               watch=None if self.terminal else self.database_watch)
 
     def digest(self, post: Post) -> Digest | None:
         """The scheduled coverage digest (None when `analytics.digest` is off); `post` reaches a platform."""
@@ -304,7 +315,8 @@ class App:
         return JobRunner(self.jobs, show_job, concurrency=jobs.concurrency,
                          keep_ended=timedelta(days=jobs.keep_days), resync=self.resync,
                          resync_s=jobs.resync_minutes * 60, claims=claims, platforms=platforms,
-                         heartbeat_s=min(5.0, jobs.stale_after_s / 3))  # beats well inside the takeover bound
+                         heartbeat_s=min(5.0, jobs.stale_after_s / 3),  # beats well inside the takeover bound
+                         watch=self.database_watch)
 
     @cached_property
     def housekeeping(self) -> Housekeeping:
@@ -331,6 +343,8 @@ class App:
                 for name in self.settings.enabled_platforms]
 
     async def aclose(self) -> None:
+        if "database_watch" in self.__dict__:
+            await self.database_watch.close()
         if "llm" in self.__dict__ and self.llm is not None:
             await self.llm.aclose()
         if self.__dict__.get("tracing") is not None:

@@ -15,6 +15,7 @@ from haystack.core.errors import PipelineRuntimeError
 
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import AnswerSettings
+from bot.database_watch import is_outage
 from bot.memory import ThreadMemory
 from bot.messages import Answer, Incoming, ReplyPort
 from bot.rag.generation import GenerationFailed, LLMGenerator
@@ -121,7 +122,9 @@ class Conversation:
             else:
                 await streamer.fail(str(failure))
             return None
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):  # the service holds the question until the database is back
+                raise
             log.exception("answering failed")
             await streamer.fail(INTERNAL_ERROR)
             return None
@@ -136,5 +139,8 @@ class Conversation:
                           "url": s.url, "page_end": s.page_end} for s in answer.sources],
                 mode=answer.mode, author=incoming.author, reply_id=answer.reply_id,
             )
-        except Exception:  # the answer is still delivered; only a follow-up or a button will miss it
-            log.exception("could not remember the answer (reply %s)", answer.reply_id)
+        except Exception as exc:  # the answer is still delivered; only a follow-up or a button will miss it
+            if not is_outage(exc):
+                log.exception("could not remember the answer (reply %s)", answer.reply_id)
+            else:
+                log.warning("could not remember the answer (reply %s): the database is away", answer.reply_id)

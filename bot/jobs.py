@@ -25,6 +25,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.database_watch import DatabaseWatch
 from bot.db import JobRow, JobUploadRow
 from bot.rag.indexing import Indexer, IndexOutcome
 from bot.rag.knowledge_base import source_filter
@@ -371,11 +372,12 @@ class JobRunner:
     def __init__(self, queue: JobQueue, on_event: JobListener, *, concurrency: int = 1, poll_s: float = 1.0,
                  heartbeat_s: float = 5.0, keep_ended: timedelta = timedelta(days=7),
                  resync: Callable[[], object] | None = None, resync_s: float = 0, claims: bool = True,
-                 platforms: frozenset[str] | None = None) -> None:
+                 platforms: frozenset[str] | None = None, watch: DatabaseWatch | None = None) -> None:
         """`claims`: this process runs jobs (`--role worker|all`); `platforms`: those it can show progress
         on (None: any). Jobs it cannot show, chat processes relay; a worker has `frozenset()`."""
         self.queue = queue
         self.on_event = on_event
+        self.watch = watch  # while the database is away, the polls wait (one line in the log, not one a second)
         self.claims = claims
         self.platforms = platforms
         self.concurrency = concurrency
@@ -393,13 +395,27 @@ class JobRunner:
         self._next: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._scheduler.add_job(self.dispatch, "interval", seconds=self.poll_s, max_instances=1, coalesce=True)
-        self._scheduler.add_job(self._beat, "interval", seconds=self.heartbeat_s, max_instances=1, coalesce=True)
-        self._scheduler.add_job(self._cleanup, "interval", hours=1, max_instances=1, coalesce=True)
+        for call, seconds in ((self.dispatch, self.poll_s), (self._beat, self.heartbeat_s), (self._cleanup, 3600.0)):
+            self._scheduler.add_job(self._unless_away(call), "interval", seconds=seconds, max_instances=1,
+                                    coalesce=True)
         if self.claims and self.resync is not None and self.resync_s > 0:
-            self._scheduler.add_job(self._resync, "interval", seconds=self.resync_s, max_instances=1, coalesce=True)
+            self._scheduler.add_job(self._unless_away(self._resync), "interval", seconds=self.resync_s,
+                                    max_instances=1, coalesce=True)
         self._scheduler.start()
-        await self.dispatch()
+        await self._unless_away(self.dispatch)()
+
+    def _unless_away(self, call: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """A poll that waits while the database is away; its first failure marks it away (logged once)."""
+        async def polled() -> None:
+            if self.watch is not None and self.watch.down:
+                return
+            try:
+                await call()
+            except Exception as exc:
+                if self.watch is None or not self.watch.failed(exc):
+                    raise
+
+        return polled
 
     def reaches(self, target: ProgressTarget | None) -> bool:
         """This process can show a job with this target (no target: nobody watches, anyone may)."""

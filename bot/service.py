@@ -10,13 +10,15 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot import commands
 from bot.analytics import GapLog
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
 from bot.conversation import Conversation
+from bot.database_watch import DatabaseWatch
 from bot.deliveries import DeliveryLog
 from bot.explain import UNKNOWN, Explanations, Place
 from bot.feedback import FeedbackLog
@@ -30,6 +32,21 @@ log = logging.getLogger("kbot.answers")
 
 SHUTDOWN_NOTICE = "kbot is restarting and couldn't finish this answer; please ask again in a minute."
 NOT_ACCEPTING = "kbot is restarting; please ask again in a minute."
+HOLD_MAX = 100  # questions held while the database is away, in this process
+HOLD_S = 600.0  # how long a held question waits for the database before it is dropped
+HELD = ("kbot cannot reach its database right now. Your question is kept and answered as soon as it is "
+        "back (if that is within {minutes} minutes).")
+AWAY = "kbot cannot reach its database right now; please ask again in a few minutes."
+
+
+@dataclass
+class Held:
+    """A question that came while the database was away, to be answered when it is back."""
+
+    incoming: Incoming
+    port_factory: Callable[[], ReplyPort]
+    private_port: Callable[[], ReplyPort] | None
+    held_at: float
 
 
 class QuestionService:
@@ -37,7 +54,7 @@ class QuestionService:
         self, conversation: Conversation, deliveries: DeliveryLog, feedback: FeedbackLog, metrics: Metrics,
         gate: Gate, commands: CommandEnv | None = None, *, log_message_text: bool = False,
         explanations: Explanations | None = None, gaps: GapLog | None = None,
-        default_visibility: str = "public",
+        default_visibility: str = "public", watch: DatabaseWatch | None = None,
     ) -> None:
         self.conversation = conversation
         self.deliveries = deliveries
@@ -51,6 +68,12 @@ class QuestionService:
         self.default_visibility = default_visibility  # `answer.visibility`; a channel's `/kb visibility` wins
         self.accepting = True
         self._tasks: set[asyncio.Task[Answer | None]] = set()
+        # The database as this process last saw it; questions asked while it is away wait in `_held`.
+        self.watch = watch
+        self._held: deque[Held] = deque()
+        self._dropped = 0
+        if watch is not None:
+            watch.on_recovery(self._answer_held)
 
     @property
     def in_flight(self) -> int:
@@ -58,7 +81,12 @@ class QuestionService:
 
     async def claim(self, platform: str, event_key: str) -> bool:
         """First delivery of this platform event? Repeats (retries, replays, twin events) are counted and dropped."""
-        first = await asyncio.to_thread(self.deliveries.claim, platform, event_key)
+        try:
+            first = await asyncio.to_thread(self.deliveries.claim, platform, event_key)
+        except Exception as exc:
+            if self.watch is None or not self.watch.failed(exc):
+                raise
+            return True  # no telling a repeat without the database; the question is held or refused next
         if not first:
             self.metrics.duplicates.labels(platform).inc()
         return first
@@ -68,7 +96,14 @@ class QuestionService:
         before answering (Slack `/ask` posts the question, Discord may open a thread) call it first and
         then `submit(..., admitted=True)`, so a refused message causes no write at all."""
         self.metrics.questions.labels(incoming.key.platform).inc()
-        admission = await asyncio.to_thread(self.gate.admit_question, incoming)
+        if self.watch is not None and self.watch.down:
+            return Admission(None, "database", AWAY)
+        try:
+            admission = await asyncio.to_thread(self.gate.admit_question, incoming)
+        except Exception as exc:
+            if self.watch is None or not self.watch.failed(exc):
+                raise
+            return Admission(None, "database", AWAY)
         if admission.incoming is None:
             self.metrics.refused.labels(incoming.key.platform, admission.reason or "refused").inc()
         return admission
@@ -95,6 +130,9 @@ class QuestionService:
         started = time.monotonic()
         if not admitted:
             admission = await self.admit(incoming)
+            if admission.reason == "database":
+                await self._hold(Held(incoming, port_factory, private_port, time.monotonic()), port_factory())
+                return None
             if admission.incoming is None:
                 if admission.reply:
                     await port_factory().fail(admission.reply)
@@ -107,6 +145,11 @@ class QuestionService:
             self.metrics.errors.labels(platform, "shutdown").inc()
             await _bounded(port.fail(SHUTDOWN_NOTICE), 5)
             raise
+        except Exception as exc:  # the conversation lets only a database outage through
+            if self.watch is None or not self.watch.failed(exc):
+                raise
+            await self._hold(Held(incoming, port_factory, private_port, time.monotonic()), port)
+            return None
         latency = time.monotonic() - started
         if answer is None:
             self.metrics.errors.labels(platform, "answer").inc()
@@ -115,6 +158,31 @@ class QuestionService:
             await self._record_gap(incoming, answer)
         self._log(incoming, answer, latency)
         return answer
+
+    async def _hold(self, held: Held, port: ReplyPort) -> None:
+        """Keep a question until the database is back (bounded), and tell the person which it is."""
+        self.metrics.errors.labels(held.incoming.key.platform, "database").inc()
+        if len(self._held) >= HOLD_MAX or not self.accepting:
+            self._dropped += 1
+            await _bounded(port.fail(AWAY), 10)
+            return
+        self._held.append(held)
+        await _bounded(port.fail(HELD.format(minutes=round(HOLD_S / 60))), 10)
+
+    async def _answer_held(self, _away_s: float) -> str:
+        """The database is back: answer what was held (as asked, through the gate again), drop what
+        waited too long. Returns what happened, for the watch's log line."""
+        answered = expired = 0
+        now = time.monotonic()
+        while self._held:
+            held = self._held.popleft()
+            if now - held.held_at > HOLD_S or not self.accepting:
+                expired += 1
+                continue
+            self.submit(held.incoming, held.port_factory, private_port=held.private_port)
+            answered += 1
+        dropped, self._dropped = self._dropped + expired, 0
+        return f"{answered} held question(s) being answered, {dropped} dropped"
 
     async def _record_gap(self, incoming: Incoming, answer: Answer) -> None:
         """Analytics never cost an answer: a failure to record is logged and forgotten."""
@@ -149,14 +217,18 @@ class QuestionService:
         self.metrics.commands.labels(platform, name if name in commands.COMMANDS else "unknown").inc()
         if self.commands is None:
             return Reply("Knowledge commands are not available in this process.", private=True)
-        admission = await asyncio.to_thread(self.gate.admit_command, request.incoming)
-        if admission.incoming is None:
-            self.metrics.refused.labels(platform, admission.reason or "refused").inc()
-            return Reply(admission.reply or "", private=True)
-        request = replace(request, incoming=admission.incoming)
+        if self.watch is not None and self.watch.down:
+            return Reply(AWAY, private=True)
         try:
+            admission = await asyncio.to_thread(self.gate.admit_command, request.incoming)
+            if admission.incoming is None:
+                self.metrics.refused.labels(platform, admission.reason or "refused").inc()
+                return Reply(admission.reply or "", private=True)
+            request = replace(request, incoming=admission.incoming)
             return await commands.run(name, request, self.commands, post)
-        except Exception:
+        except Exception as exc:
+            if self.watch is not None and self.watch.failed(exc):
+                return Reply(AWAY, private=True)
             logging.getLogger("kbot.commands").exception("/kb %s failed", name)
             self.metrics.errors.labels(platform, "command").inc()
             return Reply(f"Something went wrong running /kb {name}; please try again.", private=True)
@@ -164,7 +236,12 @@ class QuestionService:
     async def vote(self, platform: str, reply_id: str, user: str, value: int) -> str:
         """Store a 👍/👎 click and return the acknowledgement to show the person."""
         self.metrics.feedback.labels(platform, "up" if value > 0 else "down").inc()
-        thanks = await asyncio.to_thread(self.feedback.record, reply_id, user, value)
+        try:
+            thanks = await asyncio.to_thread(self.feedback.record, reply_id, user, value)
+        except Exception as exc:
+            if self.watch is None or not self.watch.failed(exc):
+                raise
+            return AWAY
         if self.gaps is not None:
             try:
                 await asyncio.to_thread(self.gaps.record_vote, reply_id)
