@@ -4,6 +4,7 @@ only after redaction, and for `analytics.keep_days`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db import FeedbackRow, GapRow, ThreadRow, TurnRow
 from bot.messages import Answer, ThreadKey
-from bot.redaction import redact
+from bot.redaction import redact as default_redact
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,9 @@ class GapLog:
     """Records gaps as answers and votes happen; reads them back for `/kb gaps`, `/kb stats`, `kbot gaps`."""
 
     def __init__(self, engine: Engine, *, enabled: bool = True, weak_similarity: float = 0.4,
-                 keep_days: float = 90) -> None:
+                 keep_days: float = 90, redact: Callable[[str], str] = default_redact) -> None:
         self.engine = engine
+        self.redact = redact
         self.enabled = enabled
         self.weak_similarity = weak_similarity  # an answer whose best source is less similar than this is weak
         self.keep_days = keep_days
@@ -102,7 +104,7 @@ class GapLog:
         if not self.enabled or not (nothing_found or weak):
             return False
         row = GapRow(platform=key.platform, workspace=key.workspace, channel=key.channel,
-                     reply_id=answer.reply_id or None, question=redact(question), nothing_found=nothing_found,
+                     reply_id=answer.reply_id or None, question=self.redact(question), nothing_found=nothing_found,
                      weak=weak, best_similarity=answer.best_similarity,
                      sources=[s.label() for s in answer.sources][:5])
         with Session(self.engine) as session, session.begin():
@@ -131,7 +133,7 @@ class GapLog:
             try:
                 with session.begin_nested():
                     session.add(GapRow(platform=turn.platform, workspace=turn.workspace, channel=turn.channel,
-                                       reply_id=reply_id, question=redact(turn.question), thumbs_down=True,
+                                       reply_id=reply_id, question=self.redact(turn.question), thumbs_down=True,
                                        sources=[str(s.get("label") or s.get("source")) for s in turn.sources or []
                                                 if isinstance(s, dict)][:5]))
             except IntegrityError:  # another process recorded the same vote's gap first

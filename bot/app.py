@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from bot.rag.splitting import Chunking
     from bot.rag.stores.base import StoreBackend
     from bot.rates import RateLimiter
+    from bot.redaction import Redactor
     from bot.removal import DocumentRemover
     from bot.resync import Resync
     from bot.service import QuestionService
@@ -123,10 +124,17 @@ class App:
         return make_engine(database.url, self.settings.data_path, "upgrade" if database.auto_migrate else "require")
 
     @cached_property
+    def redactor(self) -> Redactor:
+        """Personal data out of everything kept (and of what a hosted model is sent, `privacy.*`)."""
+        from bot.redaction import Redactor
+
+        return Redactor(tuple(self.settings.privacy.phone_regions))
+
+    @cached_property
     def memory(self) -> ThreadMemory:
         from bot.memory import ThreadMemory
 
-        return ThreadMemory(self.engine, self.settings.answer.history_chars)
+        return ThreadMemory(self.engine, self.settings.answer.history_chars, self.redactor)
 
     @cached_property
     def deliveries(self) -> DeliveryLog:
@@ -216,7 +224,8 @@ class App:
         return Conversation(self.knowledge_base, self.memory, self.llm, self.settings.answer,
                             max_question_chars=self.settings.limits.max_question_chars,
                             pipeline=self.answer_pipeline, preset=self.settings.retrieval.preset, reranked=reranked,
-                            clock=self.clock)
+                            clock=self.clock,
+                            redact_for_llm=self.redactor if self.settings.privacy.redact_before_llm else None)
 
     @cached_property
     def gate(self) -> Gate:
@@ -275,6 +284,7 @@ class App:
 
         analytics = self.settings.analytics
         return GapLog(self.engine, enabled=analytics.enabled, weak_similarity=analytics.weak_similarity,
+                      redact=self.redactor,
                       keep_days=analytics.keep_days)
 
     # -- documents from chat -----------------------------------------------------------------------

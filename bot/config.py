@@ -11,6 +11,7 @@ import yaml
 from pydantic import Field, SecretStr, ValidationError, create_model, field_validator, model_validator
 
 from bot.adapters.registry import settings_models
+from bot.redaction import PHONE_REGIONS
 from bot.settings_types import PlatformSettings, Section
 
 DEFAULT_CONFIG = "config.yaml"
@@ -158,6 +159,28 @@ class AnswerSettings(Section):
     pipeline: str | None = None  # a customised answer pipeline (Haystack YAML; `kbot pipeline show answer`)
 
 
+class PrivacySettings(Section):
+    """Personal data (e-mail addresses, phone numbers, IBANs, card numbers, secrets) is replaced by a tag
+    before anything is kept: thread memory, coverage gaps, logs and saved threads, always."""
+
+    # The question and the thread's history as sent to a hosted model, too (an extractive answer
+    # sends nothing anywhere).
+    redact_before_llm: bool = True
+    # Countries whose national phone formats are recognised (international +NN numbers always are):
+    # ISO 3166 codes.
+    phone_regions: list[str] = Field(default_factory=lambda: list(PHONE_REGIONS))
+
+    @field_validator("phone_regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        import phonenumbers
+
+        unknown = [region for region in value if region.upper() not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"unknown region(s) {', '.join(unknown)}: use ISO 3166 codes such as GB, DE, US")
+        return [region.upper() for region in value]
+
+
 class LimitsSettings(Section):
     """What one person or channel may ask of the bot (and of the team's LLM bill); 0 turns a rate off."""
 
@@ -272,6 +295,7 @@ class Settings(_PlatformSections):  # type: ignore[misc,valid-type]
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     # `${VAR}` references by dotted key, so a missing secret can be named by its variable.
     env_refs: dict[str, str] = Field(default_factory=dict, exclude=True)
     # Where relative paths (data_dir, knowledge.paths) are anchored: the config file's folder.

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -52,6 +53,9 @@ class Conversation:
     preset: str = "balanced"  # where a channel chose none
     reranked: bool = False  # the pipeline has a reranker (a preset then retrieves more for it to choose from)
     clock: Clock = SYSTEM_CLOCK  # paces the streamed edits
+    # Personal data out of the question before it goes to the model (`privacy.redact_before_llm`); the
+    # history it is sent comes from memory, which keeps only redacted text.
+    redact_for_llm: Callable[[str], str] | None = None
     _outputs: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _accepted: set[str] = field(default_factory=set, init=False, repr=False)
 
@@ -81,7 +85,10 @@ class Conversation:
     def inputs(self, incoming: Incoming, history: list[Any], streaming_callback: Any) -> dict[str, Any]:
         """The pipeline's flat inputs for this question: what was asked, where, and the preset's knobs."""
         knobs = preset_for(incoming.preset or self.preset, self.knowledge_base.default_top_k, self.reranked).inputs()
-        data = {"question": incoming.text, "history": history, "scopes": sorted(incoming.scopes),
+        question = incoming.text
+        if self.llm is not None and self.redact_for_llm is not None:
+            question = self.redact_for_llm(question)
+        data = {"question": question, "history": history, "scopes": sorted(incoming.scopes),
                 "streaming_callback": streaming_callback, **knobs}
         return {name: value for name, value in data.items() if name in self._accepted}
 

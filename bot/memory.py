@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.db import FeedbackRow, ThreadRow, TurnRow
 from bot.group_commit import GroupCommit
 from bot.messages import ThreadKey
+from bot.redaction import redact as default_redact
 from bot.scopes import GLOBAL, parse_scope
 
 
@@ -45,9 +47,11 @@ def shorten(turn: Turn, budget: int) -> Turn:
 
 
 class ThreadMemory:
-    def __init__(self, engine: Engine, budget_chars: int = 6000) -> None:
+    def __init__(self, engine: Engine, budget_chars: int = 6000,
+                 redact: Callable[[str], str] = default_redact) -> None:
         self.engine = engine
         self.budget_chars = budget_chars
+        self.redact = redact  # what is kept of a question and its answer: personal data replaced by tags
         self._turns: GroupCommit[_NewTurn] = GroupCommit(self._write_turns, self._write_turn)
 
     def _thread_id(self, session: Session, key: ThreadKey, create: bool) -> int | None:
@@ -132,8 +136,9 @@ class ThreadMemory:
         reply_id: str | None = None,
     ) -> None:
         """Committed when it returns; turns remembered at the same moment share one transaction."""
-        self._turns.submit(_NewTurn(key, dict(question=question, query=query, answer=answer, sources=sources,
-                                              mode=mode, author=author, reply_id=reply_id)))
+        self._turns.submit(_NewTurn(key, dict(question=self.redact(question), query=self.redact(query),
+                                              answer=self.redact(answer), sources=sources, mode=mode, author=author,
+                                              reply_id=reply_id)))
 
     def _write_turns(self, turns: list[_NewTurn]) -> None:
         with Session(self.engine) as session, session.begin():

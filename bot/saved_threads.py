@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot.excerpt import excerpt
 from bot.memory import ThreadMemory
 from bot.messages import ThreadKey
+from bot.redaction import redact as default_redact
 
 MAX_MESSAGES = 200
 KB_COMMAND = re.compile(r"^/?kb(@\w+)?(\s|$)", re.IGNORECASE)  # `kb save` itself is not part of the thread
@@ -46,14 +47,16 @@ def _title(messages: list[ThreadMessage]) -> str:
     return excerpt(first, 120)
 
 
-def thread_document(messages: list[ThreadMessage], source: str) -> tuple[str, int]:
-    """The Markdown document and how many messages it holds (the first MAX_MESSAGES, MAX_CHARS at most)."""
+def thread_document(messages: list[ThreadMessage], source: str,
+                    redact: Callable[[str], str] = default_redact) -> tuple[str, int]:
+    """The Markdown document and how many messages it holds (the first MAX_MESSAGES, MAX_CHARS at most),
+    personal data in the messages replaced by tags (it becomes knowledge the whole place can read)."""
     kept = [m for m in messages if m.text.strip() and not KB_COMMAND.match(m.text.strip())][:MAX_MESSAGES]
-    lines = [f"# {_title(kept)}", "", f"A conversation saved from chat: {source}", ""]
+    lines = [f"# {redact(_title(kept))}", "", f"A conversation saved from chat: {source}", ""]
     size = 0
     for message in kept:
         who = "kbot" if message.by_kbot else message.author
-        body = message.text.strip()
+        body = redact(message.text.strip())
         size += len(body)
         if size > MAX_CHARS:
             break

@@ -208,7 +208,7 @@ class QuestionService:
                 "sources": [f"{s.source}" + (f"#p{s.page}" if s.page else "") for s in answer.sources],
             })
         if self.log_message_text:
-            line["question"] = incoming.text
+            line["question"] = self.conversation.memory.redact(incoming.text)
         log.info(json.dumps(line, ensure_ascii=False))
 
     async def command(self, name: str, request: CommandRequest, post: PostProgress) -> Reply:

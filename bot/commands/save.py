@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.commands.base import TOO_MANY_UPLOADS, CommandEnv, CommandRequest, PostProgress, Reply
+from bot.redaction import redact
 from bot.saved_threads import ThreadMessage, from_memory, thread_document
 
 NOT_IN_A_THREAD = ("Run /kb save inside the thread you want to keep (on Slack: type `kb save` in the thread; "
@@ -27,7 +28,7 @@ async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> R
         messages = await asyncio.to_thread(from_memory, env.memory, capture.key)
     if not any(m.text.strip() for m in messages):
         return Reply(NOTHING, private=True)
-    text, count = thread_document(messages, capture.source)
+    text, count = thread_document(messages, capture.source, env.memory.redact if env.memory is not None else redact)
     outcome = await asyncio.to_thread(
         env.jobs.indexer.index_bytes, text.encode(), "markdown", capture.source, request.upload_scope,
         request.incoming.author, url=capture.source if capture.source.startswith("https://") else None)
