@@ -159,7 +159,26 @@ TEXTS: list[tuple[str, bytes, str, str | None]] = [
      "not UTF-8; decoded as cp1252"),
     ("ISO 8859-2", "Zażółć gęślą jaźń. Příliš žluťoučký kůň úpěl ďábelské ódy.".encode("iso8859_2"),
      "Zażółć gęślą jaźń. Příliš žluťoučký kůň úpěl ďábelské ódy.", "not UTF-8; decoded as iso8859_2"),
+    # Each once read wrongly (as cp775, Shift-JIS, cp1252) and indexed as mojibake.
+    ("short French in Windows-1252", "Le café naïf.".encode("cp1252"), "Le café naïf.",
+     "not UTF-8; decoded as cp1252"),
+    ("short Spanish in Windows-1252", "¿Dónde está la señora Muñoz?".encode("cp1252"),
+     "¿Dónde está la señora Muñoz?", "not UTF-8; decoded as cp1252"),
+    ("KOI8-R", "Съешь же ещё этих мягких французских булок.".encode("koi8_r"),
+     "Съешь же ещё этих мягких французских булок.", "not UTF-8; decoded as koi8_r"),
+    ("Czech in Windows-1250", "Příliš žluťoučký kůň úpěl ďábelské ódy.".encode("cp1250"),
+     "Příliš žluťoučký kůň úpěl ďábelské ódy.", "not UTF-8; decoded as cp1250"),
 ]
+
+
+def test_a_text_whose_encoding_cannot_be_told_is_refused_with_what_to_do(tmp_path: Path, seeded) -> None:
+    """Kana alone, in EUC-JP, reads as Japanese and as Chinese (Big5) alike: never guessed."""
+    kb, indexer = seeded
+    before = _snapshot(kb)
+    outcome = indexer.index_path(_write(tmp_path, "kana.txt", "いろはにほへと　ちりぬるを".encode("euc_jp")),
+                                 "kana.txt")
+    assert outcome.status == "failed" and "save it as UTF-8" in outcome.reason and "Japanese" in outcome.reason
+    assert _snapshot(kb) == before
 
 
 @pytest.mark.parametrize(("label", "data", "expected", "warning"), TEXTS, ids=[t[0] for t in TEXTS])

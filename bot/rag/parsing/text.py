@@ -1,8 +1,10 @@
-"""Bytes to text: a BOM when there is one, UTF-8 (repaired when mostly valid), a detected legacy
-encoding with a warning, and anything that decodes to noise refused as binary."""
+"""Bytes to text: a BOM when there is one, UTF-8 (repaired when mostly valid), a legacy code page
+when one reads plausibly (bot/rag/parsing/encodings.py; with a warning), and a file whose encoding
+cannot be told refused with what to do, never indexed as mojibake."""
 
 from __future__ import annotations
 
+from bot.rag.parsing.encodings import CANNOT_TELL, decode_legacy
 from bot.rag.parsing.types import ParseError
 
 _SAMPLE = 8192
@@ -20,13 +22,6 @@ _BOMS = (
 BINARY = "binary data, not text (is the extension right?)"
 # Above this share of malformed code units a "text" file is noise, whatever its BOM says.
 _MAX_BROKEN_SHARE = 0.1
-
-_WESTERN_GUESSES = {
-    "cp1250", "cp1252", "cp1257", "cp775", "cp850", "cp437", "latin_1", "iso8859_1", "iso8859_2",
-    "iso8859_4", "iso8859_10", "iso8859_13", "iso8859_15", "mac_roman", "mac_iceland", "mac_turkish",
-    "mac_latin2", "hp_roman8",
-}
-
 
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or many control characters in the first 8 KiB: not a text file."""
@@ -67,29 +62,12 @@ def _mostly_utf8(data: bytes, warnings: list[str]) -> str | None:
     return None
 
 
-def _decodes_cleanly(data: bytes, encoding: str) -> bool:
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return not any("\x80" <= ch <= "\x9f" for ch in text)
-
-
 def _legacy(data: bytes, warnings: list[str]) -> str:
-    from charset_normalizer import from_bytes
-
-    matches = from_bytes(data)
-    best = matches.best()
-    if best is None:  # no encoding makes sense of it: noise, not text
-        raise ParseError(BINARY)
-    encoding = best.encoding
-    tied = best.coherence == 0 or any(
-        m.encoding == "cp1252" and m.chaos <= best.chaos and m.coherence >= best.coherence for m in matches)
-    if encoding in _WESTERN_GUESSES and tied and _decodes_cleanly(data, "cp1252"):
-        # Short Western text fits many Latin code pages equally well; Windows-1252 is by far the
-        # most common, so it wins a tie (a clear Central European text keeps its own code page).
-        encoding = "cp1252"
-    text = data.decode(encoding, errors="replace")
+    found = decode_legacy(data)
+    if found is None:  # no code page makes any language of it
+        high = sum(b > 127 for b in data[:_SAMPLE]) / max(len(data[:_SAMPLE]), 1)
+        raise ParseError(BINARY if high > 0.3 else CANNOT_TELL.format(readings=""))
+    text, encoding = found
     warnings.append(f"not UTF-8; decoded as {encoding}")
     return text
 
