@@ -174,21 +174,38 @@ class JobQueue:
                 query = query.where(JobRow.scope.in_(scopes))
             return [JobView.of(row) for row in session.scalars(query)]
 
+    def _fair_order(self, session: Session, stale: datetime, job_id: int | None) -> list[int]:
+        """Runnable jobs in the order they are taken: abandoned ones first (they were taken already),
+        then queued ones in turns, so that one person's or one place's thirty uploads cannot keep
+        everyone else's waiting: an uploader's n-th unfinished job (running ones count) comes after
+        everyone's (n-1)-th; among those, a place's n-th after every place's (n-1)-th; then the oldest."""
+        if job_id is not None:
+            return [job_id]
+        abandoned = session.scalars(select(JobRow.id).where(JobRow.state == "running", JobRow.heartbeat_at < stale)
+                                    .order_by(JobRow.id).limit(5)).all()
+        person = func.row_number().over(partition_by=JobRow.uploader, order_by=JobRow.id).label("person")
+        place = func.row_number().over(partition_by=JobRow.scope, order_by=JobRow.id).label("place")
+        turns = select(JobRow.id, JobRow.state, person, place).where(
+            JobRow.state.in_(("queued", "running"))).subquery()
+        queued = session.scalars(select(turns.c.id).where(turns.c.state == "queued")
+                                 .order_by(turns.c.person, turns.c.place, turns.c.id).limit(5)).all()
+        return [*abandoned, *queued]
+
     def claim(self, job_id: int | None = None, *, platforms: frozenset[str] | None = None) -> JobView | None:
-        """The oldest queued job (or `job_id`), or a running one whose process stopped beating; None if none.
+        """The next job in fair order (`_fair_order`), or `job_id`; None if there is none.
 
         `platforms`: those this process can show progress on (None: any). A job it cannot show (a
         worker has none) is marked so, and the chat processes relay it (`steps_to_relay`)."""
         stale = _now() - timedelta(seconds=self.stale_after_s)
         runnable = or_(JobRow.state == "queued",
                        and_(JobRow.state == "running", JobRow.heartbeat_at < stale))
-        if job_id is not None:
-            runnable = and_(runnable, JobRow.id == job_id)
         with Session(self.engine) as session, session.begin():
+            order = self._fair_order(session, stale, job_id)
             # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
             # SQLite has no row locks; the conditional UPDATE below is the lock on both.
-            rows = session.scalars(select(JobRow).where(runnable).order_by(JobRow.id).limit(5)
-                                   .with_for_update(skip_locked=True)).all()
+            locked = {row.id: row for row in session.scalars(
+                select(JobRow).where(runnable, JobRow.id.in_(order)).with_for_update(skip_locked=True))}
+            rows = [locked[job] for job in order if job in locked]
             for row in rows:
                 if row.attempts >= self.max_attempts:
                     session.execute(update(JobRow).where(JobRow.id == row.id, JobRow.attempts == row.attempts,

@@ -68,8 +68,8 @@ def _long_run(match: re.Match[str]) -> str:
     digits = sum(c.isdigit() for c in run)
     if digits >= 2 and letters >= 2 and not re.fullmatch(r"[a-z]+(?:[_-][a-z0-9]+)+", run):
         return "[secret]"
-    if digits == 0 and re.fullmatch(r"[a-z_-]+", run) is None and len(run) >= 32:  # long random letters
-        return "[secret]"
+    if digits == 0 and re.fullmatch(r"[a-z_-]+", run) is None and len(run) >= 32 and len(set(run)) >= 12:
+        return "[secret]"  # long random letters (not a run of one, nor a word in snake_case)
     return run
 
 

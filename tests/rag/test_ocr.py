@@ -28,7 +28,7 @@ def test_scanned_pages_are_read_with_progress_and_blank_ones_reported(tmp_path: 
     seen: list[tuple[str, int, int]] = []
     outcome = indexer_for(keyword_kb).index_path(pdf, "scan.pdf", on_progress=lambda *step: seen.append(step))
     assert outcome.status == "indexed", outcome.reason
-    assert outcome.warnings == ["page 3: no text layer, and OCR found no readable text"]
+    assert outcome.warnings == ["page 3: blank, nothing to read"]  # found blank before OCR
     assert ("ocr", 1, 3) in seen and ("ocr", 3, 3) in seen and ("ocr", 2, 3) not in seen  # page 2 has text
     [hit] = keyword_kb.search("restore a single table", ["global"], top_k=1)
     assert hit.meta["page"] == 1 and "kbot restore --table users" in hit.content

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -167,3 +168,25 @@ def test_a_burst_of_chats_is_answered_once_each_and_every_final_finds_its_turn(m
             assert tg.state.too_many_requests == 0 and tg.state.rejected == []
 
         asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_one_persons_thirty_uploads_do_not_keep_others_waiting(make_settings, database, request) -> None:
+    """jobs.concurrency 1: a member queues 30 files in one place, then two others upload, one of them
+    in the same place. The others' jobs are taken second and third, not 31st and 32nd."""
+    from bot.app import build_indexer, build_knowledge_base
+    from bot.db import make_engine
+    from bot.jobs import JobQueue
+
+    settings = make_settings()
+    url = None if database == "sqlite" else request.getfixturevalue("postgres_database")
+    kb = build_knowledge_base(settings)
+    queue = JobQueue(make_engine(url, settings.data_path), build_indexer(settings, kb))
+    flood = [queue.enqueue_file(b"# Note\n\nText.", f"note{i}.md", "telegram:1", "flooder", None) for i in range(30)]
+    neighbour = queue.enqueue_file(b"# Mine\n\nText.", "mine.md", "telegram:1", "neighbour", None)
+    elsewhere = queue.enqueue_file(b"# Ours\n\nText.", "ours.md", "telegram:2", "someone", None)
+    taken = []
+    while (job := queue.claim()) is not None:  # a claimed job runs (its heartbeat is fresh): the next is taken
+        taken.append(job.id)
+    assert taken[:3] == [flood[0], neighbour, elsewhere] or taken[:3] == [flood[0], elsewhere, neighbour]
+    assert sorted(taken) == sorted([*flood, neighbour, elsewhere])

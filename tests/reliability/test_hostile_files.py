@@ -67,7 +67,7 @@ CASES: list[tuple[str, Callable[[Path], Path], dict, str]] = [
      "no text layer (a scanned PDF?); images and scanned pages are read with OCR, which is switched off"),
     ("image bomb", lambda d: _image_bomb(d / "bomb.png"), {}, "the image is too large to read (a decompression bomb?)"),
     ("truncated image", lambda d: _write(d, "cut.png", PNG_BYTES[:40]), {}, "not a readable image"),
-    ("blank image", lambda d: _blank_image(d / "white.jpg"), {}, "no readable text in the image"),
+    ("blank image", lambda d: _blank_image(d / "white.jpg"), {}, "no text in the image: it is blank"),
     ("image, OCR off", lambda d: _blank_image(d / "white.jpg"), {"ocr": False}, "which is switched off here"),
     ("png named .pdf", lambda d: _write(d, "photo.pdf", PNG_BYTES * 10), {}, "not a PDF: the file is a PNG image"),
     ("binary .txt", lambda d: _write(d, "blob.txt", bytes(range(256)) * 40), {}, "binary data, not text"),
@@ -230,3 +230,20 @@ def test_hostile_structure_is_bounded(tmp_path: Path, keyword_kb: KnowledgeBase,
                     + "</span></div>" * 5000 + "</main></body></html>")
     assert indexer.index_path(deep, "deep.html").status == "indexed"
     assert "The deepest sentence is here." in keyword_kb.search("deepest sentence", ["global"])[0].content
+
+
+def test_a_tiff_of_500_blank_pages_is_refused_without_reading_them(tmp_path: Path, seeded) -> None:
+    """400 KB of fax-compressed blank A4 pages: each is found blank before OCR (it once took nine
+    minutes of the indexing queue), and no more pages are looked at than a file this size can hold."""
+    from PIL import Image
+
+    kb, indexer = seeded
+    before = _snapshot(kb)
+    blank = [Image.new("1", (1654, 2339), 1) for _ in range(500)]
+    path = tmp_path / "fax.tiff"
+    blank[0].save(path, save_all=True, append_images=blank[1:], compression="group4")
+    seen: list[tuple] = []
+    outcome = indexer.index_path(path, "fax.tiff", on_progress=lambda *step: seen.append(step))
+    assert outcome.status == "failed" and outcome.reason == "no text in the image: its pages are blank"
+    assert max(step[1] for step in seen if step[0] == "ocr") == min(200, path.stat().st_size // 2000)
+    assert _snapshot(kb) == before

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.rag.parsing.child import ChildParser
 from bot.rag.parsing.ocr_worker import MEMORY_REASON
-from bot.rag.parsing.types import OcrLimits, ParsedDocument, ParseError, Section
+from bot.rag.parsing.types import OCR_BYTES_PER_PAGE, OcrLimits, ParsedDocument, ParseError, Section
 
 # (page being read, pages in the document); called as each page starts.
 OcrProgress = Callable[[int, int], None]
@@ -20,6 +20,7 @@ OFF = "images and scanned pages are read with OCR, which is switched off here (k
 class OcrResult:
     texts: dict[int, str] = field(default_factory=dict)  # page number -> recognized text
     unreadable: list[int] = field(default_factory=list)  # pages where OCR found nothing it trusts
+    blank: list[int] = field(default_factory=list)  # pages with no ink at all (never given to OCR)
     frames: int = 0  # an image's pages
 
 
@@ -49,7 +50,9 @@ def run_ocr(data: bytes, kind: str, pages: list[int], limits: OcrLimits, total: 
                     on_page(int(record["start"]), max(total, 1))
             elif "page" in record:
                 number, text = int(record["page"]), str(record.get("text") or "").strip()
-                if text and float(record.get("score") or 0.0) >= limits.min_score:
+                if record.get("blank"):
+                    result.blank.append(number)
+                elif text and float(record.get("score") or 0.0) >= limits.min_score:
                     result.texts[number] = text
                 else:
                     result.unreadable.append(number)
@@ -74,13 +77,19 @@ def page_list(numbers: list[int]) -> str:
     return f"page {shown}" if len(numbers) == 1 else f"pages {shown}"
 
 
-def unread_warnings(unreadable: list[int], skipped: list[int], cap: int) -> list[str]:
+def unread_warnings(unreadable: list[int], skipped: list[int], cap: int, configured: int,
+                    blank: list[int] | None = None) -> list[str]:
     warnings = []
+    if blank:
+        warnings.append(f"{page_list(blank)}: blank, nothing to read")
     if unreadable:
         warnings.append(f"{page_list(unreadable)}: no text layer, and OCR found no readable text")
-    if skipped:
+    if skipped and cap >= configured:
         warnings.append(f"{page_list(skipped)}: no text layer, not read (OCR reads at most {cap} pages a file, "
                         "knowledge.ocr_max_pages)")
+    elif skipped:
+        warnings.append(f"{page_list(skipped)}: no text layer, not read (OCR reads at most {cap} pages of a file "
+                        f"this size: one per {OCR_BYTES_PER_PAGE // 1000} KB)")
     return warnings
 
 
@@ -88,11 +97,15 @@ def parse_image(data: bytes, limits: OcrLimits, on_page: OcrProgress | None = No
     """A photo or scan of a document (PNG, JPEG, TIFF, WebP, BMP); a multi-page TIFF keeps its pages."""
     if not limits.enabled:
         raise ParseError(OFF)
-    result = run_ocr(data, "image", list(range(1, limits.max_pages + 1)), limits, 0, on_page)
+    cap = limits.pages_for(len(data))
+    result = run_ocr(data, "image", list(range(1, cap + 1)), limits, 0, on_page)
     if not result.texts:
+        if result.blank and not result.unreadable:
+            raise ParseError(f"no text in the image: {'its' if result.frames > 1 else 'it is'} "
+                             f"{'pages are ' if result.frames > 1 else ''}blank")
         raise ParseError("no readable text in the image (OCR found none; is it a photo of a document?)")
     several = result.frames > 1
     sections = [Section(text=text, page=number if several else None) for number, text in sorted(result.texts.items())]
-    skipped = list(range(limits.max_pages + 1, result.frames + 1))
+    skipped = list(range(cap + 1, result.frames + 1))
     return ParsedDocument(kind="image", sections=sections, page_count=result.frames if several else None,
-                          warnings=unread_warnings(result.unreadable, skipped, limits.max_pages))
+                          warnings=unread_warnings(result.unreadable, skipped, cap, limits.max_pages, result.blank))

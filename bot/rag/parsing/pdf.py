@@ -100,12 +100,13 @@ def parse_pdf(data: bytes, limits: PdfLimits | None = None, on_page: PageProgres
     drawn_on = set(range(1, len(pages) + 1)) - set(result.get("empty", []))
     blank = [number for number, text in enumerate(pages, 1) if not text.strip() and number in drawn_on]
     if blank and ocr is not None and ocr.enabled:
-        chosen, skipped = blank[: ocr.max_pages], blank[ocr.max_pages:]
+        cap = ocr.pages_for(len(data))
+        chosen, skipped = blank[:cap], blank[cap:]
         progress = (lambda number, total: on_page(number, total, "ocr")) if on_page is not None else None
         read = run_ocr(data, "pdf", chosen, ocr, len(pages), progress)
         for number, text in read.texts.items():
             pages[number - 1] = text
-        warnings = unread_warnings(read.unreadable, skipped, ocr.max_pages)
+        warnings = unread_warnings(read.unreadable, skipped, cap, ocr.max_pages, read.blank)
     sections = [Section(text=text.strip(), page=number) for number, text in enumerate(pages, 1) if text.strip()]
     if not sections:
         if ocr is not None and ocr.enabled:

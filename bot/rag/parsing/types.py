@@ -84,6 +84,10 @@ class PdfLimits:
         return self.timeout_s + self.page_budget_s * pages
 
 
+OCR_MIN_PAGES = 10
+OCR_BYTES_PER_PAGE = 2000
+
+
 @dataclass(frozen=True)
 class OcrLimits:
     """Scanned pages and images: read with OCR in a child process of their own (the models need more
@@ -99,6 +103,12 @@ class OcrLimits:
 
     def deadline_s(self, started: int) -> float:
         return self.timeout_s + self.page_budget_s * started
+
+    def pages_for(self, size_bytes: int) -> int:
+        """Pages OCR reads of a file this size: `max_pages`, and no more than the file can hold (a
+        scanned page takes a few kilobytes even compressed as a fax; 500 pages in 400 KB are blank
+        or made to stall the indexing queue, so the time OCR may take grows with the file)."""
+        return min(self.max_pages, max(OCR_MIN_PAGES, size_bytes // OCR_BYTES_PER_PAGE))
 
 
 @dataclass(frozen=True)
