@@ -73,8 +73,10 @@ def _vector(text: Any, dim: int, line: int) -> list[float] | None:
         values = np.frombuffer(base64.b64decode(text, validate=True), dtype="<f4")
     except (TypeError, ValueError):
         raise ArchiveError(f"chunks.jsonl line {line}: the vector is not base64 float32") from None
-    if values.size != dim or not np.isfinite(values).all():
+    if values.size != dim:
         raise ArchiveError(f"chunks.jsonl line {line}: the vector has {values.size} numbers, expected {dim}")
+    if not np.isfinite(values).all():
+        raise ArchiveError(f"chunks.jsonl line {line}: the vector holds numbers that are not finite (NaN or infinity)")
     return values.astype(float).tolist()
 
 

@@ -30,6 +30,7 @@ from bot.db import JobRow, JobUploadRow
 from bot.rag.indexing import Indexer, IndexOutcome
 from bot.rag.knowledge_base import source_filter
 from bot.rag.parsing import kind_for
+from bot.shown import safe_name
 
 log = logging.getLogger("kbot.jobs")
 
@@ -155,7 +156,9 @@ class JobQueue:
                      target: ProgressTarget | None) -> int:
         """Keep the upload in the database (the job outlives this process, and a worker on another
         machine runs it) and queue it."""
-        return self._add(JobRow(kind="file", source=Path(filename).name, scope=scope, uploader=uploader,
+        # The name as people will see it, made safe once here (bot/shown.py): one line, 200 characters.
+        return self._add(JobRow(kind="file", source=safe_name(Path(safe_name(filename)).name), scope=scope,
+                                uploader=uploader,
                                 location=IN_DATABASE, target=target.to_json() if target else {}), data)
 
     def enqueue_url(self, url: str, scope: str, uploader: str | None, target: ProgressTarget | None) -> int:

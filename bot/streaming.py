@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.messages import Answer, ReplyPort
+from bot.shown import keep_known_links
 
 WRITING_MARK = " …"  # what ports show after text that is still being written
 
@@ -169,7 +170,8 @@ class Streamer:
             await self._flush()
 
     async def _flush(self, must: bool = False) -> None:
-        parts = split_text(self.text, self._limit)
+        # Which links the answer may show is known only once it is done: until then none is clickable.
+        parts = split_text(keep_known_links(self.text, set()), self._limit)
         for index, part in enumerate(parts):
             shown = part.rstrip()
             already = self._sent[index] if index < len(self._sent) else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from bot.access import AccessControl
 from bot.analytics import GapLog
@@ -17,15 +18,20 @@ from bot.rates import Limit, RateLimiter
 from bot.removal import DocumentRemover
 from bot.saved_threads import ThreadCapture
 from bot.scopes import GLOBAL
+from bot.shown import safe_name
 
 
 @dataclass(frozen=True)
 class Upload:
-    """A file attached to the command; `fetch` downloads it only once it has passed the checks."""
+    """A file attached to the command; `fetch` downloads it only once it has passed the checks. Its
+    name is made safe as it comes in (bot/shown.py): every message and list shows that name."""
 
     filename: str
     size: int
     fetch: Callable[[], Awaitable[bytes]]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "filename", safe_name(PurePath(safe_name(self.filename)).name))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import asyncio
 
 from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
 from bot.scopes import GLOBAL
+from bot.shown import safe_name
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:
@@ -18,5 +19,5 @@ async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> R
         who = f", by {info.uploader}" if info.uploader else ""
         when = f", indexed {info.indexed_at.replace('T', ' ')[:16]} UTC" if info.indexed_at else ""
         where = "shared knowledge" if info.scope == GLOBAL else "uploaded here"
-        lines.append(f"• {info.source} — {info.chunks} chunks{pages}{who}{when} ({where})")
+        lines.append(f"• {safe_name(info.source)} — {info.chunks} chunks{pages}{who}{when} ({where})")
     return Reply("\n".join(lines[:60]), private=True)

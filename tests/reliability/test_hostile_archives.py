@@ -4,12 +4,14 @@ link or escapes the folder), the person gets one line saying what, and the store
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from haystack.dataclasses import Document
 
@@ -41,6 +43,13 @@ def _last_line(data: bytes, replace: Callable[[dict], object]) -> bytes:
     lines = data.decode().splitlines()
     lines[-1] = json.dumps(replace(json.loads(lines[-1])))
     return ("\n".join(lines) + "\n").encode()
+
+
+def _nan_like(vector: str) -> str:
+    """A vector of the right size whose first number is NaN (once reported as "has 384 numbers, expected 384")."""
+    values = np.frombuffer(base64.b64decode(vector), dtype="<f4").copy()
+    values[0] = np.nan
+    return base64.b64encode(values.tobytes()).decode()
 
 
 def _link(tar: tarfile.TarFile) -> None:
@@ -76,6 +85,9 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
         good, bad, lambda n, d: d + b"{not json\n" if n == "chunks.jsonl" else d), "is not valid JSON"),
     "a vector of the wrong size": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
         d, lambda c: {**c, "vector": "AACAPw=="}) if n == "chunks.jsonl" else d), "the vector has 1 numbers"),
+    "a vector that is not numbers": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
+        d, lambda c: {**c, "vector": _nan_like(c["vector"])}) if n == "chunks.jsonl" else d),
+        "holds numbers that are not finite (NaN or infinity)"),
     "a chunk without its scope": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
         d, lambda c: {**c, "meta": {"source": "x.md"}}) if n == "chunks.jsonl" else d), "scope and source"),
     "a page that is a word": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.messages import HEADING_SEPARATOR
@@ -16,10 +17,16 @@ def enter_heading(path: list[tuple[int, str]], level: int, text: str) -> tuple[l
     return path, HEADING_SEPARATOR.join(name for _, name in path)
 
 
+# A Python object's repr (`<_io.BytesIO object at 0x7f...>`) says nothing to the person who uploaded.
+_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
+
+
 class ParseError(Exception):
-    """A document kbot cannot index; `reason` is short, specific, and says what to do where it can."""
+    """A document kbot cannot index; `reason` is short, specific, and says what to do where it can
+    (one line, no reprs: a library's message is cleaned of what only a programmer could read)."""
 
     def __init__(self, reason: str) -> None:
+        reason = " ".join(_REPR.sub("the data", reason).split())[:300]
         super().__init__(reason)
         self.reason = reason
 

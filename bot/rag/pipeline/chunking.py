@@ -16,6 +16,7 @@ from bot.rag.definitions import command_entries
 from bot.rag.parsing import ParsedDocument, Section
 from bot.rag.pipeline.writing import ProgressFn
 from bot.rag.splitting import Chunking, split_passages
+from bot.shown import safe_name
 
 
 def chunk_id(scope: str, source: str, content_hash: str, chunking: str, index: int) -> str:
@@ -60,7 +61,8 @@ class ChunkSplitter:
             on_progress("reading", parsed.pages, parsed.pages)
         name = self.chunking.name
         pieces = [piece for section in parsed.sections for piece in self._pieces(section, parsed.kind == "pdf")]
-        base = {"source": source, "scope": scope, "kind": parsed.kind, "title": parsed.title or Path(source).name,
+        title = safe_name(parsed.title or Path(source).name)
+        base = {"source": source, "scope": scope, "kind": parsed.kind, "title": title,
                 "content_hash": content_hash, "chunking": name, "chunk_count": len(pieces), "uploader": uploader,
                 "indexed_at": datetime.now(UTC).isoformat(timespec="seconds")}
         if parsed.url:
