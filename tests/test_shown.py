@@ -33,6 +33,6 @@ def test_only_known_links_stay_links() -> None:
             "https://EVIL.example/reset?x=1.")
     assert keep_known_links(text, known) == (
         "See https://hr.example.com/leave, log in (hxxp://evil[.]example/login) or "
-        "hxxps://evil[.]example/reset?x=1.")
+        "hxxps://EVIL[.]example/reset?x=1.")  # as written, not clickable
     assert keep_known_links("[hr](https://hr.example.com/leave/)", known) == "[hr](https://hr.example.com/leave/)"
     assert defang("ftp://files.example.org/a.b") == "fxp://files[.]example[.]org/a.b"
