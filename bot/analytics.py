@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, false, func, or_, select, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,6 +26,9 @@ class Area:
     platform: str | None = None
     workspace: str | None = None
     channel: str | None = None
+    # Where the figures are shown: a private place's questions appear only there. None: at the CLI,
+    # to kbot's operators, who see every place.
+    shown_in: str | None = None
 
     def describe(self) -> str:
         if self.platform is None:
@@ -98,14 +101,14 @@ class GapLog:
         best = answer.best_similarity
         return False, best is not None and best < self.weak_similarity
 
-    def record_answer(self, key: ThreadKey, question: str, answer: Answer) -> bool:
+    def record_answer(self, key: ThreadKey, question: str, answer: Answer, private: bool = False) -> bool:
         """Store the question if the answer was a gap; True when it was. Blocking: database."""
         nothing_found, weak = self.is_gap(answer)
         if not self.enabled or not (nothing_found or weak):
             return False
         row = GapRow(platform=key.platform, workspace=key.workspace, channel=key.channel,
                      reply_id=answer.reply_id or None, question=self.redact(question), nothing_found=nothing_found,
-                     weak=weak, best_similarity=answer.best_similarity,
+                     weak=weak, best_similarity=answer.best_similarity, private=private,
                      sources=[s.label() for s in answer.sources][:5])
         with Session(self.engine) as session, session.begin():
             session.add(row)
@@ -125,7 +128,8 @@ class GapLog:
             if not down:
                 return
             turn = session.execute(
-                select(TurnRow.question, TurnRow.sources, ThreadRow.platform, ThreadRow.workspace, ThreadRow.channel)
+                select(TurnRow.question, TurnRow.sources, ThreadRow.platform, ThreadRow.workspace, ThreadRow.channel,
+                       ThreadRow.private)
                 .join(ThreadRow, ThreadRow.id == TurnRow.thread_id).where(TurnRow.reply_id == reply_id)
             ).first()
             if turn is None:
@@ -134,22 +138,33 @@ class GapLog:
                 with session.begin_nested():
                     session.add(GapRow(platform=turn.platform, workspace=turn.workspace, channel=turn.channel,
                                        reply_id=reply_id, question=self.redact(turn.question), thumbs_down=True,
+                                       private=turn.private,
                                        sources=[str(s.get("label") or s.get("source")) for s in turn.sources or []
                                                 if isinstance(s, dict)][:5]))
             except IntegrityError:  # another process recorded the same vote's gap first
                 pass
 
     def gaps(self, area: Area, days: float, limit: int = 2000) -> list[Gap]:
-        """The most recent gaps in `area` over the last `days` (answers later voted 👍 only are left out)."""
+        """The most recent gaps in `area` over the last `days` (answers later voted 👍 only are left out);
+        a private place's only where they are shown in it (`Area.shown_in`), or at the CLI."""
         with Session(self.engine) as session:
             rows = session.scalars(
-                select(GapRow).where(GapRow.created_at >= _since(days),
+                select(GapRow).where(GapRow.created_at >= _since(days), _visible(area),
                                      *_in_area(area, GapRow.platform, GapRow.workspace, GapRow.channel))
                 .order_by(GapRow.created_at.desc()).limit(limit)
             ).all()
             return [Gap(r.question, _aware(r.created_at), r.nothing_found, r.weak, r.thumbs_down,
                         tuple(r.sources or ()), f"{r.platform}:{r.workspace}:{r.channel}")
                     for r in rows if r.nothing_found or r.weak or r.thumbs_down]
+
+    def private_elsewhere(self, area: Area, days: float) -> int:
+        """Gaps in `area` asked in private places other than the one the report is shown in: counted, not listed."""
+        if area.shown_in is None:
+            return 0
+        with Session(self.engine) as session:
+            return session.scalar(select(func.count()).select_from(GapRow).where(
+                GapRow.created_at >= _since(days), ~_visible(area),
+                *_in_area(area, GapRow.platform, GapRow.workspace, GapRow.channel))) or 0
 
     def figures(self, area: Area, days: float) -> Figures:
         """Questions, answered share and votes in `area` over the last `days` (from thread memory)."""
@@ -199,6 +214,12 @@ class GapLog:
         with Session(self.engine) as session, session.begin():
             removed = session.execute(delete(GapRow).where(GapRow.created_at < _since(self.keep_days)))
             return removed.rowcount or 0
+
+
+def _visible(area: Area) -> ColumnElement[bool]:
+    if area.shown_in is None:
+        return true()
+    return or_(GapRow.private == false(), GapRow.channel == area.shown_in)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -85,9 +85,10 @@ class App:
             weaviate = store.weaviate
             return WeaviateBackend(weaviate.url or "", _secret(weaviate.api_key), weaviate.collection,
                                    weaviate.grpc_port, weaviate.timeout_s)
+        from bot.db import private_folder
         from bot.rag.stores.lancedb_backend import LanceDBBackend
 
-        return LanceDBBackend(self.settings.data_path / "lancedb", dim or None)
+        return LanceDBBackend(private_folder(self.settings.data_path) / "lancedb", dim or None)
 
     @cached_property
     def knowledge_base(self) -> KnowledgeBase:
@@ -273,7 +274,8 @@ class App:
             return None
         targets = [DigestTarget.parse(place) for place in analytics.digest_to]
         if not targets:  # the admins each platform lists, in their DMs, with the platform's figures
-            targets = [DigestTarget(name, f"@{admin}", Area(name)) for name in self.settings.platform_names
+            targets = [DigestTarget(name, f"@{admin}", Area(name, shown_in=f"@{admin}"))
+                       for name in self.settings.platform_names
                        if self.settings.platform(name).enabled for admin in self.settings.platform(name).admins]
         return Digest(self.gaps, self.knowledge_base, self.deliveries, targets, post, analytics.digest,
                       analytics.digest_hour_utc)

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from bot.archive_jobs import JobRecord, JobRecordError, export_record, iso, parse_record
 from bot.db import JobRow, JobUploadRow
 from bot.jobs import IN_DATABASE
-from bot.rag.chunk_meta import meta_problem
+from bot.rag.chunk_meta import content_problem, meta_problem
 from bot.rag.embedders import EmbedderFingerprint
 from bot.rag.knowledge_base import KnowledgeBase, source_filter
 
@@ -117,6 +117,7 @@ def export_archive(kb: KnowledgeBase, path: Path, *, engine: Engine | None = Non
                     if on_upload is not None:
                         on_upload(done, len(uploads))
                 _add_bytes(tar, "jobs.jsonl", "".join(json.dumps(job) + "\n" for job in jobs).encode())
+        partial.chmod(0o600)  # every chunk of the knowledge base, and the uploads: kbot's user's alone
         os.replace(partial, path)
     return written, len(jobs)
 
@@ -296,6 +297,9 @@ def _chunks(tar: tarfile.TarFile, dim: int) -> Iterator[Document]:
         problem = meta_problem(line["meta"])
         if problem is not None:
             raise ArchiveError(f"chunks.jsonl line {number}: in its meta, {problem}")
+        too_long = content_problem(line["content"])
+        if too_long is not None:
+            raise ArchiveError(f"chunks.jsonl line {number}: {too_long}")
         vector = _vector(line.get("vector"), dim, number)
         if dim and vector is None:
             raise ArchiveError(f"chunks.jsonl line {number} has no vector, but the archive's embedder makes them")

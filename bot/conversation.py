@@ -25,6 +25,7 @@ from bot.rag.pipeline.answer import AnswerOptions, check_answer_pipeline, defaul
 from bot.rag.pipeline.citing import NOTHING_FOUND
 from bot.rag.pipeline.contract import raised_within
 from bot.rag.pipeline.presets import preset as preset_for
+from bot.scopes import in_private_place
 from bot.streaming import Streamer
 
 log = logging.getLogger("kbot.conversation")
@@ -145,6 +146,7 @@ class Conversation:
                           "why": s.why.to_json() if s.why else None, "title": s.title, "heading": s.heading,
                           "url": s.url, "page_end": s.page_end} for s in answer.sources],
                 mode=answer.mode, author=incoming.author, reply_id=answer.reply_id,
+                private=in_private_place(incoming.scopes),
             )
         except Exception as exc:  # the answer is still delivered; only a follow-up or a button will miss it
             if not is_outage(exc):

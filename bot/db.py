@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +48,8 @@ class ThreadRow(Base):
     workspace: Mapped[str] = mapped_column(String(128))
     channel: Mapped[str] = mapped_column(String(128))
     thread: Mapped[str] = mapped_column(String(255))
+    # In a place only some can see (a private channel or thread, a DM): its questions stay there.
+    private: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -210,6 +213,7 @@ class GapRow(Base):
     thumbs_down: Mapped[bool] = mapped_column(default=False)
     best_similarity: Mapped[float | None] = mapped_column(nullable=True)
     sources: Mapped[list] = mapped_column(JSON, default=list)  # the labels of the sources the answer cited
+    private: Mapped[bool] = mapped_column(default=False, server_default=false())  # asked in a private place
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
 
 
@@ -248,6 +252,30 @@ def flush_deleted(engine: Engine) -> None:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+def private_folder(path: Path) -> Path:
+    """A folder of kbot's own, created readable by kbot's user alone (0700, whatever the umask):
+    data_dir holds the questions people asked, their uploads and the knowledge base."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Readable and writable by kbot's user alone (0600), whatever the umask it was created under."""
+    with contextlib.suppress(OSError):  # not ours to change (another user's file): left as it is
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+
+
+def readable_by_others(path: Path) -> bool:
+    """Whether users other than kbot's can read or enter this folder (group or world bits set)."""
+    try:
+        return bool(path.stat().st_mode & 0o077)
+    except OSError:
+        return False
+
+
 def check_writable(engine: Engine) -> None:
     """A write that changes nothing: a read-only file, disk or standby fails here, not mid-answer."""
     with engine.connect() as connection:
@@ -263,7 +291,7 @@ def make_engine(url: str | None, data_dir: Path, schema: SchemaPolicy = "upgrade
     """
     if url is None:
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(data_dir)
         except OSError as exc:
             raise DatabaseUnavailable(
                 f"cannot create the data folder {data_dir} ({exc.strerror or exc}): set data_dir to a writable "
@@ -300,6 +328,9 @@ def make_engine(url: str | None, data_dir: Path, schema: SchemaPolicy = "upgrade
         ensure(engine, schema)
         if schema != "leave":
             check_writable(engine)
+        if engine.dialect.name == "sqlite" and engine.url.database:
+            for suffix in ("", "-wal", "-shm"):  # the questions people asked, and their uploads
+                private_file(Path(engine.url.database + suffix))
     except (DBAPIError, OSError) as exc:
         engine.dispose()
         raise unavailable(engine, exc) from None

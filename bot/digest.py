@@ -41,7 +41,8 @@ class DigestTarget:
         workspace, _, channel = rest.partition(":")
         if not platform or not workspace:
             raise ValueError(f"{text!r} is not PLATFORM:WORKSPACE[:CHANNEL]")
-        return cls(platform, channel or workspace, Area(platform, workspace))
+        # Private places' questions stay out of a digest posted elsewhere.
+        return cls(platform, channel or workspace, Area(platform, workspace, shown_in=channel or workspace))
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.channel}"

@@ -26,22 +26,29 @@ class GapReport:
     area: Area
     days: int
     groups: list[GapGroup]
+    private_elsewhere: int = 0  # asked in private places other than this one: counted, never listed
 
     @property
     def questions(self) -> int:
         return sum(g.count for g in self.groups)
 
+    def private_note(self) -> list[str]:
+        if not self.private_elsewhere:
+            return []
+        return [f"{self.private_elsewhere} question(s) from private channels are counted but not shown here."]
+
     def text(self, limit: int = SHOWN_TOPICS) -> str:
         where = self.area.describe()
         if not self.groups:
-            return (f"No coverage gaps in {where} over the last {self.days} days: every question found "
-                    "sources, and none of the answers got a 👎.")
+            return "\n".join([f"No coverage gaps in {where} over the last {self.days} days: every question found "
+                              "sources, and none of the answers got a 👎.", *self.private_note()])
         lines = [f"Missing topics in {where}, last {self.days} days: {self.questions} question(s) in "
                  f"{len(self.groups)} topic(s), most asked first."]
         for number, group in enumerate(self.groups[:limit], 1):
             lines.append(f"{number}. “{_quote(group.wording)}” — {describe(group)}")
         if len(self.groups) > limit:
             lines.append(f"…and {len(self.groups) - limit} more topic(s).")
+        lines += self.private_note()
         lines.append("Add the documents that answer these with /kb upload or /kb add <url>.")
         return "\n".join(lines)
 
@@ -72,7 +79,8 @@ def _quote(text: str) -> str:
 
 def gap_report(gaps: GapLog, knowledge_base: KnowledgeBase | None, area: Area, days: int) -> GapReport:
     """Blocking: database, and the embedder for every recorded question."""
-    return GapReport(area, days, group_gaps(gaps.gaps(area, days), _embedder(knowledge_base)))
+    return GapReport(area, days, group_gaps(gaps.gaps(area, days), _embedder(knowledge_base)),
+                     gaps.private_elsewhere(area, days))
 
 
 @dataclass(frozen=True)

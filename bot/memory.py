@@ -28,6 +28,7 @@ class Turn:
 class _NewTurn:
     key: ThreadKey
     fields: dict[str, Any]
+    private: bool = False
 
 
 MIN_SHORTENED_TURN = 200  # characters: a turn cut shorter than this says nothing useful
@@ -54,7 +55,7 @@ class ThreadMemory:
         self.redact = redact  # what is kept of a question and its answer: personal data replaced by tags
         self._turns: GroupCommit[_NewTurn] = GroupCommit(self._write_turns, self._write_turn)
 
-    def _thread_id(self, session: Session, key: ThreadKey, create: bool) -> int | None:
+    def _thread_id(self, session: Session, key: ThreadKey, create: bool, private: bool = False) -> int | None:
         query = select(ThreadRow.id).where(
             ThreadRow.platform == key.platform, ThreadRow.workspace == key.workspace,
             ThreadRow.channel == key.channel, ThreadRow.thread == key.thread,
@@ -64,7 +65,8 @@ class ThreadMemory:
             return found
         try:
             with session.begin_nested():
-                row = ThreadRow(platform=key.platform, workspace=key.workspace, channel=key.channel, thread=key.thread)
+                row = ThreadRow(platform=key.platform, workspace=key.workspace, channel=key.channel, thread=key.thread,
+                                private=private)
                 session.add(row)
             return row.id
         except IntegrityError:  # another process created it first
@@ -133,17 +135,19 @@ class ThreadMemory:
 
     def remember(
         self, key: ThreadKey, *, question: str, query: str, answer: str, sources: list[dict], mode: str, author: str,
-        reply_id: str | None = None,
+        reply_id: str | None = None, private: bool = False,
     ) -> None:
-        """Committed when it returns; turns remembered at the same moment share one transaction."""
+        """Committed when it returns; turns remembered at the same moment share one transaction. `private`:
+        the thread is in a place only some can see (recorded with the thread when it is new)."""
         self._turns.submit(_NewTurn(key, dict(question=self.redact(question), query=self.redact(query),
                                               answer=self.redact(answer), sources=sources, mode=mode, author=author,
-                                              reply_id=reply_id)))
+                                              reply_id=reply_id), private))
 
     def _write_turns(self, turns: list[_NewTurn]) -> None:
         with Session(self.engine) as session, session.begin():
             for turn in turns:
-                session.add(TurnRow(thread_id=self._thread_id(session, turn.key, create=True), **turn.fields))
+                thread = self._thread_id(session, turn.key, create=True, private=turn.private)
+                session.add(TurnRow(thread_id=thread, **turn.fields))
 
     def _write_turn(self, turn: _NewTurn) -> None:
         self._write_turns([turn])

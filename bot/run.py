@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from bot.app import App, check_secrets
-from bot.db import check_writable
+from bot.db import check_writable, readable_by_others
 from bot.digest import Digest, DigestTarget
 from bot.housekeeping import Housekeeping
 from bot.jobs import JobRunner, JobView
@@ -92,6 +92,9 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
         check_secrets(settings)
         settings.require_a_platform()
     adapters = app.adapters() if chat else []
+    if readable_by_others(settings.data_path):
+        log.warning("data_dir %s can be read by other users of this machine (it holds the questions people asked "
+                    "and their uploads): chmod 700 %s", settings.data_path, settings.data_path)
     by_name = {adapter.name: adapter for adapter in adapters}
 
     async def show_job(view: JobView) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.file_lock import file_lock
 
 # Every revision under bot/migrations/versions, oldest first (tests/test_schema.py checks the list).
-REVISIONS = ("0001_baseline", "0002_workers", "0003_reused_vectors")
+REVISIONS = ("0001_baseline", "0002_workers", "0003_reused_vectors", "0004_private_places")
 HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
 _ADVISORY_KEY = 0x6B626F74  # "kbot": one lock number for every kbot database on a server

@@ -25,6 +25,13 @@ def visible_scopes(platform: str, workspace: str, channel: str | None = None, pr
     return frozenset(scopes)
 
 
+def in_private_place(scopes: frozenset[str] | set[str]) -> bool:
+    """Whether an asker with these (verified) scopes is in a place only some can see: a private channel
+    or thread has a scope of its own, which no one outside it is granted. (A DM is a workspace of
+    its own on Discord and Telegram, and a private channel's on Slack.)"""
+    return any(parse_scope(scope)[2] is not None for scope in scopes)
+
+
 def parse_scope(scope: str) -> tuple[str, str | None, str | None]:
     """(platform, workspace, channel) of a scope; `global` is ("global", None, None).
 

@@ -26,6 +26,7 @@ from bot.gate import Admission, Gate
 from bot.messages import Answer, Incoming, ReplyPort
 from bot.metrics import Metrics
 from bot.rates import Limit
+from bot.scopes import in_private_place
 from bot.shared_answers import GONE, answer_to_share
 
 log = logging.getLogger("kbot.answers")
@@ -189,7 +190,8 @@ class QuestionService:
         if self.gaps is None:
             return
         try:
-            await asyncio.to_thread(self.gaps.record_answer, incoming.key, incoming.text, answer)
+            await asyncio.to_thread(self.gaps.record_answer, incoming.key, incoming.text, answer,
+                                    in_private_place(incoming.scopes))
         except Exception:
             log.warning("could not record a coverage gap (reply %s)", answer.reply_id, exc_info=True)
 

@@ -26,8 +26,8 @@ def area_for(request: CommandRequest) -> Area:
         return EVERYWHERE
     key = request.incoming.key
     if request.incoming.is_admin:
-        return Area(key.platform, key.workspace)
-    return Area(key.platform, key.workspace, key.channel)
+        return Area(key.platform, key.workspace, shown_in=key.channel)
+    return Area(key.platform, key.workspace, key.channel, shown_in=key.channel)
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:

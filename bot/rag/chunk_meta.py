@@ -13,6 +13,17 @@ CHUNK_META: dict[str, type] = {
 }
 REQUIRED = ("scope", "source")
 MAX_INT = 2**31 - 1
+# The longest each field is when kbot writes it (an imported chunk is held to the same): a passage of
+# the most words `knowledge.chunk_words` allows, a source as the jobs table keeps it, a page address.
+MAX_CONTENT_CHARS = 100_000
+MAX_CHARS: dict[str, int] = {"source": 1024, "url": 2048, "title": 1000, "heading": 1000}
+MAX_OTHER_CHARS = 200
+
+
+def content_problem(content: str) -> str | None:
+    if len(content) > MAX_CONTENT_CHARS:
+        return f"its content is {len(content):,} characters; a passage kbot stores has at most {MAX_CONTENT_CHARS:,}"
+    return None
 
 
 def meta_problem(meta: dict[str, Any]) -> str | None:
@@ -30,4 +41,7 @@ def meta_problem(meta: dict[str, Any]) -> str | None:
             return f'"{name}" must be a whole number from 0 to {MAX_INT}'
         if not isinstance(value, expected):
             return f'"{name}" must be {"true or false" if expected is bool else "a string"}'
+        longest = MAX_CHARS.get(name, MAX_OTHER_CHARS)
+        if expected is str and len(value) > longest:
+            return f'"{name}" is {len(value):,} characters; kbot keeps at most {longest:,}'
     return None

@@ -111,7 +111,12 @@ def test_discord_gaps_and_stats_by_channel_and_for_admins(make_settings, llm) ->
                 _check_member_view((await eventually(lambda: replies(GENERAL, "Missing topics"), what="/kb gaps"))[0])
                 discord.kb(GENERAL, "gaps", days=30, manage_server=True)
                 admin = await eventually(lambda: replies(GENERAL, "this server"), what="the admin's /kb gaps")
-                assert "parking" in admin[0] and "espresso" in admin[0]
+                # The private channel's question stays in it: counted here, shown only there.
+                assert "espresso" in admin[0] and "parking" not in admin[0]
+                assert "1 question(s) from private channels are counted but not shown here" in admin[0]
+                discord.kb(SECRET, "gaps", days=30, manage_server=True)
+                inside = await eventually(lambda: replies(SECRET, "this server"), what="/kb gaps in there")
+                assert "parking" in inside[0] and "espresso" in inside[0]
                 discord.kb(GENERAL, "stats", days=7)
                 stats = await eventually(lambda: replies(GENERAL, "Last 7 days"), what="/kb stats")
                 assert "2 question(s), 1 answered from sources (50%), 👍 0 / 👎 1" in stats[0]

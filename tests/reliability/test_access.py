@@ -184,3 +184,31 @@ def test_slack_serves_its_own_workspace_and_pairs_or_ignores_others(make_setting
                 assert len(llm.chat_requests) == 1
 
         asyncio.run(scenario())
+
+
+def test_pairing_guesses_are_throttled_even_for_kbots_own_admins(make_settings, llm) -> None:
+    """A kbot admin's account can be taken over too: six wrong codes in a minute, and the sixth (and
+    a right one after it) is refused with when to try again; nothing is approved by guessing."""
+    with FakeTelegram() as tg:
+        settings = platform_settings(make_settings, llm, telegram={
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base,
+            "access": "pairing", "admins": [OPERATOR]})
+        app = knowledge_bot(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(app):
+                first = tg.user_message(STRANGER_GROUP, "/ask hello?", chat_type="supergroup", user_id=5)
+                reply = await eventually(lambda: _replies(tg, STRANGER_GROUP, first), what="the pairing reply")
+                code = CODE.search(reply[0].text).group(1)  # type: ignore[union-attr]
+                answers = []
+                for guess in [f"AAAA-{n:04d}" for n in range(5)] + [code]:
+                    sent = tg.user_message(OPERATOR, f"/kb approve {guess}", user_id=OPERATOR)
+                    answers.append((await eventually(lambda s=sent: [m for m in tg.bot_messages(OPERATOR)
+                                                                     if m.reply_to == s["message"]["message_id"]
+                                                                     or m.message_id > s["message"]["message_id"]],
+                                                     what="the reply"))[-1].text)
+                assert all(a.startswith("No place is waiting") for a in answers[:5])
+                assert answers[5].startswith("Too many codes tried")
+                assert app.access.approved() == []
+
+        asyncio.run(scenario())

@@ -220,3 +220,30 @@ def test_telegram_places_keep_their_uploads(make_settings, llm, kind, chat, chat
                 assert all(CANARY not in str(r) for r in llm.chat_requests[before:])
 
         asyncio.run(scenario())
+
+
+def test_a_private_channels_questions_stay_out_of_a_workspace_admins_gaps_elsewhere(make_settings, llm) -> None:
+    """A Slack workspace admin who is not in a private channel runs /kb gaps in a public one: the private
+    channel's unanswered question is counted, not shown; inside the private channel it is shown."""
+    with FakeSlack() as slack:
+        slack.state.private_channels.add("G7")
+        slack.state.workspace_admins.add("UADMIN")
+        settings = platform_settings(make_settings, llm, slack={
+            "enabled": True, "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "base_url": slack.api_base})
+        app = knowledge_bot(settings, {})
+
+        async def scenario() -> None:
+            async with running_bot(app):
+                await eventually(lambda: slack.connections == 1, what="the Socket Mode connection")
+                asked = slack.mention("G7", f"What is the merger code name {CANARY}?")
+                slack.deliver(asked)
+                await eventually(lambda: slack_final(slack, "G7", asked["event"]["ts"]), what="the private answer")
+                for channel in ("C1", "G7"):
+                    slack.deliver(slack.slash(channel, "gaps", user="UADMIN", command="/kb"), kind="slash_commands")
+                replies = await eventually(lambda: len(slack.state.ephemeral) == 2 and slack.state.ephemeral,
+                                           what="both /kb gaps replies")
+                public, private = (next(r["text"] for r in replies if r["channel"] == c) for c in ("C1", "G7"))
+                assert CANARY not in public and "1 question(s) from private channels" in public
+                assert CANARY in private
+
+        asyncio.run(scenario())

@@ -88,6 +88,12 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "a vector that is not numbers": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
         d, lambda c: {**c, "vector": _nan_like(c["vector"])}) if n == "chunks.jsonl" else d),
         "holds numbers that are not finite (NaN or infinity)"),
+    "a chunk of 20 MB": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
+        d, lambda c: {**c, "content": "word " * 4_000_000}) if n == "chunks.jsonl" else d),
+        "its content is 20,000,000 characters; a passage kbot stores has at most 100,000"),
+    "a title of 5 MB": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
+        d, lambda c: {**c, "meta": {**c["meta"], "title": "T" * 5_000_000}}) if n == "chunks.jsonl" else d),
+        '"title" is 5,000,000 characters; kbot keeps at most 1,000'),
     "a chunk without its scope": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
         d, lambda c: {**c, "meta": {"source": "x.md"}}) if n == "chunks.jsonl" else d), "scope and source"),
     "a page that is a word": (lambda good, bad: _rewrite(good, bad, lambda n, d: _last_line(
