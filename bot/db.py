@@ -256,8 +256,12 @@ def private_folder(path: Path) -> Path:
     """A folder of kbot's own, created readable by kbot's user alone (0700, whatever the umask):
     data_dir holds the questions people asked, their uploads and the knowledge base."""
     if not path.is_dir():
-        path.mkdir(parents=True, exist_ok=True)
-        path.chmod(0o700)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            path.chmod(0o700)
+        except OSError as exc:
+            raise DatabaseUnavailable(f"cannot create the data folder {path} ({exc.strerror or exc}): set data_dir "
+                                      "to a writable folder") from None
     return path
 
 
@@ -290,12 +294,7 @@ def make_engine(url: str | None, data_dir: Path, schema: SchemaPolicy = "upgrade
     Raises DatabaseUnavailable (one line, naming the file or URL) when it cannot be opened and written.
     """
     if url is None:
-        try:
-            private_folder(data_dir)
-        except OSError as exc:
-            raise DatabaseUnavailable(
-                f"cannot create the data folder {data_dir} ({exc.strerror or exc}): set data_dir to a writable "
-                "folder") from None
+        private_folder(data_dir)
         url = f"sqlite:///{data_dir / 'kbot.db'}"
     try:
         # An unreachable server fails within seconds instead of hanging start-up or an answer.

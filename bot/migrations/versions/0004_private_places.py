@@ -18,9 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A plain ADD COLUMN (SQLite takes one with a constant default): a batch copy of `threads` would
+    # drop a table `turns` points at.
     for table in ("threads", "gaps"):
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("private", sa.Boolean(), nullable=False, server_default=sa.false()))
+        op.add_column(table, sa.Column("private", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
