@@ -28,16 +28,18 @@ from haystack.document_stores.types import DuplicatePolicy  # noqa: E402
 
 from bench.common import english_sentences, percentile  # noqa: E402
 from bot.adapters.formatting import answer_markdown  # noqa: E402
+from bot.chat.conversation import Conversation  # noqa: E402
+from bot.chat.streaming import split_text  # noqa: E402
 from bot.config import AnswerSettings  # noqa: E402
-from bot.conversation import Conversation  # noqa: E402
-from bot.db import make_engine  # noqa: E402
-from bot.memory import ThreadMemory  # noqa: E402
-from bot.messages import Answer, Incoming, PortLimits, ThreadKey  # noqa: E402
-from bot.rag.embedders import EmbedderOptions, build_embedder  # noqa: E402
+from bot.core.messages import Answer, Incoming, PortLimits, ThreadKey  # noqa: E402
+from bot.core.pacing import UNPACED
+from bot.rag.embedding.build import build_embedder
+from bot.rag.embedding.contract import EmbedderOptions  # noqa: E402
 from bot.rag.generation import LLMGenerator, LLMOptions  # noqa: E402
 from bot.rag.knowledge_base import KnowledgeBase  # noqa: E402
 from bot.rag.stores.lancedb_backend import LanceDBBackend  # noqa: E402
-from bot.streaming import UNPACED, split_text  # noqa: E402
+from bot.state.engine import make_engine  # noqa: E402
+from bot.state.memory import ThreadMemory  # noqa: E402
 from tests.fakes.openai_server import serve_openai  # noqa: E402
 
 LLM_FIRST_TOKEN_S = 0.200

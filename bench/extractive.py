@@ -22,12 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bot.config import load_settings  # noqa: E402
-from bot.eval_command import eval_retriever  # noqa: E402
-from bot.evaluation import load_cases  # noqa: E402
+from bot.cli.evaluate import eval_retriever  # noqa: E402
+from bot.insights.evaluation import load_cases  # noqa: E402
 from bot.rag.extractive import extractive_answer  # noqa: E402
 from bot.rag.pipeline.prompting import to_sources  # noqa: E402
 from bot.rag.relevance import is_relevant  # noqa: E402
+from bot.wiring import load_settings  # noqa: E402
 
 
 def _normal(text: str) -> str:

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import english_sentences, fetched_document, peak_rss_mb  # noqa: E402
 from bot.app import build_indexer, build_knowledge_base  # noqa: E402
-from bot.config import parse_settings  # noqa: E402
 from bot.rag.ingest import expand  # noqa: E402
+from bot.wiring import parse_settings  # noqa: E402
 
 SENTENCES = english_sentences()
 

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import fetched_document  # noqa: E402
-from bot.evaluation import EvalCase, load_cases  # noqa: E402
+from bot.insights.evaluation import EvalCase, load_cases  # noqa: E402
 
 STACKS = ("kbot", "langchain", "haystack")
 TOP_K = 5
@@ -56,7 +56,7 @@ Search = Callable[[str], list[tuple[int, int]]]
 
 def run_kbot(pdf: Path, work: Path) -> tuple[float, float, Search]:
     from bot.app import build_indexer, build_knowledge_base
-    from bot.config import parse_settings
+    from bot.wiring import parse_settings
 
     started = time.perf_counter()
     settings = parse_settings({"data_dir": str(work / "data"), "embedder": {"kind": "local"}}, root=work)

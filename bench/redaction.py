@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.redaction import redact  # noqa: E402
+from bot.core.redaction import redact  # noqa: E402
 from tests.data.pii_corpus import HARMLESS, PERSONAL  # noqa: E402
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 try:
-    from bot.cli import small_pages_for_numpy
+    from bot.cli.startup import small_pages_for_numpy
 except ImportError:  # a tree from before it: NumPy's default, huge pages
     pass
 else:
@@ -28,7 +28,7 @@ from haystack.dataclasses import Document  # noqa: E402
 from haystack.document_stores.types import DuplicatePolicy  # noqa: E402
 
 from bench.common import peak_rss_mb, sentence, summary_ms, zipf_words  # noqa: E402
-from bot.rag.embedders import EmbedderFingerprint  # noqa: E402
+from bot.rag.embedding.contract import EmbedderFingerprint  # noqa: E402
 from bot.rag.knowledge_base import KnowledgeBase  # noqa: E402
 from bot.rag.stores.chunk_cache import ChunkCache  # noqa: E402
 from bot.rag.stores.filters import scope_filter  # noqa: E402
@@ -127,18 +127,17 @@ def main() -> None:
             # A running bot builds its in-memory BM25 index at start (`kbot run` warms up) or after the
             # second keyword query; build it first so the steady state is timed (older trees: no-op).
             started = time.perf_counter()
-            warm = getattr(backend.document_store, "build_keyword_index", None)
-            in_memory = bool(warm()) if warm is not None else False
+            in_memory = backend.document_store.build_keyword_index()
             bm25_s = time.perf_counter() - started
             store = backend.document_store
             index_s = []  # the BM25 index alone, from the copy in memory (three builds)
             for _ in range(3 if in_memory else 0):
                 started = time.perf_counter()
-                store._build_keyword(store._cache)
+                store.memory.build_keyword(store.memory.cache)
                 index_s.append(time.perf_counter() - started)
             load_s = []  # the copy alone, read from the table as after every write (three loads)
-            for _ in range(3 if store._cache is not None else 0):
-                table = store._open()
+            for _ in range(3 if store.memory.cache is not None else 0):
+                table = store.open_table()
                 started = time.perf_counter()
                 ChunkCache.load(table, table.version, DIM)
                 load_s.append(time.perf_counter() - started)
@@ -148,7 +147,7 @@ def main() -> None:
             hybrid = time_queries(lambda p, b=backend: b.hybrid(p[0], p[1], filters, 5), pairs)
             kb = KnowledgeBase(backend, PrecomputedQueries(dict(pairs)), PrecomputedQueries({}).fingerprint)
             explained = time_queries(lambda p, k=kb: k.retrieve(p[0], ["global", "slack:T3"], 5), pairs)
-            cache = backend.document_store._cache
+            cache = backend.document_store.memory.cache
             held = (cache.matrix.nbytes + cache.content.nbytes + cache.meta.nbytes) / 1e6 if cache else 0.0
             bm25 = (f"copy and BM25 index loaded in {bm25_s:.2f} s, the index alone "
                     f"{min(index_s):.2f}–{max(index_s):.2f} s") if in_memory else "keyword search by LanceDB"
@@ -165,7 +164,8 @@ def main() -> None:
                   f"{summary_ms(after)}  worst {max(after) * 1000:7.2f} ms")
             backend.close()
 
-    from bot.rag.embedders import EmbedderOptions, build_embedder
+    from bot.rag.embedding.build import build_embedder
+    from bot.rag.embedding.contract import EmbedderOptions
 
     with tempfile.TemporaryDirectory() as models:  # auto keeps its question-side ONNX graph there
         for runtime in ("numpy", "auto"):

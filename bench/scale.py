@@ -78,8 +78,8 @@ def _documents(count: int) -> dict[str, str]:
 
 def index_once(base_url: str, workers: int, embedder: str, docs: dict[str, str]) -> dict[str, Any]:
     from bot.app import App
-    from bot.config import parse_settings
-    from bot.db import JobRow
+    from bot.state.db import JobRow
+    from bot.wiring import parse_settings
 
     database = _new_database(base_url)
     with tempfile.TemporaryDirectory(prefix="kbot-scale-") as folder:
@@ -123,7 +123,7 @@ def index_once(base_url: str, workers: int, embedder: str, docs: dict[str, str])
 
 def answer_once(base_url: str, chats: int, questions: int) -> dict[str, Any]:
     from bot.app import App
-    from bot.config import parse_settings
+    from bot.wiring import parse_settings
 
     database = _new_database(base_url)
     with FakeSlack() as slack, serve_openai() as llm, tempfile.TemporaryDirectory(prefix="kbot-scale-") as folder:

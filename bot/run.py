@@ -13,15 +13,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from bot.app import App, check_secrets
-from bot.db import check_writable, readable_by_others
-from bot.digest import Digest, DigestTarget
-from bot.housekeeping import Housekeeping
-from bot.jobs import JobRunner, JobView
-from bot.messages import Adapter
-from bot.metrics import Metrics
-from bot.ops import Check, OpsServer
-from bot.service import QuestionService
+from bot.app import App
+from bot.chat.service import QuestionService
+from bot.core.jobs import JobView
+from bot.core.messages import Adapter
+from bot.insights.digest import Digest, DigestTarget
+from bot.jobs.housekeeping import Housekeeping
+from bot.jobs.runner import JobRunner
+from bot.ops.health import Check, OpsServer
+from bot.ops.metrics import Metrics
+from bot.state.engine import check_writable
+from bot.state.files import readable_by_others
+from bot.wiring import check_secrets
 
 if TYPE_CHECKING:
     from bot.rag.knowledge_base import KnowledgeBase
@@ -104,10 +107,9 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
 
     async def post_digest(target: DigestTarget, text: str, chart: bytes) -> None:
         adapter = by_name.get(target.platform)
-        post = getattr(adapter, "post_report", None)
-        if post is None:
-            raise LookupError(f"{target.platform} is not enabled, or cannot post a digest")
-        await post(target.channel, text, chart)
+        if adapter is None:
+            raise LookupError(f"{target.platform} is not enabled")
+        await adapter.post_report(target.channel, text, chart)
 
     jobs = app.job_runner(show_job, claims=role in ("worker", "all"), platforms=frozenset(by_name))
     digest = app.digest(post_digest) if chat else None

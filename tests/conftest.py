@@ -12,11 +12,14 @@ import pytest
 from sqlalchemy import create_engine, make_url
 
 from bot.app import build_indexer
-from bot.config import Settings, parse_settings
-from bot.rag.embedders import EmbedderOptions, HaystackEmbedder, build_embedder
+from bot.config import Settings
+from bot.rag.embedding.build import build_embedder
+from bot.rag.embedding.contract import EmbedderOptions
+from bot.rag.embedding.haystack_embedders import HaystackEmbedder
 from bot.rag.indexing import Indexer
 from bot.rag.knowledge_base import NO_EMBEDDER, KnowledgeBase
 from bot.rag.stores.lancedb_backend import LanceDBBackend
+from bot.wiring import parse_settings
 from tests.fakes.openai_server import FakeOpenAI, serve_openai
 from tests.support.bots import ANSWER_TOKENS, TOKEN_DELAY_S
 from tests.support.postgres import NO_POSTGRES

@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 from bot.app import build_indexer, build_knowledge_base
-from bot.config import parse_settings
-from bot.db import make_engine
-from bot.jobs import JobQueue, JobRunner, JobView
+from bot.core.jobs import JobView
+from bot.jobs.queue import JobQueue
+from bot.jobs.runner import JobRunner
+from bot.state.engine import make_engine
+from bot.wiring import parse_settings
 
 
 async def main(root: Path, embeddings_url: str) -> None:

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.analytics import EVERYWHERE, Area, Gap, GapLog
-from bot.cli import main
-from bot.db import GapRow, make_engine
-from bot.feedback import FeedbackLog
-from bot.gap_groups import group_gaps
-from bot.memory import ThreadMemory
-from bot.messages import Answer, Source, ThreadKey
+from bot.cli.main import main
+from bot.core.messages import Answer, Source, ThreadKey
+from bot.insights.gap_groups import group_gaps
+from bot.insights.gaps import EVERYWHERE, Area, Gap, GapLog
+from bot.state.db import GapRow
+from bot.state.engine import make_engine
+from bot.state.feedback import FeedbackLog
+from bot.state.memory import ThreadMemory
 from tests.support.processes import run_kbot
 
 C1 = ThreadKey("slack", "T1", "C1", "1.0")
@@ -172,7 +173,8 @@ def test_chat_shows_every_place(project: Path) -> None:
 
 
 def test_a_digest_place_that_names_no_workspace_is_a_config_error(tmp_path: Path) -> None:
-    from bot.config import ConfigError, parse_settings
+    from bot.config import ConfigError
+    from bot.wiring import parse_settings
 
     with pytest.raises((ConfigError, ValueError), match="PLATFORM:WORKSPACE"):
         parse_settings({"data_dir": str(tmp_path), "analytics": {"digest": "weekly", "digest_to": ["slack"]}},
@@ -180,7 +182,7 @@ def test_a_digest_place_that_names_no_workspace_is_a_config_error(tmp_path: Path
 
 
 def test_an_unquoted_off_in_yaml_means_no_digest(tmp_path: Path) -> None:
-    from bot.config import load_settings
+    from bot.wiring import load_settings
 
     (tmp_path / "config.yaml").write_text("data_dir: state\nanalytics:\n  digest: off\n")
     assert load_settings(tmp_path / "config.yaml").analytics.digest == "off"

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import App, build_indexer
-from bot.archive import ArchiveError, export_archive, import_archive, read_manifest
-from bot.cli import main
-from bot.config import parse_settings
-from bot.db import JobRow, JobUploadRow
-from bot.jobs import ProgressTarget
+from bot.archive.archive import ArchiveError, export_archive, import_archive, read_manifest
+from bot.cli.main import main
+from bot.core.jobs import ProgressTarget
 from bot.rag.knowledge_base import KnowledgeBase
+from bot.state.db import JobRow, JobUploadRow
+from bot.wiring import parse_settings
 from tests.fakes.openai_server import serve_openai
 from tests.rag.stores import BACKENDS, make_backend
 from tests.samples import make_pdf

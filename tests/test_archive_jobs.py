@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.archive_jobs import MISSING_UPLOAD, JobRecordError, parse_record
+from bot.archive.jobs import MISSING_UPLOAD, JobRecordError, parse_record
 
 JOB = {"id": 3, "kind": "file", "source": "notes.md", "scope": "global", "uploader": "U1", "target": {},
        "state": "queued", "stage": "queued", "attempts": 0, "done": 0, "total": 0, "chunks": 0, "pages": 0,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.samples import make_encrypted_pdf, make_pdf
 from tests.support.processes import run_kbot
 
@@ -240,7 +240,7 @@ def test_kbot_keeps_numpy_arrays_in_small_pages_unless_told(tmp_path, environmen
     if environment is not None:
         env["NUMPY_MADVISE_HUGEPAGE"] = environment
     (tmp_path / "config.yaml").write_text("data_dir: state\nknowledge:\n  paths: []\n")
-    code = ("import sys; from bot.cli import main; code = main(['status']); import numpy; "
+    code = ("import sys; from bot.cli.main import main; code = main(['status']); import numpy; "
             "print('RESULT', code, numpy._core.multiarray._get_madvise_hugepage())")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=120)

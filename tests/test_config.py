@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings, parse_settings
+from bot.config import ConfigError
+from bot.wiring import load_settings, parse_settings
 
 
 def test_defaults_match_the_documented_keys(tmp_path: Path) -> None:

@@ -9,14 +9,14 @@ import pytest
 
 from bot.adapters.formatting import answer_markdown
 from bot.app import build_indexer
+from bot.chat.conversation import NOTHING_FOUND, Conversation
 from bot.config import AnswerSettings
-from bot.conversation import NOTHING_FOUND, Conversation
-from bot.db import make_engine
-from bot.memory import ThreadMemory
-from bot.messages import Answer, Incoming, PortLimits, ThreadKey
+from bot.core.messages import Answer, Incoming, PortLimits, ThreadKey
+from bot.core.pacing import UNPACED
 from bot.rag.generation import LLMGenerator, LLMOptions
 from bot.rag.prompts import CLOSE, OPEN
-from bot.streaming import UNPACED
+from bot.state.engine import make_engine
+from bot.state.memory import ThreadMemory
 from tests.fakes.http_site import closed_port_url
 from tests.fakes.openai_server import serve_openai
 from tests.support.clock import TEST_CLOCK

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from bot.database_watch import is_outage
+from bot.state.database_watch import is_outage
 from tests.fakes.http_site import closed_port_url
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.samples import make_pdf
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bot.db import make_engine
-from bot.group_commit import GroupCommit
-from bot.memory import ThreadMemory
-from bot.messages import ThreadKey
+from bot.core.messages import ThreadKey
+from bot.state.engine import make_engine
+from bot.state.group_commit import GroupCommit
+from bot.state.memory import ThreadMemory
 
 # These tests share the tables of the one test PostgreSQL database: under `pytest -n`, one worker
 # runs them all, one after another.

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from bot.app import build_indexer, build_knowledge_base
 from bot.config import Settings
-from bot.db import make_engine
-from bot.jobs import JobQueue, JobRunner, JobView, ProgressTarget
+from bot.core.jobs import JobView, ProgressTarget
+from bot.jobs.queue import JobQueue
+from bot.jobs.runner import JobRunner
 from bot.rag.knowledge_base import source_filter
+from bot.state.engine import make_engine
 from tests.fakes.openai_server import serve_openai
 from tests.samples import make_encrypted_pdf
 
@@ -56,7 +58,7 @@ def test_a_job_reports_progress_then_one_completion(make_settings, tmp_path: Pat
     assert [j.id for j in queue.recent({"slack:T1"})] == [job] and queue.recent({"slack:T2"}) == []
     assert not queue.take_notification(job)  # it was taken by the runner, once
     # The new chunks were folded into the full-text index, so keyword search needs no scan beside it.
-    assert queue.indexer.kb.backend.document_store.unindexed_rows() == 0
+    assert queue.indexer.kb.unindexed_rows() == 0
 
 
 def test_an_edited_upload_says_how_much_of_it_was_unchanged(make_settings) -> None:
@@ -180,7 +182,7 @@ def test_a_job_whose_process_was_killed_is_finished_once_by_the_next(make_settin
 
 
 def test_resync_picks_up_new_files_and_changed_pages(make_settings, tmp_path: Path) -> None:
-    from bot.resync import Resync
+    from bot.jobs.resync import Resync
     from tests.fakes.http_site import serve as serve_site
 
     settings = make_settings(knowledge={"paths": ["kdocs"]})

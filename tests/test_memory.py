@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import make_engine
-from bot.memory import ThreadMemory
-from bot.messages import ThreadKey
+from bot.core.messages import ThreadKey
+from bot.state.engine import make_engine
+from bot.state.memory import ThreadMemory
 from tests.support.postgres import requires_postgres
 
 # These tests share the tables of the one test PostgreSQL database: under `pytest -n`, one worker

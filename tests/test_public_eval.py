@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 
 # The documents are fetched into one folder: under `pytest -n`, one worker runs these tests.
 pytestmark = pytest.mark.xdist_group("public-docs")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.redaction import redact
+from bot.core.redaction import redact
 from tests.data.pii_corpus import HARMLESS, PERSONAL
 
 

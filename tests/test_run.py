@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.fakes.openai_server import serve_openai
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import (

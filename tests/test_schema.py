@@ -18,11 +18,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
-from bot.cli import main
-from bot.db import Base, DatabaseUnavailable, make_engine
-from bot.memory import ThreadMemory
-from bot.messages import ThreadKey
-from bot.schema import HEAD, REVISIONS, alembic_config, revision
+from bot.cli.main import main
+from bot.core.messages import ThreadKey
+from bot.state.db import Base
+from bot.state.engine import make_engine
+from bot.state.errors import DatabaseUnavailable
+from bot.state.memory import ThreadMemory
+from bot.state.schema import HEAD, REVISIONS, alembic_config, revision
 
 OLD_SCHEMA = Path(__file__).parent / "data"
 
@@ -97,7 +99,7 @@ def test_a_database_at_an_older_revision_goes_through_the_newer_ones(tmp_path: P
     assert _revision(upgraded) == HEAD and _differences(upgraded) == []
 
 
-_START = ("import sys; from pathlib import Path; from bot.db import make_engine; "
+_START = ("import sys; from pathlib import Path; from bot.state.engine import make_engine; "
           "make_engine(sys.argv[1], Path(sys.argv[2])); print('started')")
 
 

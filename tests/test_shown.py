@@ -1,10 +1,10 @@
-"""Names and links as people are shown them (bot/shown.py)."""
+"""Names and links as people are shown them (bot/core/shown.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.shown import MAX_NAME_CHARS, defang, keep_known_links, known_links, safe_name
+from bot.core.shown import MAX_NAME_CHARS, defang, keep_known_links, known_links, safe_name
 
 
 @pytest.mark.parametrize(("name", "shown"), [

@@ -1,4 +1,4 @@
-"""SQLite transactions in one process take turns on a lock (bot/sqlite_turns.py), and a turn that is
+"""SQLite transactions in one process take turns on a lock (bot/state/sqlite_turns.py), and a turn that is
 never ended by a commit or rollback is given back when its connection returns to the pool."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bot.sqlite_turns import take_turns
+from bot.state.sqlite_turns import take_turns
 
 
 def _engine(tmp_path: Path):  # type: ignore[no-untyped-def]

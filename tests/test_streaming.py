@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from bot.adapters.formatting import writing
-from bot.messages import Answer, PortLimits
-from bot.streaming import UNPACED, Streamer, split_text
+from bot.chat.streaming import Streamer, split_text
+from bot.core.messages import Answer, PortLimits
+from bot.core.pacing import UNPACED
 
 
 class RecordingPort:
@@ -35,7 +36,7 @@ class RecordingPort:
 
 
 class FakeClock:
-    """A `bot.clock.Clock` whose time moves only when the test (or a sleep) moves it."""
+    """A `bot.core.clock.Clock` whose time moves only when the test (or a sleep) moves it."""
 
     def __init__(self) -> None:
         self.now = 0.0
@@ -114,7 +115,7 @@ def test_paragraph_boundaries_are_preferred() -> None:
 
 
 def test_edit_budget_keeps_half_for_finals_and_counts_from_completion() -> None:
-    from bot.streaming import EditBudget
+    from bot.core.pacing import EditBudget
 
     clock = FakeClock()
     budget = EditBudget(4, 10.0, clock=clock)
@@ -141,7 +142,7 @@ def test_a_final_finds_a_free_call_after_a_long_stream_on_discord() -> None:
     """Ten seconds of tokens in one Discord channel: intermediate edits leave room in the channel's
     bucket, so the final answer's write goes out the moment the model is done (never waits a window)."""
     from bot.adapters.discord.port import CHANNEL_BUCKET, DiscordPort
-    from bot.streaming import EditBudget, Pacing
+    from bot.core.pacing import EditBudget, Pacing
 
     clock = FakeClock()
     budget = EditBudget(*CHANNEL_BUCKET, clock=clock)

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from bot.app import App
-from bot.messages import Incoming, ThreadKey
+from bot.core.messages import Incoming, ThreadKey
 from tests.fakes.otlp_collector import FakeCollector, ReceivedSpan
 from tests.test_conversation import Port
 

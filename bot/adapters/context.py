@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from bot.clock import SYSTEM_CLOCK, Clock
-
-if TYPE_CHECKING:
-    from bot.service import QuestionService
+from bot.core.clock import SYSTEM_CLOCK, Clock
+from bot.core.service import ServicePort
 
 
 @dataclass(frozen=True)
 class PlatformContext:
-    service: QuestionService  # where every verified question, command and vote goes
+    service: ServicePort  # where every verified question, command and vote goes
     max_file_bytes: int = 25_000_000  # uploads over this are refused before they are downloaded
     # Where an upload in a public channel lands: the whole workspace (server), or that channel only.
     public_uploads: Literal["workspace", "channel"] = "workspace"

@@ -10,8 +10,8 @@ import html
 import re
 from collections.abc import Callable
 
-from bot.messages import Answer
-from bot.streaming import WRITING_MARK
+from bot.chat.streaming import WRITING_MARK
+from bot.core.messages import Answer
 
 _MASS_MENTION = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
 _FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.jobs import JobView, ProgressTarget
-from bot.streaming import EditBudgets
+from bot.core.jobs import JobView, ProgressTarget
+from bot.core.pacing import EditBudgets
 
 log = logging.getLogger("kbot.progress")
 

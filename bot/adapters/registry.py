@@ -12,11 +12,11 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
-from bot.settings_types import PlatformSettings
+from bot.config.base import PlatformSettings
 
 if TYPE_CHECKING:
     from bot.adapters.context import PlatformContext
-    from bot.messages import Adapter
+    from bot.core.messages import Adapter
 
 PLATFORMS: dict[str, str] = {
     "slack": "bot.adapters.slack",

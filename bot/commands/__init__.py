@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 from bot.commands import add, approve, delete, gaps, preset, save, scope, stats, status, upload, visibility
 from bot.commands import help as help_command
 from bot.commands import list as list_command
-from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply, Upload
+from bot.commands.base import CommandEnv
+from bot.core.requests import CommandRequest, PostProgress, Reply, Upload
 
 Command = Callable[[CommandRequest, CommandEnv, PostProgress], Awaitable[Reply]]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-from bot.commands.base import TOO_MANY_UPLOADS, CommandEnv, CommandRequest, PostProgress, Reply
+from bot.commands.base import TOO_MANY_UPLOADS, CommandEnv
+from bot.core.requests import CommandRequest, PostProgress, Reply
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:

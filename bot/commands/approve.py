@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
-from bot.rates import Limit
+from bot.commands.base import CommandEnv
+from bot.core.requests import CommandRequest, PostProgress, Reply
+from bot.state.rates import Limit
 
 REFUSED = ("Only kbot's own admins (the `admins` list in its config) can approve new places; chat and server "
            "admins cannot.")

@@ -2,62 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
-from bot.access import AccessControl
-from bot.analytics import GapLog
-from bot.channel_scopes import ChannelScopes
-from bot.jobs import JobQueue, ProgressTarget
-from bot.memory import ThreadMemory
-from bot.messages import Incoming
+from bot.core.messages import Incoming
+from bot.insights.gaps import GapLog
+from bot.jobs.queue import JobQueue
+from bot.jobs.removal import DocumentRemover
 from bot.rag.knowledge_base import KnowledgeBase
 from bot.rag.parsing.addresses import AddressPolicy
-from bot.rates import Limit, RateLimiter
-from bot.removal import DocumentRemover
-from bot.saved_threads import ThreadCapture
-from bot.scopes import GLOBAL
-from bot.shown import safe_name
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file attached to the command; `fetch` downloads it only once it has passed the checks. Its
-    name is made safe as it comes in (bot/shown.py): every message and list shows that name."""
-
-    filename: str
-    size: int
-    fetch: Callable[[], Awaitable[bytes]]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "filename", safe_name(PurePath(safe_name(self.filename)).name))
-
-
-@dataclass(frozen=True)
-class CommandRequest:
-    incoming: Incoming  # who, where, the scopes visible here, whether they are an admin
-    args: str
-    upload_scope: str  # where a document uploaded here lands, decided by the adapter from the event
-    upload: Upload | None = None
-    max_upload_bytes: int = 20_000_000  # the platform's download cap, or the configured limit if lower
-    everywhere: bool = False  # the operator's terminal: analytics cover every place, not only this one
-    thread: ThreadCapture | None = None  # the thread the command ran in (`/kb save`); None: not in one
-
-    @property
-    def own_scopes(self) -> set[str]:
-        """The scopes of this place, without the shared global knowledge."""
-        return set(self.incoming.scopes) - {GLOBAL}
-
-
-@dataclass
-class Reply:
-    text: str
-    private: bool = False  # shown only to the person who ran the command (ephemeral)
-
-
-# Posts the visible message a job's progress will edit; returns where it is.
-PostProgress = Callable[[str], Awaitable[ProgressTarget]]
+from bot.state.access import AccessControl
+from bot.state.memory import ThreadMemory
+from bot.state.place_choices import ChannelScopes
+from bot.state.rates import Limit, RateLimiter
 
 
 @dataclass

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.commands.base import REFUSED_ADMIN, CommandEnv, CommandRequest, PostProgress, Reply
+from bot.commands.base import REFUSED_ADMIN, CommandEnv
+from bot.core.requests import CommandRequest, PostProgress, Reply
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:

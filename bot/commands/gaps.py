@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.analytics import EVERYWHERE, Area
-from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
-from bot.gap_report import gap_report
-from bot.periods import parse_days
+from bot.commands.base import CommandEnv
+from bot.core.periods import parse_days
+from bot.core.requests import CommandRequest, PostProgress, Reply
+from bot.insights.gaps import EVERYWHERE, Area
+from bot.insights.reports import gap_report
 
 OFF = "Coverage analytics are switched off (analytics.enabled in config.yaml), so no gaps are recorded."
 

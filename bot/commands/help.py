@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
+from bot.commands.base import CommandEnv
+from bot.core.requests import CommandRequest, PostProgress, Reply
 
 HELP = """kbot answers questions from your team's documents. Knowledge commands:
 /kb upload — index a file: send the document with the caption "/kb upload" (or reply "/kb upload" to it)

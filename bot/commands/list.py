@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
-from bot.scopes import GLOBAL
-from bot.shown import safe_name
+from bot.commands.base import CommandEnv
+from bot.core.requests import CommandRequest, PostProgress, Reply
+from bot.core.scopes import GLOBAL
+from bot.core.shown import safe_name
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:

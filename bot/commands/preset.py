@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import REFUSED_ADMIN, CommandEnv, CommandRequest, PostProgress, Reply, describe_choice
+from bot.commands.base import REFUSED_ADMIN, CommandEnv, describe_choice
+from bot.core.requests import CommandRequest, PostProgress, Reply
 from bot.rag.pipeline.presets import DESCRIPTIONS, PRESETS
 
 USAGE = "Use /kb preset to see it, or (admins) /kb preset fast|balanced|accurate|default."

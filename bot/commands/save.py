@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import TOO_MANY_UPLOADS, CommandEnv, CommandRequest, PostProgress, Reply
-from bot.redaction import redact
-from bot.saved_threads import ThreadMessage, from_memory, thread_document
+from bot.commands.base import TOO_MANY_UPLOADS, CommandEnv
+from bot.commands.saved_threads import from_memory, thread_document
+from bot.core.redaction import redact
+from bot.core.requests import CommandRequest, PostProgress, Reply, ThreadMessage
 
 NOT_IN_A_THREAD = ("Run /kb save inside the thread you want to keep (on Slack: type `kb save` in the thread; "
                    "on Telegram: reply /kb save to a message of the conversation).")

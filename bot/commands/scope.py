@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import REFUSED_ADMIN, CommandEnv, CommandRequest, PostProgress, Reply
-from bot.scopes import GLOBAL
+from bot.commands.base import REFUSED_ADMIN, CommandEnv
+from bot.core.requests import CommandRequest, PostProgress, Reply
+from bot.core.scopes import GLOBAL
 
 USAGE = "Use /kb scope, or (admins) /kb scope global on|off and /kb scope workspace on|off."
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
+from bot.commands.base import CommandEnv
 from bot.commands.gaps import area_for, days_asked
-from bot.gap_report import stats_report
+from bot.core.requests import CommandRequest, PostProgress, Reply
+from bot.insights.reports import stats_report
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import CommandEnv, CommandRequest, PostProgress, Reply
+from bot.commands.base import CommandEnv
+from bot.core.requests import CommandRequest, PostProgress, Reply
 
 
 async def run(request: CommandRequest, env: CommandEnv, post: PostProgress) -> Reply:

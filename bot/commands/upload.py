@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import TOO_MANY_UPLOADS, CommandEnv, CommandRequest, PostProgress, Reply
+from bot.commands.base import TOO_MANY_UPLOADS, CommandEnv
+from bot.core.requests import CommandRequest, PostProgress, Reply
 from bot.rag.parsing import ParseError, kind_for
 from bot.rag.parsing.url import too_large
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.base import REFUSED_ADMIN, CommandEnv, CommandRequest, PostProgress, Reply, describe_choice
+from bot.commands.base import REFUSED_ADMIN, CommandEnv, describe_choice
+from bot.core.requests import CommandRequest, PostProgress, Reply
 
 CHOICES = ("public", "private_first")
 USAGE = "Use /kb visibility to see it, or (admins) /kb visibility public|private_first|default."

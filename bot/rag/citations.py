@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.messages import Source
+from bot.core.messages import Source
 
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 

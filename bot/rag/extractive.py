@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.messages import Source
+from bot.core.messages import Source
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*])")
 _WORD = re.compile(r"[a-z0-9]+")

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 from haystack.dataclasses import ChatMessage
 
-from bot.clock import SYSTEM_CLOCK, Clock, wait_for
+from bot.core.clock import SYSTEM_CLOCK, Clock, wait_for
 
 log = logging.getLogger("kbot.llm")
 

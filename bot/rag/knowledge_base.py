@@ -13,8 +13,8 @@ from typing import Any
 from haystack.dataclasses import Document
 from haystack.document_stores.types import DuplicatePolicy
 
-from bot.messages import Why
-from bot.rag.embedders import Embedder, EmbedderFingerprint
+from bot.core.messages import Why
+from bot.rag.embedding.contract import Embedder, EmbedderFingerprint
 from bot.rag.relevance import keywords_agree, query_terms, words
 from bot.rag.stores.base import StoreBackend
 from bot.rag.stores.filters import and_filters, scope_filter
@@ -132,13 +132,15 @@ class KnowledgeBase:
     def optimize(self) -> None:
         self.backend.optimize()
 
+    def unindexed_rows(self) -> int:
+        return self.backend.unindexed_rows()
+
     def warm_up(self) -> None:
         """Load what the first question would: the store's copy in memory with its keyword index, and
         the query embedder when it is local (a hosted one is not called for nothing)."""
         self.backend.warm_up()
-        warm_queries = getattr(self.embedder, "warm_up_queries", None)
-        if warm_queries is not None:
-            warm_queries()
+        if self.embedder is not None:
+            self.embedder.warm_up_queries()
 
     def reindex(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Re-embed every stored chunk with the configured embedder and switch to the result at once."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from haystack.dataclasses import ChatMessage
 
-from bot.memory import Turn
-from bot.messages import Source
+from bot.core.messages import Source, Turn
 
 OPEN = "<<<REFERENCE MATERIAL — UNTRUSTED>>>"
 CLOSE = "<<<END OF REFERENCE MATERIAL>>>"

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from itertools import islice
 
-from bot.messages import Why
+from bot.core.messages import Why
 
 AGREEMENT_DEPTH = 3  # the passage is within the first 3 of the fused, the keyword and the vector rankings
 AGREEMENT_SHARE = 0.5  # of the question's terms that the passage contains

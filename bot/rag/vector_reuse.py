@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from haystack.dataclasses import Document
 
-from bot.rag.embedders import META_FIELDS_TO_EMBED
+from bot.rag.embedding.contract import META_FIELDS_TO_EMBED
 
 EmbeddedText = tuple[str | None, ...]
 

@@ -8,17 +8,15 @@ import io
 
 from PIL import Image
 
-from bot.analytics import Area
 from bot.app import App
-from tests.adapters.test_discord import GENERAL, GUILD, _world
-from tests.adapters.test_discord import _final as discord_final
-from tests.adapters.test_slack import _final as slack_final
+from bot.insights.gaps import Area
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 from tests.fakes.telegram_server import TOKEN as TELEGRAM_TOKEN
 from tests.support.bots import eventually, knowledge_bot, platform_settings, running_bot
+from tests.support.platforms import GENERAL, GUILD, discord_final, discord_world, slack_final
 
 UNKNOWN = "Which espresso beans does marketing prefer?"
 ANSWERED = "How many vacation days do we get?"
@@ -72,7 +70,7 @@ def test_slack_digest_to_a_channel_once_a_week(make_settings, llm) -> None:
 
 def test_discord_digest_to_a_channel(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
+        discord_world(discord)
         settings = platform_settings(make_settings, llm, analytics=_weekly([f"discord:{GUILD}:{GENERAL}"]),
                                      discord={"enabled": True, "token": DISCORD_TOKEN, "base_url": discord.api_base})
         app = knowledge_bot(settings, {})

@@ -4,38 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.feedback import FeedbackLog
-from tests.fakes.discord_server import TOKEN, DiscordMessage, FakeDiscord
-from tests.support.bots import eventually, knowledge_bot, platform_settings, quiet_for, running_bot
-
-GUILD = "800000000000000001"
-OTHER_GUILD = "800000000000000002"
-GENERAL = "810000000000000001"
-SECRET = "810000000000000002"  # private: @everyone may not view it
-ELSEWHERE = "810000000000000003"
-
-
-def _settings(make_settings, llm, discord: FakeDiscord, **extra):
-    return platform_settings(make_settings, llm, discord={"enabled": True, "token": TOKEN,
-                                                          "base_url": discord.api_base, **extra})
-
-
-def _final(discord: FakeDiscord, channel: str, reference: str | None = None) -> DiscordMessage | None:
-    for message in discord.bot_messages(channel):
-        if message.components and (reference is None or message.reference == reference):
-            return message
-    return None
-
-
-def _world(discord: FakeDiscord) -> None:
-    discord.add_guild(GUILD, {GENERAL: False, SECRET: True})
-    discord.add_guild(OTHER_GUILD, {ELSEWHERE: False})
+from bot.state.feedback import FeedbackLog
+from tests.fakes.discord_server import FakeDiscord
+from tests.support.bots import eventually, knowledge_bot, quiet_for, running_bot
+from tests.support.platforms import ELSEWHERE, GENERAL, GUILD, SECRET, discord_final, discord_settings, discord_world
 
 
 def test_mention_streams_edits_cites_remembers_replies_and_takes_feedback(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
-        settings = _settings(make_settings, llm, discord)
+        discord_world(discord)
+        settings = discord_settings(make_settings, llm, discord)
         app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
@@ -45,7 +23,8 @@ def test_mention_streams_edits_cites_remembers_replies_and_takes_feedback(make_s
                 question = discord.user_message(GENERAL, "How many vacation days do we get?", mention_bot=True)
                 discord.dispatch("MESSAGE_CREATE", question)  # a replayed gateway event
                 discord.user_message(GENERAL, "unrelated chatter about lunch")
-                final = await eventually(lambda: _final(discord, GENERAL, question["id"]), what="the final answer")
+                final = await eventually(lambda: discord_final(discord, GENERAL, question["id"]),
+                                         what="the final answer")
                 assert final.edits >= 2 and final.flags & 4  # streamed edits; embeds suppressed
                 assert "25 vacation days" in final.content and "Time off" in final.content
                 assert final.allowed_mentions["parse"] == []
@@ -71,8 +50,8 @@ def test_mention_streams_edits_cites_remembers_replies_and_takes_feedback(make_s
 
 def test_scopes_follow_the_guild_and_private_channels(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
-        settings = _settings(make_settings, llm, discord)
+        discord_world(discord)
+        settings = discord_settings(make_settings, llm, discord)
         app = knowledge_bot(settings, {f"discord:{GUILD}:{SECRET}": "falcon.md"})
         llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
 
@@ -80,10 +59,10 @@ def test_scopes_follow_the_guild_and_private_channels(make_settings, llm) -> Non
             async with running_bot(app):
                 for channel in (SECRET, GENERAL, ELSEWHERE):
                     question = discord.user_message(channel, "what is the Falcon launch code word?", mention_bot=True)
-                    await eventually(lambda c=channel, q=question: _final(discord, c, q["id"]), what=channel)
-                assert "Project Falcon" in _final(discord, SECRET).content  # type: ignore[union-attr]
-                assert "Project Falcon" not in _final(discord, GENERAL).content  # type: ignore[union-attr]
-                assert "Project Falcon" not in _final(discord, ELSEWHERE).content  # type: ignore[union-attr]
+                    await eventually(lambda c=channel, q=question: discord_final(discord, c, q["id"]), what=channel)
+                assert "Project Falcon" in discord_final(discord, SECRET).content  # type: ignore[union-attr]
+                assert "Project Falcon" not in discord_final(discord, GENERAL).content  # type: ignore[union-attr]
+                assert "Project Falcon" not in discord_final(discord, ELSEWHERE).content  # type: ignore[union-attr]
             assert discord.state.too_many_requests == 0 and discord.state.rejected == []
 
         asyncio.run(scenario())
@@ -91,8 +70,8 @@ def test_scopes_follow_the_guild_and_private_channels(make_settings, llm) -> Non
 
 def test_slash_ask_and_thread_per_question(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
-        settings = _settings(make_settings, llm, discord, thread_per_question=True)
+        discord_world(discord)
+        settings = discord_settings(make_settings, llm, discord, thread_per_question=True)
         app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
@@ -101,12 +80,12 @@ def test_slash_ask_and_thread_per_question(make_settings, llm) -> None:
                 first = await eventually(lambda: discord.state.interaction_responses, what="the first response")
                 # A message at once (not a deferral), so its suppressed embeds hold for every later edit.
                 assert first[0]["type"] == 4 and first[0]["data"]["flags"] & 4
-                original = await eventually(lambda: _final(discord, GENERAL), what="the /ask answer")
+                original = await eventually(lambda: discord_final(discord, GENERAL), what="the /ask answer")
                 assert "25 vacation days" in original.content
 
                 question = discord.user_message(GENERAL, "How many vacation days?", mention_bot=True)
                 thread = question["id"]  # the thread opened on the question has the question's id
-                answer = await eventually(lambda: _final(discord, thread), what="the answer in the thread")
+                answer = await eventually(lambda: discord_final(discord, thread), what="the answer in the thread")
                 assert "25 vacation days" in answer.content
                 discord.user_message(thread, "and for part-time staff?")  # no mention needed in kbot's thread
                 await eventually(lambda: len([m for m in discord.bot_messages(thread) if m.components]) == 2,
@@ -118,8 +97,8 @@ def test_slash_ask_and_thread_per_question(make_settings, llm) -> None:
 
 def test_long_answers_continue_in_new_messages_under_2000_characters(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
-        settings = _settings(make_settings, llm, discord)
+        discord_world(discord)
+        settings = discord_settings(make_settings, llm, discord)
         app = knowledge_bot(settings, {})
         llm.reply_tokens = [f"Vacation fact number {i} is here. " for i in range(150)] + ["[1]"]
         llm.token_delay_s = 0.01
@@ -127,7 +106,7 @@ def test_long_answers_continue_in_new_messages_under_2000_characters(make_settin
         async def scenario() -> None:
             async with running_bot(app):
                 question = discord.user_message(GENERAL, "Tell me everything about vacation days", mention_bot=True)
-                await eventually(lambda: _final(discord, GENERAL), what="the last part")
+                await eventually(lambda: discord_final(discord, GENERAL), what="the last part")
                 parts = discord.bot_messages(GENERAL)
                 assert len(parts) == 3 and all(len(p.content) <= 2000 for p in parts)
                 assert parts[0].reference == question["id"]
@@ -141,8 +120,8 @@ def test_long_answers_continue_in_new_messages_under_2000_characters(make_settin
 
 def test_two_processes_on_one_token_answer_once(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
-        settings = _settings(make_settings, llm, discord)
+        discord_world(discord)
+        settings = discord_settings(make_settings, llm, discord)
         first = knowledge_bot(settings, {})
         second = knowledge_bot(settings, {})  # its own engine and store handles, same files
 
@@ -150,7 +129,7 @@ def test_two_processes_on_one_token_answer_once(make_settings, llm) -> None:
             async with running_bot(first), running_bot(second):
                 assert discord.connections == 2  # both gateways receive every event
                 question = discord.user_message(GENERAL, "How many vacation days do we get?", mention_bot=True)
-                await eventually(lambda: _final(discord, GENERAL, question["id"]), what="the answer")
+                await eventually(lambda: discord_final(discord, GENERAL, question["id"]), what="the answer")
                 await quiet_for(1.5)
                 assert len(discord.bot_messages(GENERAL)) == 1 and len(llm.chat_requests) == 1
 
@@ -159,19 +138,19 @@ def test_two_processes_on_one_token_answer_once(make_settings, llm) -> None:
 
 def test_direct_messages_are_answered_in_their_own_scope(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
+        discord_world(discord)
         user = "700000000000000004"
         dm = discord.dm_channel(user)
-        settings = _settings(make_settings, llm, discord)
+        settings = discord_settings(make_settings, llm, discord)
         app = knowledge_bot(settings, {f"discord:{GUILD}": "falcon.md"})
 
         async def scenario() -> None:
             async with running_bot(app):
                 question = discord.user_message(dm, "How many vacation days do we get?", user_id=user)
-                final = await eventually(lambda: _final(discord, dm, question["id"]), what="the DM answer")
+                final = await eventually(lambda: discord_final(discord, dm, question["id"]), what="the DM answer")
                 assert "25 vacation days" in final.content
                 falcon = discord.user_message(dm, "What is the Falcon launch code word?", user_id=user)
-                other = await eventually(lambda: _final(discord, dm, falcon["id"]), what="the second DM answer")
+                other = await eventually(lambda: discord_final(discord, dm, falcon["id"]), what="the second DM answer")
                 assert "Project Falcon" not in other.content  # a guild's documents stay in the guild
                 assert "ORCHID" not in str(llm.chat_requests)
 

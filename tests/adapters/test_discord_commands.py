@@ -6,10 +6,10 @@ import asyncio
 import io
 from pathlib import Path
 
-from tests.adapters.test_discord import ELSEWHERE, GENERAL, SECRET, _final, _settings, _world
 from tests.fakes.discord_server import FakeDiscord
 from tests.samples import make_pdf, page_image
 from tests.support.bots import eventually, knowledge_bot, running_bot
+from tests.support.platforms import ELSEWHERE, GENERAL, SECRET, discord_final, discord_settings, discord_world
 
 
 def test_attachment_upload_progress_private_scope_and_admin_delete(make_settings, llm, tmp_path: Path) -> None:
@@ -17,8 +17,8 @@ def test_attachment_upload_progress_private_scope_and_admin_delete(make_settings
         "Project Falcon overview. The team ships the new launcher in spring.",
         "Falcon security. The Falcon launch code word is ORCHID; only the Falcon team may use it."])
     with FakeDiscord() as discord:
-        _world(discord)
-        settings = _settings(make_settings, llm, discord)
+        discord_world(discord)
+        settings = discord_settings(make_settings, llm, discord)
         app = knowledge_bot(settings, {})
         llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
 
@@ -37,11 +37,12 @@ def test_attachment_upload_progress_private_scope_and_admin_delete(make_settings
                 assert done[0].content.startswith("✓ falcon.pdf indexed: ") and done[0].edits >= 1
 
                 question = discord.user_message(SECRET, "What is the Falcon launch code word?", mention_bot=True)
-                answer = await eventually(lambda: _final(discord, SECRET, question["id"]), what="the answer")
+                answer = await eventually(lambda: discord_final(discord, SECRET, question["id"]), what="the answer")
                 assert "falcon.pdf" in answer.content and "p. 2" in answer.content
                 for channel in (GENERAL, ELSEWHERE):  # a private channel's upload stays there
                     asked = discord.user_message(channel, "What is the Falcon launch code word?", mention_bot=True)
-                    other = await eventually(lambda c=channel, q=asked: _final(discord, c, q["id"]), what=channel)
+                    other = await eventually(lambda c=channel, q=asked: discord_final(discord, c, q["id"]),
+                                             what=channel)
                     assert "falcon.pdf" not in other.content
 
                 before = len(discord.state.messages)
@@ -64,8 +65,8 @@ def test_attachment_upload_progress_private_scope_and_admin_delete(make_settings
 
 def test_admins_choose_a_preset_with_the_registered_subcommand(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
-        app = knowledge_bot(_settings(make_settings, llm, discord), {})
+        discord_world(discord)
+        app = knowledge_bot(discord_settings(make_settings, llm, discord), {})
 
         async def scenario() -> None:
             async with running_bot(app):
@@ -91,8 +92,8 @@ def test_an_image_attached_to_kb_upload_is_read_with_ocr(make_settings, llm) -> 
     photo = io.BytesIO()
     page_image(["Release checklist", "Deploy on Tuesdays only", "Freeze starts at noon."]).save(photo, "JPEG")
     with FakeDiscord() as discord:
-        _world(discord)
-        app = knowledge_bot(_settings(make_settings, llm, discord), {})
+        discord_world(discord)
+        app = knowledge_bot(discord_settings(make_settings, llm, discord), {})
 
         async def scenario() -> None:
             async with running_bot(app) as running:

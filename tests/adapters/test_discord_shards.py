@@ -10,9 +10,9 @@ import asyncio
 import pytest
 
 from bot.config import ConfigError
-from tests.adapters.test_discord import _final, _settings
 from tests.fakes.discord_server import FakeDiscord, shard_of
 from tests.support.bots import eventually, knowledge_bot, metric, quiet_for, running_bot
+from tests.support.platforms import discord_final, discord_settings
 
 SHARD0_GUILD, SHARD0_CHANNEL = "800000000004194304", "810000000000000011"
 SHARD1_GUILD, SHARD1_CHANNEL = "800000000000000001", "810000000000000012"
@@ -28,8 +28,8 @@ def _world(discord: FakeDiscord) -> None:
 def test_two_processes_each_running_one_shard_answer_every_server_once(make_settings, llm) -> None:
     with FakeDiscord() as discord:
         _world(discord)
-        first = knowledge_bot(_settings(make_settings, llm, discord, shards={"count": 2, "ids": [0]}), {})
-        second = knowledge_bot(_settings(make_settings, llm, discord, shards={"count": 2, "ids": [1]}), {})
+        first = knowledge_bot(discord_settings(make_settings, llm, discord, shards={"count": 2, "ids": [0]}), {})
+        second = knowledge_bot(discord_settings(make_settings, llm, discord, shards={"count": 2, "ids": [1]}), {})
 
         async def scenario() -> None:
             async with running_bot(first) as zero, running_bot(second) as one:
@@ -40,7 +40,7 @@ def test_two_processes_each_running_one_shard_answer_every_server_once(make_sett
                 dm = discord.dm_channel("700000000000000001")
                 asked[dm] = discord.user_message(dm, "How many vacation days do we get?")["id"]
                 for channel, question in asked.items():
-                    final = await eventually(lambda c=channel, q=question: _final(discord, c, q),
+                    final = await eventually(lambda c=channel, q=question: discord_final(discord, c, q),
                                              what=f"the answer in {channel}")
                     assert "25 vacation days" in final.content
                 await quiet_for(1)
@@ -55,14 +55,14 @@ def test_all_shards_in_one_process_answer_every_server(make_settings, llm) -> No
     with FakeDiscord() as discord:
         _world(discord)
         discord.state.recommended_shards = 2
-        app = knowledge_bot(_settings(make_settings, llm, discord, shards={"count": "auto"}), {})
+        app = knowledge_bot(discord_settings(make_settings, llm, discord, shards={"count": "auto"}), {})
 
         async def scenario() -> None:
             async with running_bot(app) as running:
                 assert sorted(discord.state.shards) == [(0, 2), (1, 2)]  # Discord's recommendation, both here
                 for channel in (SHARD0_CHANNEL, SHARD1_CHANNEL):
                     question = discord.user_message(channel, "How many vacation days do we get?", mention_bot=True)
-                    await eventually(lambda c=channel, q=question["id"]: _final(discord, c, q),
+                    await eventually(lambda c=channel, q=question["id"]: discord_final(discord, c, q),
                                      timeout=30, what=f"the answer in {channel}")
                 # An answer is counted once its final edit is sent, so the count may trail the message.
                 await eventually(lambda: metric(running, ANSWERED) >= 2, what="both answers counted")
@@ -76,4 +76,4 @@ def test_all_shards_in_one_process_answer_every_server(make_settings, llm) -> No
                                     {"count": 2, "ids": [1, 1]}, {"count": 2, "shard": 1}])
 def test_a_wrong_shard_setting_is_a_config_error(make_settings, llm, shards) -> None:
     with FakeDiscord() as discord, pytest.raises(ConfigError, match="discord.shards"):
-        _settings(make_settings, llm, discord, shards=shards)
+        discord_settings(make_settings, llm, discord, shards=shards)

@@ -9,18 +9,22 @@ import asyncio
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.analytics import EVERYWHERE, GapLog
-from bot.db import TurnRow
-from tests.adapters.test_discord import GENERAL, SECRET, _world
-from tests.adapters.test_discord import _final as discord_final
-from tests.adapters.test_discord import _settings as discord_settings
-from tests.adapters.test_slack import _final as slack_final
-from tests.adapters.test_slack import _settings as slack_settings
-from tests.adapters.test_telegram import _settings as telegram_settings
+from bot.insights.gaps import EVERYWHERE, GapLog
+from bot.state.db import TurnRow
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, running_bot
+from tests.support.platforms import (
+    GENERAL,
+    SECRET,
+    discord_final,
+    discord_settings,
+    discord_world,
+    slack_final,
+    slack_settings,
+    telegram_settings,
+)
 
 UNKNOWN = "Which espresso beans does marketing prefer? Ask jane.doe@example.com"
 ELSEWHERE_UNKNOWN = "Where is the parking garage entrance?"
@@ -88,7 +92,7 @@ def test_slack_gaps_and_stats_by_channel_and_for_admins(make_settings, llm) -> N
 
 def test_discord_gaps_and_stats_by_channel_and_for_admins(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
+        discord_world(discord)
         app = knowledge_bot(discord_settings(make_settings, llm, discord), {})
 
         def replies(channel: str, needle: str) -> list[str]:

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.adapters.test_discord import GENERAL, _world
-from tests.adapters.test_discord import _final as discord_final
-from tests.adapters.test_discord import _settings as discord_settings
-from tests.adapters.test_slack import _final as slack_final
-from tests.adapters.test_slack import _settings as slack_settings
-from tests.adapters.test_telegram import _settings as telegram_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack, SlackMessage
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, quiet_for, running_bot
+from tests.support.platforms import (
+    GENERAL,
+    discord_final,
+    discord_settings,
+    discord_world,
+    slack_final,
+    slack_settings,
+    telegram_settings,
+)
 
 
 def _share_button(ephemeral: dict) -> dict | None:
@@ -84,7 +87,7 @@ def _share_id(message) -> str | None:  # type: ignore[no-untyped-def]
 def test_discord_private_first_dm_ephemeral_ask_and_share(make_settings, llm) -> None:
     asker, stranger, closed = "700000000000000001", "700000000000000009", "700000000000000007"
     with FakeDiscord() as discord:
-        _world(discord)
+        discord_world(discord)
         discord.state.dms_closed.add(closed)
         app = knowledge_bot(discord_settings(make_settings, llm, discord), {})
 

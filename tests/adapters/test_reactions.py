@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.adapters.test_discord import GENERAL, GUILD, _world
-from tests.adapters.test_discord import _final as discord_final
-from tests.adapters.test_discord import _settings as discord_settings
-from tests.adapters.test_slack import _final as slack_final
-from tests.adapters.test_slack import _settings as slack_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
 from tests.support.bots import eventually, knowledge_bot, quiet_for, running_bot
+from tests.support.platforms import (
+    GENERAL,
+    GUILD,
+    discord_final,
+    discord_settings,
+    discord_world,
+    slack_final,
+    slack_settings,
+)
 
 
 def test_slack_question_mark_answers_and_admin_check_mark_saves(make_settings, llm) -> None:
@@ -58,7 +62,7 @@ OWNER = "1"  # the fake server's owner: every permission, Manage Server included
 
 def test_discord_question_mark_answers_and_admin_check_mark_saves(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
+        discord_world(discord)
         app = knowledge_bot(discord_settings(make_settings, llm, discord, thread_per_question=True), {})
 
         async def scenario() -> None:

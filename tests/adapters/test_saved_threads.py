@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.adapters.test_discord import GENERAL, GUILD, _world
-from tests.adapters.test_discord import _final as discord_final
-from tests.adapters.test_discord import _settings as discord_settings
-from tests.adapters.test_slack import _final as slack_final
-from tests.adapters.test_slack import _settings as slack_settings
-from tests.adapters.test_telegram import _settings as telegram_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, running_bot
+from tests.support.platforms import (
+    GENERAL,
+    GUILD,
+    discord_final,
+    discord_settings,
+    discord_world,
+    slack_final,
+    slack_settings,
+    telegram_settings,
+)
 
 REPLY = "Contractors get 20 days instead, per the 2026 contractor agreement."
 
@@ -71,7 +75,7 @@ def test_slack_kb_save_in_a_thread(make_settings, llm) -> None:
 
 def test_discord_kb_save_in_kbots_thread(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
+        discord_world(discord)
         app = knowledge_bot(discord_settings(make_settings, llm, discord, thread_per_question=True), {})
 
         async def scenario() -> None:

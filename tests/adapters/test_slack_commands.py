@@ -6,10 +6,10 @@ import asyncio
 import io
 from pathlib import Path
 
-from tests.adapters.test_slack import _final, _settings
 from tests.fakes.slack_server import FakeSlack
 from tests.samples import make_encrypted_pdf, make_pdf, page_image
 from tests.support.bots import eventually, knowledge_bot, running_bot
+from tests.support.platforms import slack_final, slack_settings
 
 
 def test_shared_file_progress_private_answer_and_admin_delete(make_settings, llm, tmp_path: Path) -> None:
@@ -18,7 +18,7 @@ def test_shared_file_progress_private_answer_and_admin_delete(make_settings, llm
         "Falcon security. The Falcon launch code word is ORCHID; only the Falcon team may use it."])
     with FakeSlack() as slack:
         slack.state.workspace_admins.add("UADMIN")
-        settings = _settings(make_settings, llm, slack)
+        settings = slack_settings(make_settings, llm, slack)
         app = knowledge_bot(settings, {})
         llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."]
 
@@ -49,12 +49,13 @@ def test_shared_file_progress_private_answer_and_admin_delete(make_settings, llm
 
                 dm = slack.message("D1", "What is the Falcon launch code word?", channel_type="im")
                 slack.deliver(dm)
-                answer = await eventually(lambda: _final(slack, "D1", dm["event"]["ts"]), what="the DM answer")
+                answer = await eventually(lambda: slack_final(slack, "D1", dm["event"]["ts"]), what="the DM answer")
                 assert "falcon.pdf" in answer.visible() and "p. 2" in answer.visible()
 
                 public = slack.mention("C1", "What is the Falcon launch code word?")
                 slack.deliver(public)
-                elsewhere = await eventually(lambda: _final(slack, "C1", public["event"]["ts"]), what="C1's answer")
+                elsewhere = await eventually(lambda: slack_final(slack, "C1", public["event"]["ts"]),
+                                             what="C1's answer")
                 assert "falcon.pdf" not in elsewhere.visible()  # a DM's upload stays in the DM
 
                 slack.deliver(slack.slash("D1", "delete falcon.pdf", user="U1", command="/kb"), kind="slash_commands")
@@ -75,7 +76,7 @@ def test_a_photo_of_a_page_shared_in_a_dm_is_read_with_ocr(make_settings, llm) -
     photo = io.BytesIO()
     page_image(["Release checklist", "Deploy on Tuesdays only", "Freeze starts at noon."]).save(photo, "PNG")
     with FakeSlack() as slack:
-        app = knowledge_bot(_settings(make_settings, llm, slack), {})
+        app = knowledge_bot(slack_settings(make_settings, llm, slack), {})
 
         async def scenario() -> None:
             async with running_bot(app) as running:

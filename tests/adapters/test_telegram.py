@@ -4,37 +4,22 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.feedback import FeedbackLog
+from bot.state.feedback import FeedbackLog
 from tests.fakes.telegram_server import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, platform_settings, quiet_for, running_bot
-
-PRIVATE = 4242
-GROUP = -100777
-OTHER_GROUP = -100888
-
-
-def _settings(make_settings, llm, tg: FakeTelegram, **sections):
-    return platform_settings(make_settings, llm, telegram={
-        "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base}, **sections)
-
-
-def _final(tg: FakeTelegram, chat: int, question_id: int | None = None):
-    for message in tg.bot_messages(chat):
-        if message.reply_markup and (question_id is None or message.reply_to == question_id):
-            return message
-    return None
+from tests.support.platforms import GROUP, OTHER_GROUP, PRIVATE, telegram_final, telegram_settings
 
 
 def test_private_chat_streams_drafts_then_a_cited_final_with_feedback(make_settings, llm) -> None:
     with FakeTelegram() as tg:
-        settings = _settings(make_settings, llm, tg)
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
             async with running_bot(app) as running:
                 assert [c["command"] for c in tg.state.commands] == ["ask", "kb", "help"]
                 tg.user_message(PRIVATE, "How many vacation days do we get?")
-                final = await eventually(lambda: _final(tg, PRIVATE), what="the final answer")
+                final = await eventually(lambda: telegram_final(tg, PRIVATE), what="the final answer")
                 assert len(tg.state.drafts) >= 2  # streamed as drafts before the final message
                 assert all(int(d["chat_id"]) == PRIVATE for d in tg.state.drafts)
                 assert final.parse_mode == "HTML" and final.link_preview_disabled
@@ -62,7 +47,7 @@ def test_private_chat_streams_drafts_then_a_cited_final_with_feedback(make_setti
 
 def test_groups_answer_mentions_replies_and_ask_once_each_within_their_scope(make_settings, llm) -> None:
     with FakeTelegram() as tg:
-        settings = _settings(make_settings, llm, tg)
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {f"telegram:{GROUP}": "falcon.md"})
         llm.reply_tokens = ["The", " code", " word", " is", " ORCHID", " [1]", "."] * 3
 
@@ -74,7 +59,7 @@ def test_groups_answer_mentions_replies_and_ask_once_each_within_their_scope(mak
                                          chat_type="supergroup")
                 question_id = update["update_id"] and update["message"]["message_id"]
                 tg.replay(update)  # Telegram delivers the same update again
-                final = await eventually(lambda: _final(tg, GROUP, question_id), what="the group answer")
+                final = await eventually(lambda: telegram_final(tg, GROUP, question_id), what="the group answer")
                 assert final.edits >= 2  # the reply was edited as tokens streamed
                 assert "Project Falcon" in final.text
                 await quiet_for(1.5)
@@ -106,7 +91,7 @@ def test_groups_answer_mentions_replies_and_ask_once_each_within_their_scope(mak
 
 def test_ask_without_a_question_explains_itself(make_settings, llm) -> None:
     with FakeTelegram() as tg:
-        settings = _settings(make_settings, llm, tg)
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
@@ -124,7 +109,7 @@ assert BOT_ID
 
 def test_long_answers_continue_under_4096_characters_and_faults_reach_the_person(make_settings, llm) -> None:
     with FakeTelegram() as tg:
-        settings = _settings(make_settings, llm, tg)
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {})
         llm.reply_tokens = [f"Vacation **fact** {i} is <here> & there. " for i in range(300)] + ["[1]"]
         llm.token_delay_s = 0.005
@@ -132,7 +117,7 @@ def test_long_answers_continue_under_4096_characters_and_faults_reach_the_person
         async def scenario() -> None:
             async with running_bot(app):
                 update = tg.user_message(GROUP, "/ask tell me everything about vacation days", chat_type="supergroup")
-                await eventually(lambda: _final(tg, GROUP), what="the last part")
+                await eventually(lambda: telegram_final(tg, GROUP), what="the last part")
                 parts = tg.bot_messages(GROUP)
                 assert len(parts) == 3 and parts[0].reply_to == update["message"]["message_id"]
                 assert all(p.parse_mode == "HTML" for p in parts) and "<b>fact</b>" in parts[0].text
@@ -167,7 +152,7 @@ def test_webhook_mode_takes_updates_with_the_secret_only(make_settings, llm) -> 
                 assert await asyncio.to_thread(tg.post_to_webhook, forged, "wrong") == 403
                 update = tg.make_update(PRIVATE, "How many vacation days do we get?")
                 assert await asyncio.to_thread(tg.post_to_webhook, update) == 200
-                final = await eventually(lambda: _final(tg, PRIVATE), what="the answer")
+                final = await eventually(lambda: telegram_final(tg, PRIVATE), what="the answer")
                 assert "25 vacation days" in final.text and len(llm.chat_requests) == 1
 
         asyncio.run(scenario())
@@ -175,16 +160,16 @@ def test_webhook_mode_takes_updates_with_the_secret_only(make_settings, llm) -> 
 
 def test_forum_topics_are_threads_of_their_own(make_settings, llm) -> None:
     with FakeTelegram() as tg:
-        settings = _settings(make_settings, llm, tg)
+        settings = telegram_settings(make_settings, llm, tg)
         app = knowledge_bot(settings, {})
 
         async def scenario() -> None:
             async with running_bot(app) as running:
                 tg.user_message(GROUP, "/ask How many vacation days do we get?", chat_type="supergroup", thread_id=7)
-                final = await eventually(lambda: _final(tg, GROUP), what="the answer in the topic")
+                final = await eventually(lambda: telegram_final(tg, GROUP), what="the answer in the topic")
                 assert final.thread_id == 7
                 memory = running.service.conversation.memory
-                from bot.messages import ThreadKey
+                from bot.core.messages import ThreadKey
 
                 key = ThreadKey("telegram", str(GROUP), str(GROUP), "topic:7")
                 assert await eventually(lambda: memory.knows(key), what="the topic's memory")

@@ -9,12 +9,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db import JobUploadRow
 from bot.rag.knowledge_base import source_filter
-from tests.adapters.test_telegram import _settings as telegram_settings
+from bot.state.db import JobUploadRow
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 from tests.samples import make_encrypted_pdf, make_image_pdf, make_pdf, page_image
 from tests.support.bots import eventually, knowledge_bot, running_bot
+from tests.support.platforms import telegram_settings
 
 GROUP = -100777
 OTHER_GROUP = -100888

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.adapters.test_discord import GENERAL, _world
-from tests.adapters.test_discord import _final as discord_final
-from tests.adapters.test_discord import _settings as discord_settings
-from tests.adapters.test_slack import _final as slack_final
-from tests.adapters.test_slack import _settings as slack_settings
-from tests.adapters.test_telegram import _settings as telegram_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, running_bot
+from tests.support.platforms import (
+    GENERAL,
+    discord_final,
+    discord_settings,
+    discord_world,
+    slack_final,
+    slack_settings,
+    telegram_settings,
+)
 
 PRIVATE, GROUP = 4242, -100777
 
@@ -62,7 +65,7 @@ def test_telegram_media_get_a_reply_and_captions_an_answer(make_settings, llm) -
 
 def test_discord_attachments_and_stickers_get_a_reply(make_settings, llm) -> None:
     with FakeDiscord() as discord:
-        _world(discord)
+        discord_world(discord)
         app = knowledge_bot(discord_settings(make_settings, llm, discord), {})
 
         def replies_to(message: dict) -> list[str]:

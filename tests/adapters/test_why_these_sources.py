@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from bot.explain import UNKNOWN, WHY_LABEL, Explanations, Place
+from bot.core.requests import Place
+from bot.state.explanations import UNKNOWN, WHY_LABEL, Explanations
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack

@@ -52,9 +52,9 @@ def test_a_table_is_created_under_the_folder_lock_and_keeps_what_another_process
 
     import lancedb
     import pyarrow as pa
+    from filelock import FileLock
 
-    from bot.file_lock import file_lock
-    from bot.rag.stores.lancedb import _arrow_schema
+    from bot.rag.stores.lancedb_rows import arrow_schema as _arrow_schema
 
     folder = tmp_path / "store"
     folder.mkdir()
@@ -62,7 +62,7 @@ def test_a_table_is_created_under_the_folder_lock_and_keeps_what_another_process
     done = threading.Event()
     doc = Document(id="mine", content="written by this process", meta={"scope": "global", "source": "a.md"})
     writer = threading.Thread(target=lambda: (store.write_documents([doc]), done.set()), daemon=True)
-    with file_lock(folder / ".chunks.create-lock"):  # another process is creating the table
+    with FileLock(folder / ".chunks.create-lock"):  # another process is creating the table
         writer.start()
         assert not done.wait(0.5), "the table was created while another process held the lock"
         assert "chunks" not in lancedb.connect(folder).list_tables().tables

@@ -3,7 +3,7 @@ the heading they sit under."""
 
 from __future__ import annotations
 
-from bot.messages import Source
+from bot.core.messages import Source
 from bot.rag.extractive import extractive_answer
 
 

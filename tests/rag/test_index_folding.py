@@ -8,7 +8,8 @@ from pathlib import Path
 from haystack.dataclasses import Document
 
 from bot.rag.knowledge_base import KnowledgeBase
-from bot.rag.stores.lancedb import FOLD_EVERY_COMMITS, LanceDBDocumentStore
+from bot.rag.stores.lancedb import LanceDBDocumentStore
+from bot.rag.stores.lancedb_table import FOLD_EVERY_COMMITS
 
 
 def _note(number: int) -> Document:

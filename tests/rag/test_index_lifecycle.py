@@ -15,7 +15,7 @@ def _ids(kb: KnowledgeBase) -> set[str]:
 
 
 def _table_version(kb: KnowledgeBase) -> int:
-    return kb.backend.document_store._open().version
+    return kb.backend.document_store.open_table().version
 
 
 def test_unchanged_document_writes_nothing(tmp_path: Path, keyword_kb: KnowledgeBase, indexer_for) -> None:

@@ -8,7 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bot.rag.embedders import EmbedderOptions, build_embedder
+from bot.rag.embedding.build import build_embedder
+from bot.rag.embedding.contract import EmbedderOptions
 from tests.support.optional import TORCH_INSTALLED, requires_torch
 from tests.support.processes import run_kbot
 
@@ -77,8 +78,8 @@ def test_answering_a_question_loads_no_sentence_transformers(tmp_path) -> None:
     (tmp_path / "a.md").write_text("# Parking\n\nBicycle racks are in the courtyard behind building B.\n")
     assert run_kbot(["ingest", "a.md"], tmp_path).returncode == 0
     # The search is what this is about: a fresh interpreter, to see what it imports.
-    searched = subprocess.run([sys.executable, "-c", "import sys; from bot.cli import main; "
-                               "from bot.lazy_imports import loaded; "
+    searched = subprocess.run([sys.executable, "-c", "import sys; from bot.cli.main import main; "
+                               "from bot.rag.embedding.threads import loaded; "
                                "main(['search', 'where can I park my bike', '--json']); "
                                "print('sentence_transformers' in sys.modules, loaded('torch'), "
                                "'onnxruntime' in sys.modules)"],
@@ -98,8 +99,9 @@ def test_a_warmed_up_knowledge_base_has_its_keyword_index_and_query_side_but_no_
     (tmp_path / "config.yaml").write_text("data_dir: state\n")
     (tmp_path / "a.md").write_text("# Parking\n\nBicycle racks are in the courtyard behind building B.\n")
     assert run_kbot(["ingest", "a.md"], tmp_path).returncode == 0
-    code = ("import sys; from bot.lazy_imports import defer_imports, loaded; defer_imports(); "
-            "from bot.app import App; from bot.config import load_settings; "
+    code = ("import sys; from bot.cli.startup import defer_imports; from bot.rag.embedding.threads import loaded; "
+            "defer_imports(); "
+            "from bot.app import App; from bot.wiring import load_settings; "
             "kb = App(load_settings(None)).knowledge_base; store = kb.backend.document_store; "
             "print(store.keyword_from_memory, 'onnxruntime' in sys.modules); kb.warm_up(); "
             "print(store.keyword_from_memory, 'onnxruntime' in sys.modules, "
@@ -110,25 +112,14 @@ def test_a_warmed_up_knowledge_base_has_its_keyword_index_and_query_side_but_no_
 
 
 @requires_torch
-def test_a_deferred_torch_is_the_real_one_at_first_use() -> None:
-    """A command that does embed a document with torch gets the real module the moment it touches it."""
-    import subprocess
-    import sys
-
-    code = ("from bot.lazy_imports import defer_imports, loaded; assert defer_imports(); import torch; "
-            "before = loaded('torch'); x = torch.ones(3).sum().item(); print(before, loaded('torch'), x)")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert out.split() == ["False", "True", "3.0"]
-
-
-@requires_torch
 def test_embedder_threads_caps_the_cpu_threads_one_process_embeds_with(tmp_path) -> None:
     """Several workers on one machine each get a share of the cores (`embedder.threads`)."""
     import subprocess
     import sys
     from pathlib import Path
 
-    script = ("from bot.rag.embedders import EmbedderOptions, build_embedder; from haystack import Document; "
+    script = ("from bot.rag.embedding.build import build_embedder; from bot.rag.embedding.contract import "
+              "EmbedderOptions; from haystack import Document; "
               "e = build_embedder(EmbedderOptions(kind='local', threads=1, runtime='sentence-transformers')); "
               "e.embed_documents([Document(content='one thread')]); import torch; print(torch.get_num_threads())")
     env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).parents[2])}
@@ -160,8 +151,8 @@ def test_onnx_runtime_writes_the_same_vectors_as_sentence_transformers(tmp_path)
 
 def test_a_damaged_cached_graph_is_written_again(tmp_path) -> None:
     """A truncated graph (a full disk, a killed process) costs one rebuild, not a failed ingest."""
-    from bot.rag.embedders import local_model_path
-    from bot.rag.onnx_embedder import graph_key
+    from bot.rag.embedding.model import local_model_path
+    from bot.rag.embedding.onnx_graph import graph_key
 
     models = tmp_path / "models"
     models.mkdir()
@@ -192,7 +183,7 @@ def test_a_models_folder_that_cannot_be_written_still_embeds(tmp_path, caplog) -
     unwritable = str(tmp_path / "state" / "models")
     numpy_side = build_embedder(EmbedderOptions(kind="local", runtime="numpy"))
     question = "how fast must I report a lost laptop?"
-    with caplog.at_level("WARNING", logger="bot.rag.onnx_embedder"):
+    with caplog.at_level("WARNING", logger="bot.rag.embedding.onnx_graph"):
         for runtime in ("auto", "onnx"):
             embedder = build_embedder(EmbedderOptions(kind="local", runtime=runtime, precision="float32",
                                                       cache_dir=unwritable))
@@ -210,7 +201,7 @@ def test_auto_indexes_documents_on_onnx_runtime_without_sentence_transformers(tm
 
     (tmp_path / "config.yaml").write_text("data_dir: state\nembedder:\n  precision: float32\n")
     (tmp_path / "a.md").write_text("# Parking\n\nBicycle racks are in the courtyard behind building B.\n")
-    code = ("import sys; from bot.cli import main; code = main(['ingest', 'a.md']); "
+    code = ("import sys; from bot.cli.main import main; code = main(['ingest', 'a.md']); "
             "print(code, 'sentence_transformers' in sys.modules, 'onnxruntime' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -234,7 +225,7 @@ def _kbot_without_torch(args: list[str], cwd: Path) -> tuple[int, str]:
     if not TORCH_INSTALLED:
         done = run_kbot(args, cwd, timeout=300)
         return done.returncode, done.stderr
-    code = _WITHOUT_TORCH + f"from bot.cli import main; sys.exit(main({args!r}))"
+    code = _WITHOUT_TORCH + f"from bot.cli.main import main; sys.exit(main({args!r}))"
     out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300)
     return out.returncode, out.stderr
 

@@ -12,7 +12,7 @@ import yaml
 
 from bot.app import App
 from bot.config import ConfigError
-from bot.messages import Answer, Incoming, ThreadKey
+from bot.core.messages import Answer, Incoming, ThreadKey
 from bot.rag.pipeline.loading import load_pipeline
 from bot.rag.pipeline.rerankers import HttpReranker
 from bot.rag.pipeline.resources import Resources
@@ -211,10 +211,10 @@ def test_presets_change_how_much_is_retrieved_and_reranked(make_settings) -> Non
 
 
 def test_the_fast_preset_searches_by_keyword_only(vector_kb, indexer_for, tmp_path: Path) -> None:
+    from bot.chat.conversation import Conversation
     from bot.config import AnswerSettings
-    from bot.conversation import Conversation
-    from bot.db import make_engine
-    from bot.memory import ThreadMemory
+    from bot.state.engine import make_engine
+    from bot.state.memory import ThreadMemory
 
     indexer = indexer_for(vector_kb)
     for name, text in DOCS.items():
@@ -237,7 +237,7 @@ def cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from bot.rag.embedders import local_model_path
+    from bot.rag.embedding.model import local_model_path
 
     folder = tmp_path_factory.mktemp("cross-encoder")
     torch.manual_seed(7)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bot.cli import main
-from bot.messages import Why
+from bot.cli.main import main
+from bot.core.messages import Why
 from bot.rag.relevance import is_relevant, keywords_agree, query_terms, words
 
 ROOT = Path(__file__).resolve().parents[2]

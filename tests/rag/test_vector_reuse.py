@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from haystack.dataclasses import Document
 
-from bot.rag.embedders import HaystackEmbedder
+from bot.rag.embedding.haystack_embedders import HaystackEmbedder
 from bot.rag.knowledge_base import KnowledgeBase
 from tests.rag.stores import BACKENDS, make_backend
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from haystack.testing.document_store import DocumentStoreBaseExtendedTests
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.rag.stores.base import StoreUnavailable
 from tests.fakes.http_site import closed_port_url
 from tests.rag.stores import make_backend, needs_weaviate, on_weaviate

@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from tests.adapters.test_discord import _final as discord_final
-from tests.adapters.test_slack import _final as slack_final
+from bot.cli.main import main
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, platform_settings, quiet_for, running_bot
+from tests.support.platforms import discord_final, slack_final
 
 OPERATOR = 99  # in telegram.admins
 STRANGER_GROUP = -100404

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.test_discord import _final as discord_final
-from tests.adapters.test_slack import _final as slack_final
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, platform_settings, running_bot
+from tests.support.platforms import discord_final, slack_final
 
 CANARY = "ZEPHYR-7731"
 DOC = f"# Project Falcon\n\nThe Falcon launch code word is {CANARY}. Only the Falcon team may use it.\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.service import SHUTDOWN_NOTICE
+from bot.chat.service import SHUTDOWN_NOTICE
 from tests.fakes.openai_server import serve_openai
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import (
@@ -31,8 +31,8 @@ from tests.support.processes import KbotChild
 def test_answers_still_running_after_the_grace_period_end_with_a_notice(make_settings) -> None:
     with serve_openai() as llm, FakeTelegram() as tg:
         settings = platform_settings(make_settings, llm, telegram={
-            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base})
-        settings.server.shutdown_grace_s = 0.5
+            "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base},
+            server={"shutdown_grace_s": 0.5})
         app = knowledge_bot(settings, {})
         llm.reply_tokens = ["word "] * 60
         llm.token_delay_s = 0.2  # 12 s: far longer than the grace period
@@ -54,7 +54,8 @@ def test_a_kbot_run_stopped_mid_upload_finishes_it_once_after_restart(tmp_path: 
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from bot.db import JobRow, make_engine
+    from bot.state.db import JobRow
+    from bot.state.engine import make_engine
 
     text = "# Travel\n\n" + " ".join(f"Rule {i}: book trains before planes for short trips." for i in range(150))
     port = free_port()
@@ -114,8 +115,8 @@ def test_a_kbot_run_stopped_mid_upload_finishes_it_once_after_restart(tmp_path: 
         row = job()
         assert row is not None and row.state == "done" and row.attempts == 2 and row.notified
         from bot.app import build_knowledge_base
-        from bot.config import load_settings
         from bot.rag.knowledge_base import source_filter
+        from bot.wiring import load_settings
 
         kb = build_knowledge_base(load_settings(tmp_path / "config.yaml"))
         stored = kb.chunk_metadata(source_filter("travel.md", ["telegram:-100"]))

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import make_engine
-from bot.deliveries import DeliveryLog
-from bot.feedback import UNKNOWN_ANSWER, FeedbackLog
-from bot.memory import ThreadMemory
-from bot.messages import ThreadKey
+from bot.core.messages import ThreadKey
+from bot.state.deliveries import DeliveryLog
+from bot.state.engine import make_engine
+from bot.state.feedback import UNKNOWN_ANSWER, FeedbackLog
+from bot.state.memory import ThreadMemory
 from tests.support.postgres import NO_POSTGRES
 
 # These tests share the tables of the one test PostgreSQL database: under `pytest -n`, one worker

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_indexer, build_knowledge_base, url_policy
+from bot.app import build_indexer, build_knowledge_base
+from bot.jobs.resync import Resync
 from bot.rag.knowledge_base import source_filter
 from bot.rag.parsing.addresses import AddressPolicy, BlockedAddress, why_internal
 from bot.rag.parsing.types import ParseError
 from bot.rag.parsing.url import UrlFetcher
-from bot.resync import Resync
+from bot.wiring import url_policy
 from tests.fakes.http_site import serve
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, platform_settings, running_bot
@@ -134,8 +135,9 @@ def test_re_sync_of_a_url_added_from_chat_is_guarded_too(make_settings) -> None:
             assert indexer.index_url(url, "telegram:-100", "5").status == "indexed"
             from sqlalchemy.orm import Session
 
-            from bot.db import JobRow, make_engine
-            from bot.jobs import JobQueue
+            from bot.jobs.queue import JobQueue
+            from bot.state.db import JobRow
+            from bot.state.engine import make_engine
 
             queue = JobQueue(make_engine(None, settings.data_path), indexer)
             with Session(queue.engine) as session, session.begin():  # what `/kb add` leaves behind

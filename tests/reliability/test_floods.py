@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db import TurnRow, make_engine
-from bot.memory import ThreadMemory
-from bot.messages import ThreadKey
+from bot.core.messages import ThreadKey
+from bot.state.db import TurnRow
+from bot.state.engine import make_engine
+from bot.state.memory import ThreadMemory
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, metric, platform_settings, quiet_for, running_bot
 
@@ -137,7 +138,7 @@ def test_a_channel_rate_holds_whoever_asks(make_settings, llm) -> None:
 
 def test_a_burst_of_chats_is_answered_once_each_and_every_final_finds_its_turn(make_settings, llm) -> None:
     """Telegram hands the questions over in one batch, so their turns are written together (one
-    transaction for all that wait, bot/group_commit.py); still, no final is sent before its own turn
+    transaction for all that wait, bot/state/group_commit.py); still, no final is sent before its own turn
     is stored, so a 👍 or a follow-up the moment it appears finds it."""
     chats = [7100 + n for n in range(12)]
     with FakeTelegram() as tg:
@@ -175,8 +176,8 @@ def test_one_persons_thirty_uploads_do_not_keep_others_waiting(make_settings, da
     """jobs.concurrency 1: a member queues 30 files in one place, then two others upload, one of them
     in the same place. The others' jobs are taken second and third, not 31st and 32nd."""
     from bot.app import build_indexer, build_knowledge_base
-    from bot.db import make_engine
-    from bot.jobs import JobQueue
+    from bot.jobs.queue import JobQueue
+    from bot.state.engine import make_engine
 
     settings = make_settings()
     url = None if database == "sqlite" else request.getfixturevalue("postgres_database")

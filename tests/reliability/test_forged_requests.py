@@ -10,6 +10,7 @@ from bot.rag.knowledge_base import source_filter
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import eventually, free_port, knowledge_bot, platform_settings, quiet_for, running_bot
+from tests.support.platforms import slack_section, telegram_section
 
 GROUP = -100777
 ADMIN = 99
@@ -23,7 +24,7 @@ def test_telegram_webhook_without_a_configured_secret_still_refuses_forged_updat
             "enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base,
             "mode": "webhook", "webhook_url": f"http://127.0.0.1:{port}/hook", "webhook_host": "127.0.0.1",
             "webhook_port": port, "admins": [ADMIN]})
-        assert settings.telegram.webhook_secret is None
+        assert telegram_section(settings).webhook_secret is None
         app = knowledge_bot(settings, {f"telegram:{GROUP}": "falcon.md"})
         kb = app.knowledge_base
         scope = f"telegram:{GROUP}"
@@ -67,7 +68,7 @@ def test_slack_http_mode_refuses_unsigned_and_malformed_bodies(make_settings, ll
         async def scenario() -> None:
             async with running_bot(app) as running:
                 adapter = running.adapters[0]
-                url = f"http://127.0.0.1:{adapter.http_port}{settings.slack.http_path}"  # type: ignore[attr-defined]
+                url = f"http://127.0.0.1:{adapter.http_port}{slack_section(settings).http_path}"
 
                 def post(body: object, **kwargs: object) -> int:
                     return slack.post_signed(url, body, **kwargs)[0]  # type: ignore[arg-type]
@@ -157,13 +158,12 @@ def test_a_share_button_rewritten_to_another_chat_posts_nothing(make_settings, l
 
 
 def test_a_share_button_rewritten_to_another_server_posts_nothing(make_settings, llm) -> None:
-    from tests.adapters.test_discord import ELSEWHERE, SECRET, _world
-    from tests.adapters.test_discord import _final as discord_final
     from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
     from tests.fakes.discord_server import FakeDiscord
+    from tests.support.platforms import ELSEWHERE, SECRET, discord_final, discord_world
 
     with FakeDiscord() as discord:
-        _world(discord)
+        discord_world(discord)
         settings = platform_settings(make_settings, llm, answer={"visibility": "private_first"},
                                      discord={"enabled": True, "token": DISCORD_TOKEN, "base_url": discord.api_base})
         app = knowledge_bot(settings, {f"discord:800000000000000001:{SECRET}": "falcon.md"})

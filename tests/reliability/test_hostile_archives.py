@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from haystack.dataclasses import Document
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.fakes.openai_server import serve_openai
 
 
@@ -148,7 +148,7 @@ def test_a_bad_archive_is_refused_in_one_line_and_the_store_is_untouched(case: s
 
 
 def test_an_endless_line_is_refused_without_reading_it_whole(tmp_path: Path, local_embedder) -> None:
-    from bot import archive
+    from bot.archive import archive
     from bot.rag.knowledge_base import KnowledgeBase
     from bot.rag.stores.lancedb_backend import LanceDBBackend
 
@@ -168,7 +168,7 @@ def test_an_endless_line_is_refused_without_reading_it_whole(tmp_path: Path, loc
 
 def test_a_bad_line_after_many_good_ones_writes_none_of_them(tmp_path: Path, local_embedder) -> None:
     """Chunks are written in batches; the whole archive is checked before the first batch."""
-    from bot.archive import ArchiveError, export_archive, import_archive
+    from bot.archive.archive import ArchiveError, export_archive, import_archive
     from bot.rag.knowledge_base import KnowledgeBase
     from bot.rag.stores.lancedb_backend import LanceDBBackend
 

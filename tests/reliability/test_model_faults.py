@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.chat.conversation import Conversation
+from bot.cli.main import main
 from bot.config import AnswerSettings
-from bot.conversation import Conversation
-from bot.messages import ThreadKey
+from bot.core.messages import ThreadKey
 from bot.rag.generation import CUT_OFF, TRUNCATED
 from tests.fakes.openai_server import serve_openai
 from tests.fakes.telegram_server import TOKEN, FakeTelegram

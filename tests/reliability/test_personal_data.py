@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db import GapRow, TurnRow
+from bot.state.db import GapRow, TurnRow
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, platform_settings, running_bot
 

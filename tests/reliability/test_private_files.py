@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import knowledge_bot, platform_settings, running_bot
 

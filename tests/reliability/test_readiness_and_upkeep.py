@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db import DeliveryRow, GapRow, PairingRequestRow, RateCounterRow
+from bot.state.db import DeliveryRow, GapRow, PairingRequestRow, RateCounterRow
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import eventually, http_get, knowledge_bot, platform_settings, running_bot
 

@@ -21,14 +21,14 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from bot.app import App
-from bot.config import parse_settings
-from bot.db import JobRow
-from tests.adapters.test_slack import _final
+from bot.state.db import JobRow
+from bot.wiring import parse_settings
 from tests.fakes.openai_server import FakeOpenAI, serve_openai
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.support.bots import ANSWER_TOKENS, HANDBOOK, NO_RATE_LIMITS
 from tests.support.clock import REAL
 from tests.support.kbot_process import KbotProcess
+from tests.support.platforms import slack_final
 
 ADMIN = "UADMIN"
 ROOT = Path(__file__).parents[2]
@@ -106,7 +106,7 @@ def test_two_chat_and_two_worker_processes_on_postgresql(fakes, postgres_databas
             envelope = slack.mention(f"C{i % 3}", f"How many vacation days do we get? ({i})")
             slack.deliver(envelope)
             asked.append(envelope["event"])
-        finals = _until(lambda: all(_final(slack, e["channel"], e["ts"]) for e in asked) and
+        finals = _until(lambda: all(slack_final(slack, e["channel"], e["ts"]) for e in asked) and
                         [slack.thread_replies(e["channel"], e["ts"]) for e in asked], timeout=60, what="12 answers")
         assert [len(replies) for replies in finals] == [1] * 12
         assert all("25 vacation days" in replies[0].visible() for replies in finals)
@@ -152,11 +152,11 @@ def test_two_chat_and_two_worker_processes_on_postgresql(fakes, postgres_databas
             envelope = slack.mention("C1", f"How many vacation days do we get? [{i}]")
             slack.deliver(envelope)
             later.append(envelope["event"])
-            _until(lambda e=envelope["event"]: _final(slack, "C1", e["ts"]), what="an answer after the change")
+            _until(lambda e=envelope["event"]: slack_final(slack, "C1", e["ts"]), what="an answer after the change")
             if all(p.counter("kbot_answers_total") > b for p, b in zip(chats, before, strict=True)):
                 break
         assert all(p.counter("kbot_answers_total") > b for p, b in zip(chats, before, strict=True))
-        assert all("25 vacation" not in _final(slack, "C1", e["ts"]).visible() for e in later)
+        assert all("25 vacation" not in slack_final(slack, "C1", e["ts"]).visible() for e in later)
         assert slack.state.too_many_requests == 0
     finally:
         for process in processes:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.app import build_access
-from tests.adapters.test_slack import _final
+from bot.wiring import build_access
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.support.bots import eventually, knowledge_bot, metric, platform_settings, quiet_for, running_bot
+from tests.support.platforms import slack_final, slack_section, telegram_final
 
 ADMIN = "UADMIN"
 
@@ -40,7 +40,7 @@ def test_a_scope_choice_made_through_one_process_holds_in_the_other_at_once(make
                 answered = 'kbot_answers_total{grounded="true",platform="slack"}'
                 for i in range(30):  # until each process has answered in C1 (and could have remembered C1)
                     ts = await _ask(slack, "C1", f"How many vacation days do we get? [{i}]")
-                    assert "25 vacation days" in (await eventually(lambda t=ts: _final(slack, "C1", t))).visible()
+                    assert "25 vacation days" in (await eventually(lambda t=ts: slack_final(slack, "C1", t))).visible()
                     await eventually(lambda n=i: metric(a, answered) + metric(b, answered) == n + 1,
                                      what="the answer counted")
                     if metric(a, answered) and metric(b, answered):
@@ -52,8 +52,8 @@ def test_a_scope_choice_made_through_one_process_holds_in_the_other_at_once(make
                                  or [e for e in slack.state.ephemeral if "Answers here" in e["text"]],
                                  what="the scope change")
                 asked = [await _ask(slack, "C1", f"How many vacation days do we get? ({i})") for i in range(10)]
-                finals = await eventually(lambda: all(_final(slack, "C1", t) for t in asked) and
-                                          [_final(slack, "C1", t) for t in asked], timeout=40, what="ten answers")
+                finals = await eventually(lambda: all(slack_final(slack, "C1", t) for t in asked) and
+                                          [slack_final(slack, "C1", t) for t in asked], timeout=40, what="ten answers")
                 assert all("couldn't find" in f.visible() and "25 vacation" not in f.visible() for f in finals)
                 assert len(llm.chat_requests) == before  # nothing relevant: no model call for any of the ten
 
@@ -102,11 +102,11 @@ def test_an_approval_holds_in_every_process_and_so_does_a_revocation(make_settin
                 access = build_access(settings, first.memory.engine)
                 assert access.approve(code, "cli:test") is not None  # `kbot approve CODE` on the server
                 ts = await _ask(slack, "C9", "How many vacation days do we get?", team="T2")
-                assert "25 vacation days" in (await eventually(lambda: _final(slack, "C9", ts))).visible()
+                assert "25 vacation days" in (await eventually(lambda: slack_final(slack, "C9", ts))).visible()
                 assert access.revoke("slack", "T2")
                 ts = await _ask(slack, "C9", "And now?", team="T2")
                 await quiet_for(1.5)
-                assert _final(slack, "C9", ts) is None and len(llm.chat_requests) == 1
+                assert slack_final(slack, "C9", ts) is None and len(llm.chat_requests) == 1
 
         asyncio.run(scenario())
 
@@ -148,7 +148,7 @@ def test_http_mode_behind_a_load_balancer_answers_each_event_once(make_settings,
 
         async def scenario() -> None:
             async with running_bot(first) as a, running_bot(second) as b:
-                urls = [f"http://127.0.0.1:{r.adapters[0].http_port}{settings.slack.http_path}"  # type: ignore[attr-defined]
+                urls = [f"http://127.0.0.1:{r.adapters[0].http_port}{slack_section(settings).http_path}"
                         for r in (a, b)]
                 asked = []
                 for i in range(8):
@@ -157,7 +157,7 @@ def test_http_mode_behind_a_load_balancer_answers_each_event_once(make_settings,
                     retried = await asyncio.to_thread(slack.post_signed, urls[(i + 1) % 2], envelope, retry_num=1)
                     assert retried[0] == 200
                     asked.append(envelope["event"])
-                await eventually(lambda: all(_final(slack, e["channel"], e["ts"]) for e in asked), timeout=30,
+                await eventually(lambda: all(slack_final(slack, e["channel"], e["ts"]) for e in asked), timeout=30,
                                  what="eight answers")
                 await quiet_for(1)
                 assert [len(slack.thread_replies(e["channel"], e["ts"])) for e in asked] == [1] * 8
@@ -171,7 +171,6 @@ def test_http_mode_behind_a_load_balancer_answers_each_event_once(make_settings,
 def test_telegram_webhook_behind_a_load_balancer_answers_each_update_once(make_settings, llm) -> None:
     """One webhook URL (the load balancer), several processes behind it; Telegram re-sends an update
     it saw no answer to, and the re-send may land on the other process."""
-    from tests.adapters.test_telegram import _final as telegram_final
     from tests.fakes.telegram_server import TOKEN, FakeTelegram
     from tests.support.bots import free_port, platform_settings
 

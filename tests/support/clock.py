@@ -15,7 +15,7 @@ import time
 
 
 class ScaledClock:
-    """A `bot.clock.Clock` running `speed` times faster than the wall clock."""
+    """A `bot.core.clock.Clock` running `speed` times faster than the wall clock."""
 
     def __init__(self, speed: float) -> None:
         if speed <= 0:

@@ -15,12 +15,12 @@ import lancedb  # noqa: F401
 import sqlalchemy  # noqa: F401
 
 import bot.app  # noqa: F401
-import bot.cli  # noqa: F401
-import bot.db  # noqa: F401
 import bot.rag.indexing  # noqa: F401
 import bot.rag.knowledge_base  # noqa: F401
 import bot.rag.stores.lancedb  # noqa: F401
 import bot.run  # noqa: F401
+import bot.state.db  # noqa: F401
+from bot.cli.main import main as kbot_main
 
 # LanceDB resets its async runtime in a forked child and warns that state mid-operation at fork time
 # could deadlock: this server never opens a table, so there is none.
@@ -44,7 +44,7 @@ def run(args: list[str], cwd: str, env: dict[str, str], stdin: str | None, stdou
     sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.argv = ["kbot", *args]
     try:
-        code = bot.cli.main(args)
+        code = kbot_main(args)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:  # what the interpreter would print before exiting with 1

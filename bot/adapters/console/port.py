@@ -6,8 +6,8 @@ import sys
 from typing import TextIO
 
 from bot.adapters.formatting import answer_markdown
-from bot.messages import Answer, PortLimits
-from bot.streaming import UNPACED
+from bot.core.messages import Answer, PortLimits
+from bot.core.pacing import UNPACED
 
 
 class ConsolePort:

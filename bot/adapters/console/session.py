@@ -8,18 +8,17 @@ import getpass
 import sys
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from bot import commands
-from bot.commands import CommandRequest, Upload
-from bot.explain import UNKNOWN, Place
-from bot.jobs import JobView, ProgressTarget
-from bot.messages import Answer, Incoming, ReplyPort, ThreadKey
-from bot.saved_threads import ThreadCapture
-from bot.scopes import GLOBAL
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.core.jobs import JobView, ProgressTarget
+from bot.core.messages import Answer, Incoming, ReplyPort, ThreadKey
+from bot.core.requests import CommandRequest, Place, ThreadCapture, Upload
+from bot.core.scopes import GLOBAL
+from bot.core.service import ServicePort
+from bot.jobs.execution import execute
+from bot.jobs.queue import JobQueue
+from bot.state.explanations import UNKNOWN
 
 PLATFORM = "cli"
 WORKSPACE = "local"
@@ -27,9 +26,10 @@ CHANNEL = "terminal"
 
 
 class TerminalSession:
-    def __init__(self, app: App, thread: str, scopes: frozenset[str], out: TextIO | None = None,
-                 preset: str = "") -> None:
-        self.app = app
+    def __init__(self, service: ServicePort, jobs: JobQueue, thread: str, scopes: frozenset[str],
+                 out: TextIO | None = None, preset: str = "") -> None:
+        self.service = service
+        self.jobs = jobs
         self.preset = preset  # "" : the configured retrieval preset
         self.thread = thread
         self.scopes = scopes
@@ -41,11 +41,11 @@ class TerminalSession:
                         is_admin=True, operator=True, place_name="this terminal", preset=self.preset)
 
     async def ask(self, text: str, port: ReplyPort) -> Answer | None:
-        return await self.app.service.submit(self.incoming(text), lambda: port)
+        return await self.service.submit(self.incoming(text), lambda: port)
 
     async def explain(self, answer: Answer) -> str:
         """"Why these sources?" for an answer of this session, read back as a platform's button does."""
-        return await self.app.service.explain(Place(PLATFORM, WORKSPACE, CHANNEL), answer.reply_id) or UNKNOWN
+        return await self.service.explain(Place(PLATFORM, WORKSPACE, CHANNEL), answer.reply_id) or UNKNOWN
 
     async def command(self, text: str) -> None:
         name, args = commands.parse(text) or ("help", "")
@@ -67,16 +67,16 @@ class TerminalSession:
         incoming = self.incoming(text)
         thread = ThreadCapture(incoming.key, f"kbot chat thread {self.thread}")  # kbot's memory is the thread
         request = CommandRequest(incoming, args, upload_scope=where, upload=upload, everywhere=True, thread=thread)
-        reply = await self.app.service.command(name, request, post)
+        reply = await self.service.command(name, request, post)
         if reply.text:
             self.out.write(reply.text + "\n")
-        for job in await asyncio.to_thread(self.app.jobs.recent, {where}, 20):
+        for job in await asyncio.to_thread(self.jobs.recent, {where}, 20):
             if job.state == "queued" and job.target is not None and job.target.message in posted:
                 await asyncio.to_thread(self._run_inline, job.id)
 
     def _run_inline(self, job_id: int) -> None:
         """No background runner in a terminal session: the job runs now, its progress on one line."""
-        queue = self.app.jobs
+        queue = self.jobs
         job = queue.claim(job_id)
         if job is None:
             return
@@ -85,7 +85,7 @@ class TerminalSession:
             self.out.write(f"\r{view.describe()}\x1b[K")
             self.out.flush()
 
-        ended = queue.run(job, show)
+        ended = execute(queue, job, show)
         assert ended is not None  # only an interrupt (a stopping `kbot run`) leaves a job unended
         queue.take_notification(job_id)
         self.out.write(f"\r{ended.describe()}\x1b[K\n")

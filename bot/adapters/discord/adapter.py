@@ -39,13 +39,14 @@ from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
 from bot.adapters.unsupported import unsupported_note
-from bot.clock import Clock
-from bot.explain import UNKNOWN, Place
-from bot.feedback import parse_vote
-from bot.jobs import JobView
-from bot.messages import Incoming
-from bot.reactions import reaction_kind
-from bot.streaming import EditBudgets
+from bot.core.clock import Clock
+from bot.core.jobs import JobView
+from bot.core.messages import Incoming
+from bot.core.pacing import EditBudgets
+from bot.core.reactions import reaction_kind
+from bot.core.requests import Place
+from bot.state.explanations import UNKNOWN
+from bot.state.feedback import parse_vote
 
 log = logging.getLogger("kbot.discord")
 

@@ -13,13 +13,13 @@ from bot.adapters.discord.events import PLATFORM, DiscordEvents, upload_place, w
 from bot.adapters.discord.port import NO_MENTIONS
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.progress import ProgressDisplay
-from bot.commands import CommandRequest, Upload
-from bot.jobs import JobView, ProgressTarget
-from bot.messages import ThreadKey
-from bot.periods import MAX_DAYS
-from bot.saved_threads import MAX_MESSAGES, ThreadCapture, ThreadMessage
-from bot.service import QuestionService
-from bot.streaming import EditBudgets
+from bot.commands.saved_threads import MAX_MESSAGES
+from bot.core.jobs import JobView, ProgressTarget
+from bot.core.messages import ThreadKey
+from bot.core.pacing import EditBudgets
+from bot.core.periods import MAX_DAYS
+from bot.core.requests import CommandRequest, ThreadCapture, ThreadMessage, Upload
+from bot.core.service import ServicePort
 
 QUEUED = "Queued: progress is shown in the channel."
 
@@ -27,7 +27,7 @@ QUEUED = "Queued: progress is shown in the channel."
 class DiscordCommands:
     """What every `/kb` subcommand does once Discord has parsed it."""
 
-    def __init__(self, client: discord.Client, service: QuestionService, events: DiscordEvents,
+    def __init__(self, client: discord.Client, service: ServicePort, events: DiscordEvents,
                  budgets: EditBudgets, max_upload_bytes: int, public_uploads: str) -> None:
         self.client = client
         self.service = service

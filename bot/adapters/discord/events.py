@@ -9,8 +9,8 @@ import discord
 
 from bot.adapters.admins import AdminRule
 from bot.adapters.reply_roots import ReplyRoots
-from bot.messages import Incoming, ThreadKey
-from bot.scopes import channel_scope, upload_scope, visible_scopes, workspace_scope
+from bot.core.messages import Incoming, ThreadKey
+from bot.core.scopes import channel_scope, upload_scope, visible_scopes, workspace_scope
 
 PLATFORM = "discord"
 

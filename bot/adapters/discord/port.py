@@ -11,9 +11,10 @@ from typing import Any
 import discord
 
 from bot.adapters.formatting import answer_markdown, defuse_mentions, to_discord_markdown, writing
-from bot.explain import WHY_LABEL
-from bot.messages import Answer, PortLimits
-from bot.streaming import EditBudget, Pacing, put, split_text
+from bot.chat.streaming import put, split_text
+from bot.core.messages import Answer, PortLimits
+from bot.core.pacing import EditBudget, Pacing
+from bot.state.explanations import WHY_LABEL
 
 log = logging.getLogger("kbot.discord")
 

@@ -14,20 +14,20 @@ from bot import commands
 from bot.adapters.progress import ProgressDisplay
 from bot.adapters.slack.events import MENTION, PLATFORM, SlackEvents, in_private_channel
 from bot.adapters.slack.port import plain
-from bot.commands import CommandRequest, Upload
-from bot.jobs import JobView, ProgressTarget
-from bot.messages import Incoming, ThreadKey
-from bot.saved_threads import MAX_MESSAGES, ThreadCapture, ThreadMessage
-from bot.scopes import upload_scope
-from bot.service import QuestionService
-from bot.streaming import EditBudgets
+from bot.commands.saved_threads import MAX_MESSAGES
+from bot.core.jobs import JobView, ProgressTarget
+from bot.core.messages import Incoming, ThreadKey
+from bot.core.pacing import EditBudgets
+from bot.core.requests import CommandRequest, ThreadCapture, ThreadMessage, Upload
+from bot.core.scopes import upload_scope
+from bot.core.service import ServicePort
 
 UPLOAD_HOW = ("Slash commands can't carry files. Share the file with me in a direct message, or in a thread I'm "
               "answering in, and I'll index it here.")
 
 
 class SlackCommands:
-    def __init__(self, client: AsyncWebClient, service: QuestionService, events: SlackEvents, budgets: EditBudgets,
+    def __init__(self, client: AsyncWebClient, service: ServicePort, events: SlackEvents, budgets: EditBudgets,
                  bot_token: str, max_upload_bytes: int, public_uploads: str) -> None:
         self.client = client
         self.service = service

@@ -10,8 +10,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.admins import AdminRule
-from bot.messages import Incoming, ThreadKey
-from bot.scopes import visible_scopes
+from bot.core.messages import Incoming, ThreadKey
+from bot.core.scopes import visible_scopes
 
 PLATFORM = "slack"
 MENTION = re.compile(r"<@[A-Z0-9]+>")

@@ -12,9 +12,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.formatting import defuse_mentions, slack_escape, sources_lines, to_slack_mrkdwn, writing
-from bot.explain import WHY_LABEL
-from bot.messages import Answer, PortLimits
-from bot.streaming import EditBudget, Pacing, split_text
+from bot.chat.streaming import split_text
+from bot.core.messages import Answer, PortLimits
+from bot.core.pacing import EditBudget, Pacing
+from bot.state.explanations import WHY_LABEL
 
 log = logging.getLogger("kbot.slack")
 

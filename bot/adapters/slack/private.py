@@ -9,8 +9,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.formatting import sources_lines
 from bot.adapters.slack.port import MAX_LENGTH, fallback_text, final_blocks, plain
-from bot.messages import Answer, PortLimits
-from bot.streaming import UNPACED, Pacing
+from bot.core.messages import Answer, PortLimits
+from bot.core.pacing import UNPACED, Pacing
 
 SHARE_ACTION = "kbot_share"
 SHARE_LABEL = "Share with the channel"

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from bot.settings_types import IdList, PlatformSettings
+from bot.config.base import IdList, PlatformSettings
 
 
 class SlackSettings(PlatformSettings):

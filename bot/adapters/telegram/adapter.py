@@ -39,12 +39,13 @@ from bot.adapters.telegram.port import (
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.adapters.telegram.webhook import WebhookReceiver, derived_secret
 from bot.adapters.unsupported import unsupported_note
-from bot.clock import wait_for
-from bot.explain import UNKNOWN, Place
-from bot.feedback import parse_vote
-from bot.jobs import JobView
-from bot.messages import Incoming
-from bot.streaming import EditBudgets
+from bot.core.clock import wait_for
+from bot.core.jobs import JobView
+from bot.core.messages import Incoming
+from bot.core.pacing import EditBudgets
+from bot.core.requests import Place
+from bot.state.explanations import UNKNOWN
+from bot.state.feedback import parse_vote
 
 log = logging.getLogger("kbot.telegram")
 

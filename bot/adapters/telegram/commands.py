@@ -9,19 +9,18 @@ from telegram.error import BadRequest, TelegramError
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.progress import ProgressDisplay
 from bot.adapters.telegram.events import PLATFORM, TelegramEvents, attached_document, thread_link
-from bot.commands import CommandRequest, Upload
-from bot.jobs import JobView, ProgressTarget
-from bot.saved_threads import ThreadCapture
-from bot.scopes import workspace_scope
-from bot.service import QuestionService
-from bot.streaming import EditBudgets
+from bot.core.jobs import JobView, ProgressTarget
+from bot.core.pacing import EditBudgets
+from bot.core.requests import CommandRequest, ThreadCapture, Upload
+from bot.core.scopes import workspace_scope
+from bot.core.service import ServicePort
 
 BOT_API_DOWNLOAD_CAP = 20 * 1024 * 1024  # getFile refuses bigger files on the public Bot API
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class TelegramCommands:
-    def __init__(self, bot: Bot, service: QuestionService, events: TelegramEvents, budgets: EditBudgets,
+    def __init__(self, bot: Bot, service: ServicePort, events: TelegramEvents, budgets: EditBudgets,
                  max_upload_bytes: int) -> None:
         self.bot = bot
         self.service = service

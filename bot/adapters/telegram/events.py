@@ -9,8 +9,8 @@ from telegram.constants import ChatType
 
 from bot.adapters.admins import AdminRule
 from bot.adapters.reply_roots import ReplyRoots
-from bot.messages import Incoming, ThreadKey
-from bot.scopes import visible_scopes
+from bot.core.messages import Incoming, ThreadKey
+from bot.core.scopes import visible_scopes
 
 PLATFORM = "telegram"
 

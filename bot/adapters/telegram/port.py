@@ -14,9 +14,10 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.adapters.formatting import answer_markdown, defuse_mentions, to_telegram_html, writing
-from bot.explain import WHY_LABEL
-from bot.messages import Answer, PortLimits
-from bot.streaming import EditBudget, Pacing, put, split_text
+from bot.chat.streaming import put, split_text
+from bot.core.messages import Answer, PortLimits
+from bot.core.pacing import EditBudget, Pacing
+from bot.state.explanations import WHY_LABEL
 
 log = logging.getLogger("kbot.telegram")
 

@@ -17,6 +17,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.ops.http_server import start_site
+
 log = logging.getLogger("kbot.telegram")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -43,12 +45,7 @@ class WebhookReceiver:
     async def start(self) -> None:
         web_app = web.Application(client_max_size=4 * 1024 * 1024)
         web_app.router.add_post(self.path, self._on_post)
-        self._runner = web.AppRunner(web_app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.requested_port)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []  # aiohttp keeps the bound sockets here
-        self.port = sockets[0].getsockname()[1] if sockets else self.requested_port
+        self._runner, self.port = await start_site(web_app, self.host, self.requested_port)
         self.accepting = True
 
     async def stop(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.messages import HEADING_SEPARATOR
+from bot.core.messages import HEADING_SEPARATOR
 
 __all__ = ["HEADING_SEPARATOR", "Limits", "OcrLimits", "OutlineEntry", "ParsedDocument", "ParseError", "PdfLimits",
            "Section", "enter_heading"]

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import httpcore
 import httpx
-from httpcore._backends.sync import SyncBackend
 
 from bot.rag.parsing.addresses import OPEN_POLICY, AddressPolicy, BlockedAddress
 from bot.rag.parsing.types import ParseError
@@ -40,7 +39,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
 
     def __init__(self, policy: AddressPolicy) -> None:
         self.policy = policy
-        self._inner = SyncBackend()
+        self._inner = httpcore.SyncBackend()
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: object = None) -> httpcore.NetworkStream:

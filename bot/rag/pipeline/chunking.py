@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 from haystack import component, default_to_dict
 from haystack.dataclasses import Document
 
+from bot.core.shown import safe_name
 from bot.rag.definitions import command_entries
 from bot.rag.parsing import ParsedDocument, Section
 from bot.rag.pipeline.writing import ProgressFn
 from bot.rag.splitting import Chunking, split_passages
-from bot.shown import safe_name
 
 
 def chunk_id(scope: str, source: str, content_hash: str, chunking: str, index: int) -> str:

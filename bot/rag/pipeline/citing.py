@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from haystack import component
 
-from bot.messages import Answer, Source
+from bot.core.messages import Answer, Source
+from bot.core.shown import keep_known_links, known_links
 from bot.rag.citations import cited_sources
-from bot.shown import keep_known_links, known_links
 
 NOTHING_FOUND = (
     "I couldn't find anything about that in the knowledge base. Try other words, or add the document "
@@ -18,7 +18,7 @@ NOTHING_FOUND = (
 class CitationFilter:
     """Uncited passages are dropped; an empty or irrelevant answer becomes NOTHING_FOUND (grounded=False).
     A link in the answer stays a link only when a cited passage or the question holds it; any other
-    (a model led astray by a document's hidden instructions) is defanged (bot/shown.py)."""
+    (a model led astray by a document's hidden instructions) is defanged (bot/core/shown.py)."""
 
     @component.output_types(answer=Answer)
     def run(self, text: str, sources: list[Source], relevant: bool, question: str = "") -> dict[str, Answer]:

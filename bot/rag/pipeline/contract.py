@@ -51,3 +51,12 @@ def raised_within(exc: BaseException, kind: type[E]) -> E | None:
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def has_reranker(pipeline: Pipeline) -> bool:
+    """Does some component rerank (take the query and documents, give documents back)? Any Haystack
+    ranker does, kbot's own or a custom pipeline's; a preset then retrieves more for it to choose from."""
+    inputs = pipeline.inputs(include_components_with_connected_inputs=True)
+    outputs = pipeline.outputs(include_components_with_connected_outputs=True)
+    return any({"query", "documents"} <= set(sockets) and "documents" in outputs.get(name, {})
+               for name, sockets in inputs.items())

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from haystack import component, default_to_dict
 from haystack.dataclasses import ChatMessage
 
-from bot.messages import Source
+from bot.core.messages import Source
 from bot.rag.extractive import extractive_answer
 from bot.rag.generation import LLMGenerator
 

@@ -7,8 +7,7 @@ from typing import Any
 from haystack import component
 from haystack.dataclasses import ChatMessage, Document
 
-from bot.memory import Turn
-from bot.messages import Source, Why
+from bot.core.messages import Source, Turn, Why
 from bot.rag.prompts import answer_messages
 
 

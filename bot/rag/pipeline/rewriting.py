@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from haystack import component, default_to_dict
 
-from bot.memory import Turn
+from bot.core.messages import Turn
 from bot.rag.generation import GenerationFailed, LLMGenerator
 from bot.rag.prompts import rewrite_messages
 

@@ -61,7 +61,13 @@ class StoreBackend(Protocol):
         """Replace every document at once (reindex); readers see the old set or the new one."""
         ...
 
-    def optimize(self) -> None: ...
+    def optimize(self) -> None:
+        """Fold rows written since the last time into the search indexes."""
+        ...
+
+    def unindexed_rows(self) -> int:
+        """Rows written but not folded into the search indexes yet (searched by a slower scan)."""
+        ...
 
     def warm_up(self) -> None:
         """Load now what the first query would load on its way (a running bot calls it at start)."""

@@ -157,7 +157,7 @@ def _gather_vectors(column: pa.ChunkedArray, rows: np.ndarray, dim: int) -> np.n
     """`column`'s vectors at `rows`, in that order, as unit-length float32 rows: written straight
     from each chunk of the table into the one matrix kept, and normalised in place. At 100k chunks
     every extra copy is 150 MB for the kernel to fault in, which took seconds on a VM that backs
-    transparent huge pages slowly (NumPy asks for them unless told not to; see bot/cli.py)."""
+    transparent huge pages slowly (NumPy asks for them unless told not to; see bot/cli/main.py)."""
     matrix = np.empty((len(rows), dim), dtype=np.float32)
     destination = np.full(len(column), -1, dtype=np.int64)
     destination[rows] = np.arange(len(rows))

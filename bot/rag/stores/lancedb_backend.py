@@ -83,11 +83,13 @@ class LanceDBBackend:
         manifest = self.read_manifest()
         self.write_manifest({**manifest, "table": new_table})
         self._store, self._embedding_dim = None, embedding_dim
-        if old.table_name in old._connect().list_tables().tables:
-            old._connect().drop_table(old.table_name)
+        old.drop()
 
     def optimize(self) -> None:
         self.document_store.optimize()
+
+    def unindexed_rows(self) -> int:
+        return int(self.document_store.unindexed_rows())
 
     def warm_up(self) -> None:
         """The copy of the table in memory and its BM25 index: otherwise the first query reads the

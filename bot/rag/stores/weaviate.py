@@ -113,6 +113,9 @@ class WeaviateBackend:
     def optimize(self) -> None:
         """Weaviate indexes on write."""
 
+    def unindexed_rows(self) -> int:
+        return 0  # indexed on write
+
     def warm_up(self) -> None:
         """Weaviate keeps its indexes on the server: nothing to load here."""
 

@@ -1,0 +1,29 @@
+"""Exit codes, and which failures are the person's to fix (shown in one line) and which are bugs
+(shown in full)."""
+
+from __future__ import annotations
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+class CliError(Exception):
+    """A failure worded for one line on stderr."""
+
+
+def one_line(exc: BaseException) -> str | None:
+    """A one-line message for an expected failure; None for anything that is a bug in kbot."""
+    # Imported here, once a command has failed: a command that succeeds never needs them.
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.rag.knowledge_base import EmbedderMismatch
+    from bot.rag.stores.base import StoreUnavailable
+    from bot.state.errors import DatabaseUnavailable
+
+    if isinstance(exc, EmbedderMismatch | StoreUnavailable | DatabaseUnavailable):
+        return str(exc)
+    if isinstance(exc, DBAPIError):  # the database failed after start-up (a disk filled, a server went away)
+        detail = " ".join(str(exc.orig or exc).split())[:160]
+        return f"the database failed ({detail}): check that it is reachable and writable (database.url, data_dir)"
+    if isinstance(exc, CliError | RuntimeError | ValueError | OSError):
+        return " ".join(str(exc).split()) or exc.__class__.__name__
+    return None

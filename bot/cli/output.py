@@ -1,0 +1,100 @@
+"""How the commands write to a terminal: a progress bar where there is one, plain lines otherwise,
+sizes and passages made short."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def folder_size(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def snippet(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+class Progress:
+    """A tqdm bar on a terminal (files, pages, chunks); plain lines otherwise, e.g. in CI logs."""
+
+    def __init__(self, total: int, unit: str = "file") -> None:
+        self.total = total
+        self.started = time.monotonic()
+        self.count = 0
+        self.pages = 0
+        self.chunks = 0
+        self.current = ""
+        self.bar: Any = None
+        if sys.stderr.isatty() and total:
+            from tqdm import tqdm  # only on a terminal
+
+            self.bar = tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+
+    def start(self, source: str) -> None:
+        self.current = source
+        if self.bar is not None:
+            self.bar.set_description(Path(source).name[:30])
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{stage} {done}/{total}, pages {self.pages}, chunks {self.chunks}")
+
+    def set(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.n = done
+            self.bar.refresh()
+
+    def done(self, outcome: Any) -> None:
+        self.count += 1
+        self.pages += outcome.pages
+        self.chunks += outcome.chunks
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(f"pages {self.pages}, chunks {self.chunks}")
+        else:
+            indexed = f"{outcome.chunks} chunks" + (f", {outcome.reused} vectors kept" if outcome.reused else "")
+            detail = {"indexed": indexed, "unchanged": "unchanged"}.get(
+                outcome.status, f"failed ({outcome.reason})"
+            )
+            print(f"[{self.count}/{self.total}] {outcome.source}: {detail}", file=sys.stderr)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class LateBar:
+    """A progress bar opened at the first step (an import learns its total only after checking every
+    line)."""
+
+    def __init__(self, unit: str) -> None:
+        self.progress: Progress | None = None
+        self.unit = unit
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.progress is None:
+            self.progress = Progress(total, unit=self.unit)
+        self.progress.set(done)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
+            self.progress = None

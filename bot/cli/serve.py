@@ -1,0 +1,89 @@
+"""`kbot run` (serve the platforms, or index as a worker) and `kbot migrate` (the database schema)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import sys
+from typing import Any
+
+from bot.cli.errors import EXIT_FAILED, EXIT_OK
+from bot.config import Settings
+
+# The bot itself is imported inside `cmd_run`: `kbot --help` must not load the platforms' SDKs.
+
+
+def add_parsers(commands: Any) -> None:
+    run = commands.add_parser("run", help="serve the enabled platforms (Slack, Discord, Telegram) until stopped")
+    run.add_argument("--port", type=int, default=None, metavar="N",
+                     help="port for /healthz, /readyz and /metrics (default: server.port)")
+    run.add_argument("--role", choices=["all", "chat", "worker"], default="all",
+                     help="chat: answer on the platforms and queue uploads; worker: only run indexing jobs and "
+                          "re-syncs; all (default): both, as one process")
+    run.set_defaults(run=cmd_run)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date (start-up does it too, "
+                                                  "unless database.auto_migrate is off)")
+    migrate.add_argument("--check", action="store_true",
+                         help="change nothing; exit 1 if the schema is behind (for deploy scripts)")
+    migrate.set_defaults(run=cmd_migrate)
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import App
+    from bot.cli.describe import describe_answer_mode
+    from bot.run import serve
+    from bot.wiring import check_secrets
+
+    if args.role != "worker":  # a worker connects to no platform and needs no platform token
+        check_secrets(settings)  # a missing token fails now, not after the model has loaded
+        settings.require_a_platform()
+    if args.port is not None:
+        settings = settings.model_copy(update={"server": settings.server.model_copy(update={"port": args.port})})
+    _log_for_serving()
+    log = logging.getLogger("kbot.run")
+    if args.role == "worker":
+        log.info("starting an indexing worker")
+    else:
+        log.info("starting %s (role %s); answers: %s", ", ".join(settings.enabled_platforms), args.role,
+                 describe_answer_mode(settings))
+    app = App(settings)
+    _ = app.conversation  # the store, the embedder and the database open before the platforms connect
+    return asyncio.run(serve(app, on_ready=_freeze_startup_objects, role=args.role))
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.state.engine import make_engine, where
+    from bot.state.schema import HEAD, revision, upgrade
+
+    engine = make_engine(settings.database.url, settings.data_path, "leave")
+    with engine.connect() as connection:
+        current = revision(connection)
+    if args.check:
+        print(f"{where(engine)}: schema {current or 'not created yet'}, this kbot needs {HEAD}")
+        return EXIT_OK if current == HEAD else EXIT_FAILED
+    before, after = upgrade(engine)
+    if before == after:
+        print(f"{where(engine)}: schema is up to date ({after})")
+    else:
+        print(f"{where(engine)}: schema {before or 'created'} → {after}")
+    return EXIT_OK
+
+
+def _freeze_startup_objects(_running: object) -> None:
+    """Everything built before serving lives as long as the process: keep it out of the cyclic GC's
+    full collections, which otherwise stall the event loop for a few hundred ms under load."""
+    gc.collect()
+    gc.freeze()
+
+
+def _log_for_serving() -> None:
+    """kbot's own INFO lines to stderr; each answer as one JSON line (no message text unless configured)."""
+    logging.getLogger("kbot").setLevel(logging.INFO)
+    answers = logging.getLogger("kbot.answers")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    answers.addHandler(handler)
+    answers.propagate = False
