@@ -35,8 +35,8 @@ from bot.core.messages import Answer, Incoming, PortLimits, ThreadKey  # noqa: E
 from bot.core.pacing import UNPACED
 from bot.rag.embedding.build import build_embedder
 from bot.rag.embedding.contract import EmbedderOptions  # noqa: E402
-from bot.rag.generation import LLMGenerator, LLMOptions  # noqa: E402
 from bot.rag.knowledge_base import KnowledgeBase  # noqa: E402
+from bot.rag.llm_client import LLMGenerator, LLMOptions  # noqa: E402
 from bot.rag.stores.lancedb_backend import LanceDBBackend  # noqa: E402
 from bot.state.engine import make_engine  # noqa: E402
 from bot.state.memory import ThreadMemory  # noqa: E402

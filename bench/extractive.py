@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bot.cli.evaluate import eval_retriever  # noqa: E402
 from bot.insights.evaluation import load_cases  # noqa: E402
 from bot.rag.extractive import extractive_answer  # noqa: E402
-from bot.rag.pipeline.prompting import to_sources  # noqa: E402
+from bot.rag.pipeline.prompt_builder import to_sources  # noqa: E402
 from bot.rag.relevance import is_relevant  # noqa: E402
 from bot.wiring import load_settings  # noqa: E402
 

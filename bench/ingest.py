@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import english_sentences, fetched_document, peak_rss_mb  # noqa: E402
 from bot.app import build_indexer, build_knowledge_base  # noqa: E402
-from bot.rag.ingest import expand  # noqa: E402
+from bot.rag.sources import expand  # noqa: E402
 from bot.wiring import parse_settings  # noqa: E402
 
 SENTENCES = english_sentences()

@@ -28,7 +28,7 @@ from bench.common import (  # noqa: E402
 )
 from tests.fakes import telegram_server  # noqa: E402
 from tests.fakes.openai_server import serve_openai  # noqa: E402
-from tests.samples import make_pdf  # noqa: E402
+from tests.support.samples import make_pdf  # noqa: E402
 
 HANDBOOK = ("# Time off\n\n## Vacation\n\nEvery employee gets 25 vacation days a year. Part-time staff get "
             "vacation days in proportion to their hours.\n")

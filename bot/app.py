@@ -3,6 +3,9 @@ constructors. `kbot run`, `kbot chat`, `kbot ask` and every other command use it
 what it touches (an `App` is cheap until asked for its parts, so `kbot search` never loads a chat SDK).
 """
 
+# Imports inside functions: each part's room is imported where the part is first built, so `kbot search` loads
+# no platform, job or web code and a worker no chat code.
+
 from __future__ import annotations
 
 import asyncio
@@ -29,10 +32,10 @@ if TYPE_CHECKING:
     from haystack import Pipeline
     from sqlalchemy.engine import Engine
 
+    from bot.chat.commands.base import CommandEnv
     from bot.chat.conversation import Conversation
     from bot.chat.gate import Gate
     from bot.chat.service import QuestionService
-    from bot.commands.base import CommandEnv
     from bot.core.jobs import JobListener
     from bot.core.messages import Adapter
     from bot.core.redaction import Redactor
@@ -46,9 +49,9 @@ if TYPE_CHECKING:
     from bot.ops.metrics import Metrics
     from bot.ops.tracing import Tracing
     from bot.rag.embedding.contract import Embedder
-    from bot.rag.generation import LLMGenerator
-    from bot.rag.indexing import Indexer
+    from bot.rag.indexer import Indexer
     from bot.rag.knowledge_base import KnowledgeBase
+    from bot.rag.llm_client import LLMGenerator
     from bot.rag.parsing.addresses import AddressPolicy
     from bot.rag.pipeline.resources import Resources
     from bot.rag.stores.base import StoreBackend
@@ -174,7 +177,7 @@ class App:
     def llm(self) -> LLMGenerator | None:
         if self.settings.llm.effective_kind != "openai":
             return None
-        from bot.rag.generation import LLMGenerator
+        from bot.rag.llm_client import LLMGenerator
 
         return LLMGenerator(llm_options(self.settings), self.clock)
 
@@ -203,7 +206,7 @@ class App:
     @cached_property
     def answer_pipeline(self) -> Pipeline:
         """The default answer pipeline, or `answer.pipeline` (checked now: a mistake is one line at start-up)."""
-        from bot.rag.pipeline.answer import check_answer_pipeline, default_answer_pipeline
+        from bot.rag.pipeline.answer_pipeline import check_answer_pipeline, default_answer_pipeline
         from bot.rag.pipeline.contract import PipelineInvalid
         from bot.rag.pipeline.loading import load_pipeline
 
@@ -309,7 +312,7 @@ class App:
 
     @cached_property
     def commands(self) -> CommandEnv:
-        from bot.commands.base import CommandEnv
+        from bot.chat.commands.base import CommandEnv
 
         return CommandEnv(self.knowledge_base, self.jobs, self.rates, self.access, self.remover,
                           channel_scopes=self.channel_scopes, url_policy=self.url_policy,
@@ -349,13 +352,15 @@ class App:
     # -- platforms ---------------------------------------------------------------------------------
 
     def adapters(self) -> list[Adapter]:
-        """One adapter per enabled platform; a missing secret is a ConfigError naming its variable."""
+        """One adapter per enabled platform; a missing secret is a ConfigError naming its variable,
+        raised before the service (the store, the embedder, the database) opens."""
         from bot.adapters.context import PlatformContext
         from bot.adapters.registry import factory
 
+        secrets = {name: platform_secrets(self.settings, name) for name in self.settings.enabled_platforms}
         context = PlatformContext(self.service, int(self.settings.knowledge.max_file_mb * 1_000_000),
                                   self.settings.jobs.public_uploads, self.clock)
-        return [factory(name)(self.settings.platform(name), platform_secrets(self.settings, name), context)
+        return [factory(name)(self.settings.platform(name), secrets[name], context)
                 for name in self.settings.enabled_platforms]
 
     async def aclose(self) -> None:
@@ -375,7 +380,7 @@ def build_knowledge_base(settings: Settings) -> KnowledgeBase:
 
 def build_indexer(settings: Settings, knowledge_base: KnowledgeBase, *, for_chat: bool = False) -> Indexer:
     """`for_chat`: every URL is fetched through the guarded fetcher (jobs and re-syncs of `kbot run`)."""
-    from bot.rag.indexing import Indexer
+    from bot.rag.indexer import Indexer
     from bot.rag.parsing import UrlFetcher
 
     fetcher = UrlFetcher(url_policy(settings)) if for_chat else UrlFetcher()

@@ -1,5 +1,7 @@
 """`kbot run`: every enabled adapter in one asyncio process, with health, metrics and a clean shutdown."""
 
+# Imports inside functions: haystack.tools is preloaded once before serving (see preload_lazy_imports).
+
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +10,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -24,7 +26,6 @@ from bot.ops.health import Check, OpsServer
 from bot.ops.metrics import Metrics
 from bot.state.engine import check_writable
 from bot.state.files import readable_by_others
-from bot.wiring import check_secrets
 
 if TYPE_CHECKING:
     from bot.rag.knowledge_base import KnowledgeBase
@@ -92,9 +93,8 @@ async def serve(app: App, *, on_ready: Callable[[Running], None] | None = None, 
     settings = app.settings
     chat = role in ("chat", "all")
     if chat:
-        check_secrets(settings)
         settings.require_a_platform()
-    adapters = app.adapters() if chat else []
+    adapters = app.adapters() if chat else []  # every platform's secrets read (or refused) first
     if readable_by_others(settings.data_path):
         log.warning("data_dir %s can be read by other users of this machine (it holds the questions people asked "
                     "and their uploads): chmod 700 %s", settings.data_path, settings.data_path)
@@ -193,8 +193,8 @@ async def watch_loop_lag(metrics: Metrics, interval_s: float = 0.05) -> None:
         metrics.loop_lag.observe(max(time.perf_counter() - started - interval_s, 0.0))
 
 
-async def _quietly(call: object, what: str) -> None:
+async def _quietly(call: Awaitable[object], what: str) -> None:
     try:
-        await asyncio.wait_for(call, 15)  # type: ignore[arg-type]
+        await asyncio.wait_for(call, 15)
     except Exception:
         log.warning("%s failed", what, exc_info=True)

@@ -2,10 +2,15 @@
 registered platform's section. Light on purpose: `kbot --help` and the config checks import it before
 anything heavy, so each part's library is imported only inside the function that builds for it."""
 
+# Imports inside functions: the wiring functions import the parts they wire, so loading settings imports no
+# platform or model code.
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
 
 from bot import config
 from bot.config import ConfigError, Settings, require_secret
@@ -15,11 +20,11 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bot.rag.embedding.contract import EmbedderOptions
-    from bot.rag.generation import LLMOptions
     from bot.rag.knowledge_base import KnowledgeBase
+    from bot.rag.llm_client import LLMOptions
     from bot.rag.parsing import Limits
     from bot.rag.parsing.addresses import AddressPolicy
-    from bot.rag.pipeline.answer import AnswerOptions
+    from bot.rag.pipeline.answer_pipeline import AnswerOptions
     from bot.rag.splitting import Chunking
     from bot.state.access import AccessControl
 
@@ -38,21 +43,15 @@ def parse_settings(raw: Any, *, root: Path, source: str = config.DEFAULT_CONFIG)
     return config.parse_settings(raw, root=root, platforms=settings_models(), source=source)
 
 
-def secret_value(value: object) -> str | None:
+def secret_value(value: SecretStr | None) -> str | None:
     """A `SecretStr` setting's text (None where unset): read here, at the one place a part is given it."""
-    return value.get_secret_value() if value is not None else None  # type: ignore[attr-defined]
+    return value.get_secret_value() if value is not None else None
 
 
 def platform_secrets(settings: Settings, name: str) -> dict[str, str]:
     """The secrets an enabled platform needs, or a ConfigError naming the variable to set."""
     return {key: require_secret(settings, f"{name}.{key}", why)
             for key, why in settings.platform(name).required_secrets().items()}
-
-
-def check_secrets(settings: Settings) -> None:
-    """Every token an enabled platform needs, checked before anything slow starts."""
-    for name in settings.enabled_platforms:
-        platform_secrets(settings, name)
 
 
 def embedder_options(settings: Settings) -> EmbedderOptions:
@@ -81,7 +80,7 @@ def check_reranker(settings: Settings) -> None:
 
 
 def answer_options(settings: Settings) -> AnswerOptions:
-    from bot.rag.pipeline.answer import AnswerOptions, RerankerOptions
+    from bot.rag.pipeline.answer_pipeline import AnswerOptions, RerankerOptions
 
     reranker = settings.retrieval.reranker
     return AnswerOptions(
@@ -93,7 +92,7 @@ def answer_options(settings: Settings) -> AnswerOptions:
 
 
 def llm_options(settings: Settings) -> LLMOptions:
-    from bot.rag.generation import LLMOptions
+    from bot.rag.llm_client import LLMOptions
 
     llm = settings.llm
     return LLMOptions(llm.model, llm.base_url, secret_value(llm.api_key), llm.timeout_s, llm.max_attempts,
@@ -127,7 +126,7 @@ def url_policy(settings: Settings) -> AddressPolicy:
 def indexing_pipeline(settings: Settings, knowledge_base: KnowledgeBase) -> Pipeline | None:
     """`knowledge.pipeline` loaded and checked (a mistake is one line at start-up); None: the default."""
     from bot.rag.pipeline.contract import PipelineInvalid
-    from bot.rag.pipeline.indexing import check_indexing_pipeline
+    from bot.rag.pipeline.indexing_pipeline import check_indexing_pipeline
     from bot.rag.pipeline.loading import load_pipeline
     from bot.rag.pipeline.resources import Resources
 

@@ -16,13 +16,15 @@ from bot.config import Settings
 from bot.rag.embedding.build import build_embedder
 from bot.rag.embedding.contract import EmbedderOptions
 from bot.rag.embedding.haystack_embedders import HaystackEmbedder
-from bot.rag.indexing import Indexer
+from bot.rag.indexer import Indexer
 from bot.rag.knowledge_base import NO_EMBEDDER, KnowledgeBase
 from bot.rag.stores.lancedb_backend import LanceDBBackend
 from bot.wiring import parse_settings
 from tests.fakes.openai_server import FakeOpenAI, serve_openai
 from tests.support.bots import ANSWER_TOKENS, TOKEN_DELAY_S
 from tests.support.postgres import NO_POSTGRES
+
+pytest_plugins = ["tests.support.conversation"]  # the answer engine's knowledge and memory fixtures
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

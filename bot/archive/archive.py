@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 from haystack.dataclasses import Document
@@ -77,7 +77,7 @@ def _vector(text: Any, dim: int, line: int) -> list[float] | None:
         raise ArchiveError(f"chunks.jsonl line {line}: the vector has {values.size} numbers, expected {dim}")
     if not np.isfinite(values).all():
         raise ArchiveError(f"chunks.jsonl line {line}: the vector holds numbers that are not finite (NaN or infinity)")
-    return values.astype(float).tolist()
+    return cast(list[float], values.astype(float).tolist())
 
 
 # -- export ---------------------------------------------------------------------------------------------

@@ -62,8 +62,8 @@ def parse_record(line: Any) -> JobRecord:
     values: dict[str, Any] = {}
     for name, limit in TEXTS.items():
         values[name] = _text(line.get(name), name, limit, required=True)
-    for name, limit in OPTIONAL_TEXTS.items():
-        values[name] = _text(line.get(name), name, limit, required=False)
+    for name, optional_limit in OPTIONAL_TEXTS.items():
+        values[name] = _text(line.get(name), name, optional_limit, required=False)
     for name in (*COUNTS, *OPTIONAL_COUNTS):
         values[name] = _count(line.get(name, 0 if name in OPTIONAL_COUNTS else None), name)
     if values["kind"] not in ("file", "url"):

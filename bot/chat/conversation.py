@@ -20,10 +20,10 @@ from bot.core.clock import SYSTEM_CLOCK, Clock
 from bot.core.limits import too_long
 from bot.core.messages import Answer, Incoming, ReplyPort
 from bot.core.scopes import in_private_place
-from bot.rag.generation import GenerationFailed, LLMGenerator
 from bot.rag.knowledge_base import KnowledgeBase
-from bot.rag.pipeline.answer import AnswerOptions, check_answer_pipeline, default_answer_pipeline
-from bot.rag.pipeline.citing import NOTHING_FOUND
+from bot.rag.llm_client import GenerationFailed, LLMGenerator
+from bot.rag.pipeline.answer_pipeline import AnswerOptions, check_answer_pipeline, default_answer_pipeline
+from bot.rag.pipeline.citation_filter import NOTHING_FOUND
 from bot.rag.pipeline.contract import raised_within
 from bot.rag.pipeline.presets import preset as preset_for
 from bot.state.database_watch import is_outage
@@ -108,7 +108,7 @@ class Conversation:
                                                    include_outputs_from=set(self._outputs.values()))
             produced = {name: result.get(component, {}).get(name) for name, component in self._outputs.items()}
             first_token_s = None if streamer.first_token_at is None else streamer.first_token_at - started
-            answer = replace(produced["answer"], mode=self.mode, reply_id=reply_id, first_token_s=first_token_s,
+            answer: Answer = replace(produced["answer"], mode=self.mode, reply_id=reply_id, first_token_s=first_token_s,
                              retrieval_s=produced.get("retrieval_s"), tokens=streamer.tokens,
                              best_similarity=produced.get("best_similarity"))
             # Remembered before the final lands: its buttons (why, vote, share) look the reply up, and a

@@ -14,10 +14,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from bot import commands
+from bot.chat import commands
+from bot.chat.commands.base import CommandEnv
 from bot.chat.conversation import Conversation
 from bot.chat.gate import Gate
-from bot.commands.base import CommandEnv
 from bot.core.messages import Answer, Incoming, ReplyPort, ThreadKey
 from bot.core.requests import Admission, CommandRequest, Place, PostProgress, Reply
 from bot.core.scopes import in_private_place

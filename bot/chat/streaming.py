@@ -8,6 +8,7 @@ final answer goes to the port as data (`ReplyPort.finish`): the port renders it,
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bot.core.clock import SYSTEM_CLOCK, Clock
@@ -92,7 +93,7 @@ class Streamer:
                 budget = self.port.pacing.edits if already is not None else self.port.pacing.posts
                 if budget is None:
                     await self.port.update(index, shown)
-                elif not await budget.write(lambda i=index, t=shown: self.port.update(i, t), must=must,
+                elif not await budget.write(functools.partial(self.port.update, index, shown), must=must,
                                             keep=budget.calls // 2):
                     break  # the shared budget is spent: this edit waits for the next flush
                 self.calls += 1

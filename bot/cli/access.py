@@ -1,5 +1,8 @@
 """`kbot approve`, `kbot access` and `kbot revoke`: which chats, servers and workspaces kbot answers."""
 
+# Imports inside functions: each command imports what it runs when it runs, so `kbot --help` and a mistyped
+# flag answer at once.
+
 from __future__ import annotations
 
 import argparse

@@ -1,5 +1,8 @@
 """`kbot export FILE` and `kbot import FILE`: the argument parsing and the terminal around bot/archive/archive.py."""
 
+# Imports inside functions: each command imports what it runs when it runs, so `kbot --help` and a mistyped
+# flag answer at once.
+
 from __future__ import annotations
 
 import argparse

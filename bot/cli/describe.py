@@ -1,6 +1,8 @@
 """The configured parts in words, without building them: `kbot status` prints these, and `kbot run`
 logs them at start-up."""
 
+# Imports inside functions: the embedder's modules load only when a description needs them.
+
 from __future__ import annotations
 
 from bot.config import Settings

@@ -1,6 +1,9 @@
 """Exit codes, and which failures are the person's to fix (shown in one line) and which are bugs
 (shown in full)."""
 
+# Imports inside functions: SQLAlchemy and the stores are imported only to name an error that already
+# happened.
+
 from __future__ import annotations
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2

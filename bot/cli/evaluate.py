@@ -3,6 +3,9 @@
 Exit codes: 0 every threshold met, 1 a threshold missed, 2 a config or question-file error.
 """
 
+# Imports inside functions: each command imports what it runs when it runs, so `kbot --help` and a mistyped
+# flag answer at once.
+
 from __future__ import annotations
 
 import argparse

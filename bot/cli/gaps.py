@@ -1,6 +1,9 @@
 """`kbot gaps` and `kbot stats`: the coverage-gap report of `/kb gaps` and `/kb stats`, for every place
 (or one platform, workspace or channel), as text or JSON."""
 
+# Imports inside functions: each command imports what it runs when it runs, so `kbot --help` and a mistyped
+# flag answer at once.
+
 from __future__ import annotations
 
 import argparse

@@ -1,5 +1,8 @@
 """`kbot ingest`, `search`, `status`, `delete` and `reindex`: the knowledge base from the terminal."""
 
+# Imports inside functions: each command imports what it runs when it runs, so `kbot --help` and a mistyped
+# flag answer at once.
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +54,8 @@ def add_parsers(commands: Any) -> None:
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App
-    from bot.rag.indexing import IndexOutcome
-    from bot.rag.ingest import expand, summarize
+    from bot.rag.indexer import IndexOutcome
+    from bot.rag.sources import expand, summarize
 
     items = args.items or [str(p) for p in settings.knowledge_paths]
     targets, outcomes = expand(items, settings.root)
@@ -165,8 +168,8 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App
-    from bot.rag.ingest import source_name
     from bot.rag.parsing import is_url
+    from bot.rag.sources import source_name
 
     app = App(settings)
     kb, remover = app.knowledge_base, app.remover

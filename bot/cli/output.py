@@ -1,6 +1,8 @@
 """How the commands write to a terminal: a progress bar where there is one, plain lines otherwise,
 sizes and passages made short."""
 
+# Imports inside functions: tqdm loads only when a progress bar is drawn.
+
 from __future__ import annotations
 
 import sys

@@ -1,6 +1,9 @@
 """`kbot pipeline show`: the answer and indexing pipelines as Haystack YAML, a starting point for
 `answer.pipeline` and `knowledge.pipeline`."""
 
+# Imports inside functions: each command imports what it runs when it runs, so `kbot --help` and a mistyped
+# flag answer at once.
+
 from __future__ import annotations
 
 import argparse

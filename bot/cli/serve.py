@@ -1,10 +1,12 @@
 """`kbot run` (serve the platforms, or index as a worker) and `kbot migrate` (the database schema)."""
 
+# Imports inside functions: each command imports what it runs when it runs, so `kbot --help` and a mistyped
+# flag answer at once.
+
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import sys
 from typing import Any
@@ -35,11 +37,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App
     from bot.cli.describe import describe_answer_mode
     from bot.run import serve
-    from bot.wiring import check_secrets
 
-    if args.role != "worker":  # a worker connects to no platform and needs no platform token
-        check_secrets(settings)  # a missing token fails now, not after the model has loaded
-        settings.require_a_platform()
     if args.port is not None:
         settings = settings.model_copy(update={"server": settings.server.model_copy(update={"port": args.port})})
     _log_for_serving()
@@ -49,9 +47,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     else:
         log.info("starting %s (role %s); answers: %s", ", ".join(settings.enabled_platforms), args.role,
                  describe_answer_mode(settings))
-    app = App(settings)
-    _ = app.conversation  # the store, the embedder and the database open before the platforms connect
-    return asyncio.run(serve(app, on_ready=_freeze_startup_objects, role=args.role))
+    # serve() checks the platforms' secrets before anything slow opens, and freezes the start-up heap.
+    return asyncio.run(serve(App(settings), role=args.role))
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -70,13 +67,6 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(f"{where(engine)}: schema {before or 'created'} → {after}")
     return EXIT_OK
-
-
-def _freeze_startup_objects(_running: object) -> None:
-    """Everything built before serving lives as long as the process: keep it out of the cyclic GC's
-    full collections, which otherwise stall the event loop for a few hundred ms under load."""
-    gc.collect()
-    gc.freeze()
 
 
 def _log_for_serving() -> None:

@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
 from types import ModuleType
 
 DEFERRED = (
@@ -100,7 +101,7 @@ class _LazyFinder(importlib.abc.MetaPathFinder):
             if finder is self:
                 continue
             find_spec = getattr(finder, "find_spec", None)  # a finder of the older protocol has none
-            spec = find_spec(fullname, path, target) if find_spec is not None else None
+            spec: ModuleSpec | None = find_spec(fullname, path, target) if find_spec is not None else None
             if spec is not None:
                 if isinstance(spec.loader, importlib.abc.Loader):
                     spec.loader = importlib.util.LazyLoader(spec.loader)

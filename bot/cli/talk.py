@@ -1,6 +1,9 @@
 """`kbot ask` and `kbot chat`: questions from the terminal, through the same service as the chat
 platforms (the terminal is a place of its own: bot/adapters/console)."""
 
+# Imports inside functions: each command imports what it runs when it runs, so `kbot --help` and a mistyped
+# flag answer at once.
+
 from __future__ import annotations
 
 import argparse
@@ -95,8 +98,8 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import commands
     from bot.adapters.console.port import ConsolePort
+    from bot.chat import commands
     from bot.cli.describe import describe_answer_mode
 
     app, session = _terminal(settings, args.thread, args.scopes)

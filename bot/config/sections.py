@@ -1,6 +1,8 @@
 """The sections of `config.yaml` kbot itself reads (each platform's section lives in its adapter
 package); every one refuses unknown keys."""
 
+# Imports inside functions: phonenumbers (large metadata) loads only to check a configured default region.
+
 from __future__ import annotations
 
 import ipaddress

@@ -108,7 +108,7 @@ class Settings(Section):
         return "keyword" if self.embedder.kind == "none" else self.retrieval.mode
 
 
-def substitute_env(value: Any, environ: dict[str, str] | None = None) -> Any:
+def substitute_env(value: Any, environ: Mapping[str, str] | None = None) -> Any:
     """Replace `${VAR}` and `${VAR:-default}` in every string; an unset variable becomes empty."""
     env = os.environ if environ is None else environ
     if isinstance(value, str):
@@ -138,7 +138,7 @@ def require_secret(settings: Settings, dotted: str, why: str) -> str:
     section, _, key = dotted.partition(".")
     value = getattr(settings.platforms.get(section) or getattr(settings, section), key)
     if value is not None and value.get_secret_value():
-        return value.get_secret_value()
+        return str(value.get_secret_value())
     variable = settings.env_refs.get(dotted)
     hint = f"set the environment variable {variable}" if variable else f"set {dotted} in the config"
     raise ConfigError(f"{why}, but {dotted} is not set: {hint}")
@@ -153,7 +153,7 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-def _describe(error: dict[str, Any], source: str) -> str:
+def _describe(error: Mapping[str, Any], source: str) -> str:
     loc = ".".join(str(part) for part in error.get("loc", ()) if not isinstance(part, int)) or "(top level)"
     message = error.get("msg", "invalid value").removeprefix("Value error, ")
     if error.get("type") == "extra_forbidden":

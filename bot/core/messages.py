@@ -159,8 +159,13 @@ class ReplyPort(Protocol):
     """One reply in one place. `bot/chat/streaming` paces and splits what is still being written; the port
     renders and sends, and draws every write on its `pacing` budgets (finals wait their turn)."""
 
-    limits: PortLimits
-    pacing: Pacing
+    @property
+    def limits(self) -> PortLimits:
+        """How long a message may be and how often it may be edited."""
+
+    @property
+    def pacing(self) -> Pacing:
+        """The budgets every write draws on."""
 
     async def start(self) -> None:
         """The question was received: show that kbot is working on it."""

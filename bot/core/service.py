@@ -3,6 +3,7 @@ the service's insides (its gate, memory or access control)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Protocol
 
@@ -20,7 +21,7 @@ class ServicePort(Protocol):
         ...
 
     def submit(self, incoming: Incoming, port_factory: Callable[[], ReplyPort], *, admitted: bool = False,
-               private_port: Callable[[], ReplyPort] | None = None) -> object:
+               private_port: Callable[[], ReplyPort] | None = None) -> asyncio.Task[Answer | None]:
         """Answer in the background; the platform's handler returns at once."""
         ...
 

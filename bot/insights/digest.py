@@ -91,9 +91,9 @@ class Digest:
         return posted
 
     def start(self) -> None:
-        trigger = {"hour": self.hour_utc, "minute": 0}
+        trigger: dict[str, int | str] = {"hour": self.hour_utc, "minute": 0}
         if self.every == "weekly":
-            trigger["day_of_week"] = "mon"  # type: ignore[assignment]
+            trigger["day_of_week"] = "mon"
         self._scheduler.add_job(self.run_once, "cron", max_instances=1, coalesce=True, **trigger)
         self._scheduler.start()
 

@@ -128,7 +128,7 @@ def _case(path: Path, number: int, line: str) -> EvalCase:
     where = f"{path}:{number}"
     try:
         raw = json.loads(line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise EvalSetError(f"{where}: not JSON ({exc.msg})") from None
     if not isinstance(raw, dict):
         raise EvalSetError(f"{where}: each line must be a JSON object")
@@ -319,7 +319,7 @@ def render(report: Report, misses: int = 20) -> str:
         else:
             where = "not in the top 5" if result.page_rank is None else f"rank {result.page_rank}"
             why = where + (f", refused (best similarity {result.best_similarity:.3f})" if result.refused else "")
-            expected = case.source + (f" p.{','.join(map(str, case.pages))}" if case.pages else "")
+            expected = str(case.source) + (f" p.{','.join(map(str, case.pages))}" if case.pages else "")
         lines.append(f"  line {case.line}: {case.question}")
         lines.append(f"    expected {expected}: {why}")
         for hit in result.top[:2]:

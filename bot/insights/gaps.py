@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, false, func, or_, select, true
+from sqlalchemy import SQLColumnExpression, delete, false, func, or_, select, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.messages import Answer, ThreadKey
 from bot.core.redaction import redact as default_redact
-from bot.state.db import FeedbackRow, GapRow, ThreadRow, TurnRow
+from bot.state.db import FeedbackRow, GapRow, ThreadRow, TurnRow, rows_changed
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,8 @@ def _since(days: float) -> datetime:
     return datetime.now(UTC) - timedelta(days=days)
 
 
-def _in_area(area: Area, platform: ColumnElement, workspace: ColumnElement,
-             channel: ColumnElement) -> list[ColumnElement[bool]]:
+def _in_area(area: Area, platform: SQLColumnExpression[str], workspace: SQLColumnExpression[str],
+             channel: SQLColumnExpression[str]) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if area.platform is not None:
         conditions.append(platform == area.platform)
@@ -213,7 +213,7 @@ class GapLog:
     def forget_older_than_keep_days(self) -> int:
         with Session(self.engine) as session, session.begin():
             removed = session.execute(delete(GapRow).where(GapRow.created_at < _since(self.keep_days)))
-            return removed.rowcount or 0
+            return rows_changed(removed)
 
 
 def _visible(area: Area) -> ColumnElement[bool]:

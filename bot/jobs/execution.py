@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from bot.core.jobs import JobView
 from bot.jobs.queue import FOLD_AFTER_ROWS, JobQueue
-from bot.rag.indexing import IndexOutcome
+from bot.rag.indexer import IndexOutcome
 from bot.rag.knowledge_base import source_filter
 from bot.rag.parsing import kind_for
 

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.jobs import JobView, ProgressTarget
 from bot.core.shown import safe_name
-from bot.rag.indexing import Indexer
-from bot.state.db import JobRow, JobUploadRow
+from bot.rag.indexer import Indexer
+from bot.state.db import JobRow, JobUploadRow, rows_changed
 
 log = logging.getLogger("kbot.jobs")
 
@@ -134,14 +134,14 @@ class JobQueue:
                                     .values(state="failed", error="it failed repeatedly; try again",
                                             finished_at=_now()))
                     continue
-                claimed = session.execute(
+                claimed = rows_changed(session.execute(
                     update(JobRow).where(JobRow.id == row.id, JobRow.attempts == row.attempts,
                                          JobRow.state == row.state)
                     .values(state="running", attempts=row.attempts + 1, heartbeat_at=_now(),
                             started_at=row.started_at or _now(), stage="starting", runner=self.runner,
                             runner_reports=reaches(platforms, ProgressTarget.from_json(row.target)),
                             shown=None)
-                ).rowcount
+                ))
                 if claimed == 1:
                     claimed_id = row.id
                     break
@@ -226,18 +226,18 @@ class JobQueue:
         """True for exactly one caller per new step of a relayed job: that caller edits the progress."""
         step = f"{view.stage}:{view.done}:{view.total}"[:64]
         with Session(self.engine) as session, session.begin():
-            return session.execute(
+            return rows_changed(session.execute(
                 update(JobRow).where(JobRow.id == view.id, JobRow.state == "running",
                                      or_(JobRow.shown.is_(None), JobRow.shown != step)).values(shown=step)
-            ).rowcount == 1
+            )) == 1
 
     def take_notification(self, job_id: int) -> bool:
         """True for exactly one caller once the job has ended: that caller sends the completion message."""
         with Session(self.engine) as session, session.begin():
-            return session.execute(
+            return rows_changed(session.execute(
                 update(JobRow).where(JobRow.id == job_id, JobRow.state.in_(("done", "failed")),
                                      JobRow.notified.is_(False)).values(notified=True)
-            ).rowcount == 1
+            )) == 1
 
     def cleanup(self, older_than: timedelta) -> int:
         """Forget ended jobs older than `older_than` and delete their stored uploads."""

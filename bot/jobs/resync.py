@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from bot.core.scopes import GLOBAL
 from bot.jobs.queue import JobQueue
-from bot.rag.indexing import Indexer
-from bot.rag.ingest import expand
+from bot.rag.indexer import Indexer
 from bot.rag.knowledge_base import source_filter
+from bot.rag.sources import expand
 from bot.state.db import JobRow
 
 log = logging.getLogger("kbot.resync")

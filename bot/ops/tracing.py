@@ -7,6 +7,9 @@ tag, unless `server.log_message_text` is on; long values are cut either way.
 Needs the `tracing` extra (opentelemetry-haystack, the OTLP exporter).
 """
 
+# Imports inside functions: OpenTelemetry is the optional `tracing` extra, loaded only when
+# server.tracing.endpoint is set.
+
 from __future__ import annotations
 
 import contextlib
@@ -14,8 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from haystack import tracing
-from haystack.tracing import Span, Tracer
+from haystack.tracing.tracer import Span, Tracer, disable_tracing, enable_tracing
 from haystack.tracing.utils import coerce_tag_value
 
 CONTENT_TAGS = frozenset({"haystack.pipeline.input_data", "haystack.pipeline.output_data",
@@ -79,7 +81,7 @@ class Tracing:
     provider: Any  # opentelemetry.sdk.trace.TracerProvider
 
     def close(self) -> None:
-        tracing.disable_tracing()
+        disable_tracing()
         self.provider.shutdown()
 
 
@@ -97,5 +99,5 @@ def start_tracing(endpoint: str, service_name: str, content: bool, timeout_s: fl
                                  "pip install 'kbot[tracing]' (or unset server.tracing.endpoint)") from None
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint, timeout=timeout_s)))
-    tracing.enable_tracing(GuardedTracer(OpenTelemetryTracer(provider.get_tracer("kbot")), content))
+    enable_tracing(GuardedTracer(OpenTelemetryTracer(provider.get_tracer("kbot")), content))
     return Tracing(provider)

@@ -42,6 +42,6 @@ def meta_problem(meta: dict[str, Any]) -> str | None:
         if not isinstance(value, expected):
             return f'"{name}" must be {"true or false" if expected is bool else "a string"}'
         longest = MAX_CHARS.get(name, MAX_OTHER_CHARS)
-        if expected is str and len(value) > longest:
+        if isinstance(value, str) and len(value) > longest:
             return f'"{name}" is {len(value):,} characters; kbot keeps at most {longest:,}'
     return None

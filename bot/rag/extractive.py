@@ -3,6 +3,8 @@
 Passages are only ever quoted, so text inside them can never steer what kbot does.
 """
 
+# Imports inside functions: PyStemmer loads at the first extractive answer.
+
 from __future__ import annotations
 
 import re

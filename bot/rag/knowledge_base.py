@@ -49,7 +49,8 @@ class Retrieval:
 
 def source_filter(source: str, scopes: Iterable[str] | None = None) -> dict[str, Any]:
     by_source = {"field": "meta.source", "operator": "==", "value": source}
-    return and_filters(scope_filter(list(scopes)), by_source) if scopes is not None else by_source
+    combined = and_filters(scope_filter(list(scopes)), by_source) if scopes is not None else by_source
+    return combined or by_source
 
 
 class KnowledgeBase:
@@ -103,7 +104,7 @@ class KnowledgeBase:
     def write(self, chunks: list[Document]) -> int:
         self.check_embedder()
         self._record_embedder()
-        return self.backend.document_store.write_documents(chunks, policy=DuplicatePolicy.OVERWRITE)
+        return int(self.backend.document_store.write_documents(chunks, policy=DuplicatePolicy.OVERWRITE))
 
     def delete_ids(self, ids: Iterable[str]) -> None:
         ids = list(ids)
@@ -180,17 +181,17 @@ class KnowledgeBase:
         mode = mode or self.default_mode
         filters = scope_filter(scope_set)
         if mode == "keyword" or self.embedder is None:
-            found = self.backend.keyword(query, filters, top_k)
+            matched = self.backend.keyword(query, filters, top_k)
             terms = query_terms(query)
-            explained = [_explained(d, _why(d, terms, keyword=(rank, d.score))) for rank, d in enumerate(found, 1)]
-            return Retrieval(explained, 1.0 if found else 0.0)
+            explained = [_explained(d, _why(d, terms, keyword=(rank, d.score))) for rank, d in enumerate(matched, 1)]
+            return Retrieval(explained, 1.0 if matched else 0.0)
         embedding = self.embedder.embed_query(query)
         if mode == "vector":
-            vector = self.backend.vector(embedding, filters, max(candidates or top_k * 4, top_k))
-            similarity = float(vector[0].score or 0.0) if vector else 0.0
+            nearest = self.backend.vector(embedding, filters, max(candidates or top_k * 4, top_k))
+            similarity = float(nearest[0].score or 0.0) if nearest else 0.0
             terms = query_terms(query)
             return Retrieval([_explained(d, _why(d, terms, vector=(rank, d.score)))
-                              for rank, d in enumerate(vector[:top_k], 1)], similarity)
+                              for rank, d in enumerate(nearest[:top_k], 1)], similarity)
         found = self.backend.candidates(query, embedding, filters, max(candidates or FUSION_CANDIDATES, top_k))
         similarity = found.vector[0][1] if found.vector else 0.0
         fused = score_fusion(found.keyword, found.vector, top_k)
@@ -223,7 +224,7 @@ class KnowledgeBase:
         return sorted(grouped.values(), key=lambda s: (s.scope, s.source))
 
     def count_chunks(self) -> int:
-        return self.backend.document_store.count_documents()
+        return int(self.backend.document_store.count_documents())
 
 
 def _why(document: Document, terms: list[str], *, keyword: tuple[int, float | None] | None = None,

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.state.db import AccessGrantRow, PairingRequestRow
+from bot.state.db import AccessGrantRow, PairingRequestRow, rows_changed
 
 Mode = Literal["open", "pairing", "allowlist"]
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -155,8 +155,8 @@ class AccessControl:
 
     def revoke(self, platform: str, workspace: str) -> bool:
         with Session(self.engine) as session, session.begin():
-            removed = session.execute(delete(AccessGrantRow).where(
-                AccessGrantRow.platform == platform, AccessGrantRow.workspace == workspace)).rowcount
+            removed = rows_changed(session.execute(delete(AccessGrantRow).where(
+                AccessGrantRow.platform == platform, AccessGrantRow.workspace == workspace)))
         return bool(removed)
 
     def approved(self) -> list[Place]:
@@ -176,7 +176,7 @@ class AccessControl:
         with Session(self.engine) as session, session.begin():
             result = session.execute(delete(PairingRequestRow).where(
                 PairingRequestRow.created_at < _now() - REQUESTS_KEEP))
-        return int(result.rowcount or 0)
+        return rows_changed(result)
 
     def describe(self, platform: str) -> str:
         """What is open to whom, for the start-up log."""

@@ -4,6 +4,7 @@ bot/state/migrations/ changes its schema)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     false,
     true,
 )
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -50,7 +52,7 @@ class TurnRow(Base):
     question: Mapped[str] = mapped_column(Text)
     query: Mapped[str] = mapped_column(Text)  # what retrieval was asked, after follow-up rewriting
     answer: Mapped[str] = mapped_column(Text)
-    sources: Mapped[list] = mapped_column(JSON, default=list)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     mode: Mapped[str] = mapped_column(String(32))
     author: Mapped[str] = mapped_column(String(128))
     reply_id: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)  # feedback key
@@ -93,7 +95,7 @@ class JobRow(Base):
     scope: Mapped[str] = mapped_column(String(255))
     uploader: Mapped[str | None] = mapped_column(String(128), nullable=True)
     location: Mapped[str] = mapped_column(Text)  # the stored upload's path, or the URL
-    target: Mapped[dict] = mapped_column(JSON, default=dict)  # where progress is reported (adapter-defined)
+    target: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # where progress is reported (adapter-defined)
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)  # queued|running|done|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     stage: Mapped[str] = mapped_column(String(32), default="queued")
@@ -201,6 +203,11 @@ class GapRow(Base):
     weak: Mapped[bool] = mapped_column(default=False)  # the best source was below analytics.weak_similarity
     thumbs_down: Mapped[bool] = mapped_column(default=False)
     best_similarity: Mapped[float | None] = mapped_column(nullable=True)
-    sources: Mapped[list] = mapped_column(JSON, default=list)  # the labels of the sources the answer cited
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)  # the labels of the sources the answer cited
     private: Mapped[bool] = mapped_column(default=False, server_default=false())  # asked in a private place
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched (SQLAlchemy types `Session.execute` as a plain Result)."""
+    return int(cast("CursorResult[Any]", result).rowcount or 0)

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.state.db import DeliveryRow
+from bot.state.db import DeliveryRow, rows_changed
 
 
 class DeliveryLog:
@@ -30,4 +30,4 @@ class DeliveryLog:
         cutoff = datetime.now(UTC) - age
         with Session(self.engine) as session, session.begin():
             result = session.execute(delete(DeliveryRow).where(DeliveryRow.created_at < cutoff))
-        return int(result.rowcount or 0)
+        return rows_changed(result)

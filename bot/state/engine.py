@@ -1,9 +1,12 @@
 """The database engine: SQLite under data_dir by default, any URL (PostgreSQL) by config; its schema
 brought up to date, and every failure to use it one line that names it."""
 
+# Imports inside functions: the SQLite-only turn table helpers load only on SQLite.
+
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, delete, event, false, make_url
 from sqlalchemy.engine import URL, Engine
@@ -72,7 +75,7 @@ def make_engine(url: str | None, data_dir: Path, schema: SchemaPolicy = "upgrade
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(connection: Any, _record: Any) -> None:  # a DB-API connection (sqlite3)
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")  # readers and one writer from several processes
             cursor.execute("PRAGMA busy_timeout=5000")

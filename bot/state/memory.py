@@ -128,7 +128,8 @@ class ThreadMemory:
         return len(doomed)
 
     def remember(
-        self, key: ThreadKey, *, question: str, query: str, answer: str, sources: list[dict], mode: str, author: str,
+        self, key: ThreadKey, *, question: str, query: str, answer: str, sources: list[dict[str, Any]], mode: str,
+        author: str,
         reply_id: str | None = None, private: bool = False,
     ) -> None:
         """Committed when it returns; turns remembered at the same moment share one transaction. `private`:

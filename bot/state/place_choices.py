@@ -18,7 +18,7 @@ from bot.core.scopes import GLOBAL, workspace_scope
 from bot.state.db import ChannelScopeRow
 
 
-def _row_of(key: ThreadKey) -> Select[tuple[ChannelScopeRow]]:
+def _row_of(key: ThreadKey) -> Select[ChannelScopeRow]:
     return select(ChannelScopeRow).where(ChannelScopeRow.platform == key.platform,
                                          ChannelScopeRow.workspace == key.workspace,
                                          ChannelScopeRow.channel == key.channel)

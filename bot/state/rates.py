@@ -12,14 +12,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Table, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.state.db import RateCounterRow
+from bot.state.db import RateCounterRow, rows_changed
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class RateLimiter:
         self._local_writer = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     def _increment(self, session: Session, key: str, window_start: int) -> int:
-        table = RateCounterRow.__table__
+        table = cast(Table, RateCounterRow.__table__)  # a declarative class's table is a Table
         dialect = self.engine.dialect.name
         if dialect in ("sqlite", "postgresql"):
             insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
@@ -49,9 +50,9 @@ class RateLimiter:
                 index_elements=["key", "window_start"], set_={"count": table.c.count + 1}
             ).returning(table.c.count)
             return int(session.execute(statement).scalar_one())
-        changed = session.execute(update(RateCounterRow).where(
+        changed = rows_changed(session.execute(update(RateCounterRow).where(
             RateCounterRow.key == key, RateCounterRow.window_start == window_start)
-            .values(count=RateCounterRow.count + 1)).rowcount
+            .values(count=RateCounterRow.count + 1)))
         if not changed:
             try:
                 with session.begin_nested():
@@ -88,4 +89,4 @@ class RateLimiter:
         cutoff = int(self.clock() - seconds)
         with Session(self.engine) as session, session.begin():
             result = session.execute(delete(RateCounterRow).where(RateCounterRow.window_start < cutoff))
-        return int(result.rowcount or 0)
+        return rows_changed(result)

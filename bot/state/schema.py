@@ -6,6 +6,8 @@ SQLite database), looks at the version again, and only then creates or upgrades:
 finds the work done. A database already at the head costs one small query and no Alembic import.
 """
 
+# Imports inside functions: Alembic loads only when the schema has to move.
+
 from __future__ import annotations
 
 import contextlib

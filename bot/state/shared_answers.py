@@ -3,6 +3,8 @@ and only by the person it was given to."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -15,7 +17,7 @@ GONE = "That answer is no longer on record, so it can't be shared; ask again in 
 ELSEWHERE = "That answer was given for another channel, so it can only be shared there."
 
 
-def _source(data: dict) -> Source:
+def _source(data: dict[str, Any]) -> Source:
     return Source(number=int(data.get("number") or 0), source=str(data.get("source") or ""),
                   title=data.get("title"), page=data.get("page"), heading=data.get("heading"), url=data.get("url"),
                   score=0.0, text="", why=Why.from_json(data.get("why")), page_end=data.get("page_end"))

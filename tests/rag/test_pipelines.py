@@ -18,8 +18,8 @@ from bot.rag.pipeline.rerankers import HttpReranker
 from bot.rag.pipeline.resources import Resources
 from tests.fakes.http_site import closed_port_url
 from tests.fakes.rerank_server import FakeRerankServer
+from tests.support.conversation import Port
 from tests.support.optional import requires_torch
-from tests.test_conversation import Port
 
 # Four passages about vacation; the one mentioning the zebra is the weakest keyword match.
 DOCS = {
@@ -70,6 +70,21 @@ def test_the_default_pipelines_round_trip_through_yaml(make_settings) -> None:
     assert "kbot" in app.answer_pipeline.to_dict()["metadata"]
 
 
+def test_a_pipeline_saved_before_its_component_modules_were_renamed_still_loads(make_settings) -> None:
+    """`kbot pipeline show > answer.yaml` of an older kbot names the components' old modules."""
+    from bot.rag.pipeline.loading import RENAMED_MODULES
+
+    app = _app(make_settings)
+    for pipeline in (app.answer_pipeline, app.indexer.pipeline):
+        text = pipeline.dumps()
+        old = text
+        for before, now in RENAMED_MODULES.items():
+            old = old.replace(f"type: {now}.", f"type: {before}.")
+        assert old != text
+        loaded = load_pipeline_text(old, app.resources, app.settings.root)
+        assert _normal(loaded.to_dict()) == _normal(pipeline.to_dict())
+
+
 def _normal(data: dict[str, Any]) -> dict[str, Any]:
     """A pipeline's dict with its connections in a fixed order (Haystack lists them as it walks the graph)."""
     return {**data, "connections": sorted(data["connections"], key=lambda c: (c["sender"], c["receiver"]))}
@@ -100,7 +115,7 @@ def test_a_customised_yaml_with_a_reranker_changes_the_answer_order(make_setting
     (lambda d: d["components"].pop("retriever"), "no component takes the input 'scopes'"),
     (lambda d: d["components"].pop("citations"), "no component produces an 'answer' output"),
     (lambda d: d["components"]["gate"].update(type="os.system"), "module 'os', which kbot does not load"),
-    (lambda d: d["components"]["gate"].update(type="bot.rag.pipeline.retrieval.NoSuchGate"), "NoSuchGate"),
+    (lambda d: d["components"]["gate"].update(type="bot.rag.pipeline.retriever.NoSuchGate"), "NoSuchGate"),
     (lambda d: d["components"]["gate"]["init_parameters"].update(colour="red"), "colour"),
 ])
 def test_a_broken_answer_pipeline_is_one_line_at_start_up(make_settings, tmp_path: Path, mutate, message) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 from bot.cli.main import main
 from bot.core.messages import Why
 from bot.rag.relevance import is_relevant, keywords_agree, query_terms, words
+from tests.support.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 TEXTS = {"day": "Your manager meets you at 9:30 on your first day.", "sick": "Ten paid sick days a year.",
          "dog": "Dogs may come on Fridays."}
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.app import build_indexer
 from bot.rag.knowledge_base import KnowledgeBase
-from tests.rag.stores import BACKENDS, make_backend
+from tests.support.stores import BACKENDS, make_backend
 
 SECRET = "The acquisition of Initech closes on the ninth of May; codename Bluebird."
 DOCS = {

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.rag.indexing import Indexer
+from bot.rag.indexer import Indexer
 from bot.rag.knowledge_base import KnowledgeBase
 from tests.fakes.http_site import closed_port_url, serve
-from tests.samples import (
+from tests.support.samples import (
     PNG_BYTES,
     make_bomb_pdf,
     make_cyclic_pdf,

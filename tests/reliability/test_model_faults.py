@@ -17,11 +17,12 @@ from bot.chat.conversation import Conversation
 from bot.cli.main import main
 from bot.config import AnswerSettings
 from bot.core.messages import ThreadKey
-from bot.rag.generation import CUT_OFF, TRUNCATED
+from bot.rag.llm_client import CUT_OFF, TRUNCATED
 from tests.fakes.openai_server import serve_openai
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.bots import eventually, knowledge_bot, platform_settings, quiet_for, running_bot
-from tests.test_conversation import _ask, _llm, knowledge, memory  # noqa: F401 (fixtures)
+from tests.support.conversation import ask as _ask
+from tests.support.conversation import llm as _llm
 
 KEY = ThreadKey("test", "w", "c", "t1")
 TOKENS = ["Every ", "employee ", "gets ", "25 ", "vacation ", "days ", "[1]", "."]

@@ -28,10 +28,11 @@ from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.support.bots import ANSWER_TOKENS, HANDBOOK, NO_RATE_LIMITS
 from tests.support.clock import REAL
 from tests.support.kbot_process import KbotProcess
+from tests.support.paths import REPO
 from tests.support.platforms import slack_final
 
 ADMIN = "UADMIN"
-ROOT = Path(__file__).parents[2]
+ROOT = REPO
 
 
 def _until(predicate: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:

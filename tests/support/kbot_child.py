@@ -15,7 +15,7 @@ import lancedb  # noqa: F401
 import sqlalchemy  # noqa: F401
 
 import bot.app  # noqa: F401
-import bot.rag.indexing  # noqa: F401
+import bot.rag.indexer  # noqa: F401
 import bot.rag.knowledge_base  # noqa: F401
 import bot.rag.stores.lancedb  # noqa: F401
 import bot.run  # noqa: F401

@@ -23,6 +23,8 @@ class KbotProcess:
         if self.popen.poll() is not None:
             raise AssertionError(f"{self.role} exited: {self.log_path.read_text()[-2000:]}")
         if not self.port:
+            if not self.log_path.exists():  # the forked child has not opened its log yet
+                return False
             found = re.search(r"health and metrics on http://[\d.]+:(\d+)", self.log_path.read_text())
             if found is None:
                 return False

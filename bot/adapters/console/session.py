@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
-from bot import commands
+from bot.chat import commands
 from bot.core.jobs import JobView, ProgressTarget
 from bot.core.messages import Answer, Incoming, ReplyPort, ThreadKey
 from bot.core.requests import CommandRequest, Place, ThreadCapture, Upload

@@ -1,5 +1,7 @@
 """Discord, through discord.py: gateway events and application commands in, REST writes out."""
 
+# Imports inside functions: the platform's SDK (discord.py) loads only when Discord is enabled.
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

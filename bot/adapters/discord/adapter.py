@@ -20,7 +20,7 @@ from discord.http import Route
 
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
-from bot.adapters.discord.commands import DiscordCommands, KnowledgeCommands
+from bot.adapters.discord.commands import DiscordCommands, knowledge_commands
 from bot.adapters.discord.events import PLATFORM, DiscordEvents, media_of, workspace_of
 from bot.adapters.discord.port import (
     CHANNEL_BUCKET,
@@ -85,8 +85,9 @@ def _client(settings: DiscordSettings, intents: discord.Intents, clock: Clock) -
         client = _Client(intents=intents, allowed_mentions=NO_MENTIONS, guild_ready_timeout=ready_wait)
     else:
         count = None if settings.shards.count == "auto" else settings.shards.count
+        chosen: dict[str, Any] = {"shard_ids": settings.shards.ids} if settings.shards.ids is not None else {}
         client = _ShardedClient(intents=intents, allowed_mentions=NO_MENTIONS, shard_count=count,
-                                shard_ids=settings.shards.ids, guild_ready_timeout=ready_wait)
+                                guild_ready_timeout=ready_wait, **chosen)
     client.clock = clock
     return client
 
@@ -106,12 +107,12 @@ class DiscordAdapter:
         # take 3 of them (the Streamer keeps half), so a final finds a free call the moment it is ready.
         self.budgets = EditBudgets(*CHANNEL_BUCKET, context.clock)
         self.roots = ReplyRoots()
-        self.events = DiscordEvents(self.client, AdminRule(frozenset(settings.admins)), self.roots)
+        self.events = DiscordEvents(lambda: self.client.user, AdminRule(frozenset(settings.admins)), self.roots)
         self.commands = DiscordCommands(self.client, self.service, self.events, self.budgets,
                                         context.max_file_bytes, context.public_uploads)
         self.tree.add_command(app_commands.Command(name="ask", description="Ask the knowledge base a question",
                                                    callback=self._on_ask))
-        self.tree.add_command(KnowledgeCommands(self.commands))
+        self.tree.add_command(knowledge_commands(self.commands))
         self.client.event(self.on_message)
         self.client.event(self.on_interaction)
         self.client.event(self.on_raw_reaction_add)
@@ -322,7 +323,7 @@ class DiscordAdapter:
         """👍/👎 and "why these sources?" clicks (application commands are the command tree's)."""
         if interaction.type != discord.InteractionType.component:
             return
-        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        custom_id = str(interaction.data.get("custom_id", "")) if interaction.data else ""
         if custom_id.startswith(WHY_PREFIX):
             await self._on_why(interaction, custom_id.removeprefix(WHY_PREFIX))
             return

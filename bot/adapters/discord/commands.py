@@ -3,8 +3,10 @@ privately; job progress edits the message posted in the channel."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import discord
 from discord import app_commands
@@ -13,7 +15,8 @@ from bot.adapters.discord.events import PLATFORM, DiscordEvents, upload_place, w
 from bot.adapters.discord.port import NO_MENTIONS
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.progress import ProgressDisplay
-from bot.commands.saved_threads import MAX_MESSAGES
+from bot.chat.commands import CHAT_COMMANDS, ChatCommand, Option
+from bot.chat.commands.saved_threads import MAX_MESSAGES
 from bot.core.jobs import JobView, ProgressTarget
 from bot.core.messages import ThreadKey
 from bot.core.pacing import EditBudgets
@@ -121,70 +124,46 @@ class DiscordCommands:
 
     async def _edit_progress(self, target: ProgressTarget, text: str) -> None:
         channel = self.client.get_channel(int(target.channel)) or await self.client.fetch_channel(int(target.channel))
-        await channel.get_partial_message(int(target.message)).edit(  # type: ignore[union-attr]
+        await channel.get_partial_message(int(target.message)).edit(  # type: ignore[union-attr]  # the target is a text channel kbot posted in
             content=defuse_mentions(text), allowed_mentions=NO_MENTIONS)
 
 
-class KnowledgeCommands(app_commands.Group):
-    """`/kb upload|add|status|list|delete|scope|preset|approve|gaps|stats|save|visibility|help`."""
+def knowledge_commands(glue: DiscordCommands) -> app_commands.Group:
+    """`/kb` as an application command group, one subcommand per chat command of the table
+    (bot/chat/commands), each option typed as Discord shows it."""
+    group = app_commands.Group(name="kb", description="Add, list and manage kbot's documents")
+    for command in CHAT_COMMANDS:
+        group.add_command(app_commands.Command(name=command.name, description=command.summary,
+                                               callback=cast(Any, _callback(glue, command)), parent=group))
+        # cast: the callback is made at run time and carries its options in __signature__, which is
+        # what discord.py reads; no static type can spell a signature built from the table.
+    return group
 
-    def __init__(self, run: DiscordCommands) -> None:
-        super().__init__(name="kb", description="Add, list and manage kbot's documents")
-        self.glue = run
 
-    @app_commands.command(description="Index an attached file")
-    async def upload(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
-        await self.glue.run(interaction, "upload", "", file)
+def _option_type(option: Option) -> Any:
+    """The annotation discord.py reads an option's Discord type (and choices, range) from."""
+    kind: Any = {"text": str, "file": discord.Attachment, "job": int,
+                 "days": app_commands.Range[int, 1, MAX_DAYS]}.get(option.kind)
+    if option.kind == "choice":
+        kind = Literal[option.choices]  # discord.py offers a Literal's values as the option's choices
+    return kind if option.required else kind | None
 
-    @app_commands.command(description="Fetch a web page and index it")
-    async def add(self, interaction: discord.Interaction, url: str) -> None:
-        await self.glue.run(interaction, "add", url)
 
-    @app_commands.command(description="Running and recent indexing jobs")
-    async def status(self, interaction: discord.Interaction, job: int | None = None) -> None:
-        await self.glue.run(interaction, "status", "" if job is None else str(job))
+def _callback(glue: DiscordCommands, command: ChatCommand) -> Callable[..., Awaitable[None]]:
+    """A callback whose signature declares the command's options: discord.py builds the subcommand's
+    options from it, and calls it with the values given."""
 
-    @app_commands.command(name="list", description="Documents answerable here")
-    async def list_(self, interaction: discord.Interaction) -> None:
-        await self.glue.run(interaction, "list", "")
+    async def callback(interaction: discord.Interaction, **values: Any) -> None:
+        attachment = next((values[o.name] for o in command.options if o.kind == "file"), None)
+        words = [str(values[o.name]) for o in command.options if o.kind != "file" and values.get(o.name) is not None]
+        await glue.run(interaction, command.name, " ".join(words), attachment)
 
-    @app_commands.command(description="Remove a document (admins)")
-    async def delete(self, interaction: discord.Interaction, document: str) -> None:
-        await self.glue.run(interaction, "delete", document)
-
-    @app_commands.command(description="Which knowledge this channel uses; admins switch parts off and on")
-    async def scope(self, interaction: discord.Interaction, knowledge: Literal["global", "workspace"] | None = None,
-                    state: Literal["on", "off"] | None = None) -> None:
-        await self.glue.run(interaction, "scope", " ".join(part for part in (knowledge, state) if part))
-
-    @app_commands.command(description="How hard answers here search; admins choose fast, balanced or accurate")
-    async def preset(self, interaction: discord.Interaction,
-                     choice: Literal["fast", "balanced", "accurate", "default"] | None = None) -> None:
-        await self.glue.run(interaction, "preset", choice or "")
-
-    @app_commands.command(description="Let a new server or DM use kbot (kbot's own admins)")
-    async def approve(self, interaction: discord.Interaction, code: str) -> None:
-        await self.glue.run(interaction, "approve", code)
-
-    @app_commands.command(description="Questions the documents could not answer well (admins: the whole server)")
-    async def gaps(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, MAX_DAYS] | None = None,
-                   ) -> None:
-        await self.glue.run(interaction, "gaps", "" if days is None else str(days))
-
-    @app_commands.command(description="Questions, answered share, votes, new documents and the top gaps")
-    async def stats(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, MAX_DAYS] | None = None,
-                    ) -> None:
-        await self.glue.run(interaction, "stats", "" if days is None else str(days))
-
-    @app_commands.command(description="Answers here for everyone, or to the asker first; admins choose")
-    async def visibility(self, interaction: discord.Interaction,
-                         choice: Literal["public", "private_first", "default"] | None = None) -> None:
-        await self.glue.run(interaction, "visibility", choice or "")
-
-    @app_commands.command(description="Keep this thread as a document answerable here (run it in the thread)")
-    async def save(self, interaction: discord.Interaction) -> None:
-        await self.glue.run(interaction, "save", "")
-
-    @app_commands.command(name="help", description="What each command does")
-    async def help_(self, interaction: discord.Interaction) -> None:
-        await self.glue.run(interaction, "help", "")
+    interaction = inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                    annotation=discord.Interaction)
+    options = [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, annotation=_option_type(o),
+                                 default=inspect.Parameter.empty if o.required else None)
+               for o in command.options]
+    callback.__signature__ = inspect.Signature([interaction, *options])  # type: ignore[attr-defined]  # read by discord.py
+    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]  # app_commands.describe's
+        o.name: o.description for o in command.options}
+    return callback

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -93,14 +94,16 @@ def media_of(message: discord.Message) -> tuple[list[str], list[str]]:
 
 
 class DiscordEvents:
-    def __init__(self, client: discord.Client, admins: AdminRule, roots: ReplyRoots) -> None:
-        self.client = client
+    """Translation in. `me`: kbot's own user, once logged in (the client's `user`)."""
+
+    def __init__(self, me: Callable[[], discord.ClientUser | None], admins: AdminRule, roots: ReplyRoots) -> None:
+        self.me = me
         self.admins = admins
         self.roots = roots  # kbot's message -> the question it answers
 
     def addressed(self, message: discord.Message) -> bool:
         """A DM, a mention, a message in a thread kbot opened, or a reply to kbot."""
-        me = self.client.user
+        me = self.me()
         if message.guild is None or (me is not None and me in message.mentions):
             return True
         if isinstance(message.channel, discord.Thread) and me is not None and message.channel.owner_id == me.id:
@@ -113,7 +116,7 @@ class DiscordEvents:
             isinstance(resolved, discord.Message) and me is not None and resolved.author.id == me.id)
 
     def text(self, message: discord.Message) -> str:
-        me = self.client.user
+        me = self.me()
         return re.sub(rf"<@!?{me.id}>", "", message.content).strip() if me else message.content.strip()
 
     def thread_key(self, message: discord.Message, channel: Any) -> ThreadKey:

@@ -4,6 +4,7 @@ edits about once a second per channel; the final message in Discord Markdown wit
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -71,11 +72,10 @@ class DiscordPort:
             await self.channel.typing()
 
     async def _send(self, content: str, view: discord.ui.View | None = None) -> None:
-        reference = None
-        if self.question is not None and not self.messages:
-            reference = self.question.to_reference(fail_if_not_exists=False)
         kwargs: dict[str, Any] = {"view": view} if view is not None else {}
-        message = await self.channel.send(content, reference=reference, mention_author=False,
+        if self.question is not None and not self.messages:
+            kwargs["reference"] = self.question.to_reference(fail_if_not_exists=False)
+        message = await self.channel.send(content, mention_author=False,
                                           allowed_mentions=NO_MENTIONS, suppress_embeds=True, **kwargs)
         self.messages.append(message)
         self.on_sent(message.id)
@@ -105,7 +105,7 @@ class DiscordPort:
             last = index == len(parts) - 1
             share = self.share_to if answer.grounded else None
             view = FeedbackButtons(answer.reply_id, bool(answer.sources), share) if last and answer.reply_id else None
-            await self.budget.write(lambda i=index, p=part, v=view: self._write(i, to_discord_markdown(p), v))
+            await self.budget.write(functools.partial(self._write, index, to_discord_markdown(part), view))
 
     async def fail(self, message: str) -> None:
         notice = f"⚠️ {message}"
@@ -120,7 +120,7 @@ class DirectMessagePort(DiscordPort):
     """private_first for a message in a channel: the answer goes to the asker's DM with kbot, with
     "Share with the channel"; if Discord refuses the DM, it is answered in the channel after all."""
 
-    def __init__(self, user: discord.abc.User, question: discord.Message, channel_budget: EditBudget,
+    def __init__(self, user: discord.User | discord.Member, question: discord.Message, channel_budget: EditBudget,
                  dm_budget: Callable[[str], EditBudget], on_sent: Callable[[int], None]) -> None:
         super().__init__(question.channel, question, channel_budget, on_sent)
         self.user = user
@@ -147,7 +147,7 @@ class InteractionPort(DiscordPort):
     answers continue as follow-ups. `private`: shown to the asker alone, with "Share with the channel"."""
 
     def __init__(self, interaction: discord.Interaction, budget: EditBudget, private: bool = False) -> None:
-        super().__init__(interaction.channel, None, budget, lambda _id: None)  # type: ignore[arg-type]
+        super().__init__(interaction.channel, None, budget, lambda _id: None)  # type: ignore[arg-type]  # an /ask interaction always has its channel
         self.interaction = interaction
         self.private = private
         if private and interaction.channel is not None:
@@ -161,6 +161,7 @@ class InteractionPort(DiscordPort):
 
     async def _send(self, content: str, view: discord.ui.View | None = None) -> None:
         kwargs: dict[str, Any] = {"view": view} if view is not None else {}
+        message: discord.InteractionMessage | discord.WebhookMessage
         if not self.messages:
             message = await self.interaction.edit_original_response(content=content, allowed_mentions=NO_MENTIONS,
                                                                     **kwargs)

@@ -1,5 +1,7 @@
 """Slack, through slack-bolt (Socket Mode or signed HTTP events) and slack_sdk's Web API client."""
 
+# Imports inside functions: the platform's SDK (slack-bolt) loads only when Slack is enabled.
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

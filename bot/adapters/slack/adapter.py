@@ -24,7 +24,6 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import commands as kb_commands
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
 from bot.adapters.slack.commands import SlackCommands
@@ -33,6 +32,7 @@ from bot.adapters.slack.port import WHY_ACTION, SlackPort, plain
 from bot.adapters.slack.private import SHARE_ACTION, SlackPrivatePort, parse_share
 from bot.adapters.slack.settings import SlackSettings
 from bot.adapters.unsupported import unsupported_note
+from bot.chat import commands as kb_commands
 from bot.core.jobs import JobView
 from bot.core.messages import ThreadKey
 from bot.core.pacing import EditBudgets

@@ -3,6 +3,7 @@ job progress edited into the message the command posted."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from typing import Any
 
@@ -10,11 +11,11 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import commands
 from bot.adapters.progress import ProgressDisplay
 from bot.adapters.slack.events import MENTION, PLATFORM, SlackEvents, in_private_channel
 from bot.adapters.slack.port import plain
-from bot.commands.saved_threads import MAX_MESSAGES
+from bot.chat import commands
+from bot.chat.commands.saved_threads import MAX_MESSAGES
 from bot.core.jobs import JobView, ProgressTarget
 from bot.core.messages import Incoming, ThreadKey
 from bot.core.pacing import EditBudgets
@@ -128,7 +129,7 @@ class SlackCommands:
         for shared in event.get("files") or []:
             url = shared.get("url_private_download") or shared.get("url_private")
             upload = Upload(str(shared.get("name") or "file"), int(shared.get("size") or 0),
-                            lambda url=url: self._download(url))
+                            functools.partial(self._download, url))
             reply = await self.service.command("upload", self._request(incoming, "", upload),
                                                self._poster(team, channel, thread))
             if reply.text:

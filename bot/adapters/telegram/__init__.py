@@ -1,5 +1,7 @@
 """Telegram, through python-telegram-bot: long polling or kbot's own webhook receiver."""
 
+# Imports inside functions: the platform's SDK (python-telegram-bot) loads only when Telegram is enabled.
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

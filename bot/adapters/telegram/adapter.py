@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from itertools import count
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Chat, Message, ReplyParameters, Update
@@ -21,7 +22,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import commands
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
 from bot.adapters.formatting import defuse_mentions
@@ -39,6 +39,8 @@ from bot.adapters.telegram.port import (
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.adapters.telegram.webhook import WebhookReceiver, derived_secret
 from bot.adapters.unsupported import unsupported_note
+from bot.chat import commands
+from bot.chat.commands import CHAT_COMMANDS
 from bot.core.clock import wait_for
 from bot.core.jobs import JobView
 from bot.core.messages import Incoming
@@ -65,8 +67,10 @@ HELP = (
 WHY_REPEAT_MINUTES = 10
 WHY_SHOWN = "The explanation is already posted, just under the answer."
 EMPTY_ASK = "Ask me a question after /ask, e.g. /ask how many vacation days do we get?"
-COMMANDS = [BotCommand("ask", "Ask the knowledge base a question"), BotCommand("kb", "Add, list and manage "
-            "documents: /kb help"), BotCommand("help", "How to ask kbot")]
+# Telegram's command menu: `/kb`'s line names its subcommands, from the chat command table.
+COMMANDS = [BotCommand("ask", "Ask the knowledge base a question"),
+            BotCommand("kb", f"Documents: {', '.join(c.name for c in CHAT_COMMANDS if c.name != 'help')} (/kb help)"),
+            BotCommand("help", "How to ask kbot")]
 
 
 def _from_a_person(update: Update) -> Message | None:
@@ -93,7 +97,7 @@ class TelegramAdapter:
             builder = builder.base_url(settings.base_url)
         if settings.base_file_url:
             builder = builder.base_file_url(settings.base_file_url)
-        self.app: Application = builder.build()
+        self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.clock = context.clock
         self.budgets = EditBudgets(1, 1.0, context.clock)  # about one message or edit per second per chat
         # Drafts (private chats) are not messages: they pace themselves, so the final message's

@@ -41,7 +41,7 @@ class TelegramEvents:
         return self._addressed(message, message.caption or "", message.parse_caption_entities)
 
     def _addressed(self, message: Message, text: str,
-                   entities: Callable[[list[str]], dict[MessageEntity, str]]) -> str | None:
+                   entities: Callable[[list[str | None] | None], dict[MessageEntity, str]]) -> str | None:
         if message.chat.type == ChatType.PRIVATE:
             return text.strip()
         reply = message.reply_to_message

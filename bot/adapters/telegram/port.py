@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from itertools import count
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
@@ -17,6 +18,7 @@ from bot.adapters.formatting import answer_markdown, defuse_mentions, to_telegra
 from bot.chat.streaming import put, split_text
 from bot.core.messages import Answer, PortLimits
 from bot.core.pacing import EditBudget, Pacing
+from bot.core.retry import Backoff, retry_async
 from bot.state.explanations import WHY_LABEL
 
 log = logging.getLogger("kbot.telegram")
@@ -46,7 +48,7 @@ class TelegramPort:
     limits = PortLimits(max_length=MAX_LENGTH, min_edit_interval_s=1.0)
 
     def __init__(self, bot: Bot, question: Message, budget: EditBudget, on_sent: Callable[[int], None],
-                 draft_ids: count, draft_budget: EditBudget | None = None) -> None:
+                 draft_ids: count[int], draft_budget: EditBudget | None = None) -> None:
         self.bot = bot
         self.chat_id = question.chat_id
         self.question_id = question.message_id
@@ -110,21 +112,15 @@ class TelegramPort:
 
     async def _final(self, index: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
         """HTML, or the plain words when Telegram refuses the markup; retried after a RetryAfter."""
-        for attempt in range(3):
+        async def once() -> None:
             try:
-                try:
-                    await self.budget.write(lambda: self._write(index, to_telegram_html(text), ParseMode.HTML, markup))
-                except BadRequest as exc:
-                    if "parse entities" not in str(exc).lower():
-                        raise
-                    await self.budget.write(lambda: self._write(index, defuse_mentions(text), None, markup))
-                return
-            except RetryAfter as exc:
-                if attempt == 2:
+                await self.budget.write(lambda: self._write(index, to_telegram_html(text), ParseMode.HTML, markup))
+            except BadRequest as exc:
+                if "parse entities" not in str(exc).lower():
                     raise
-                delay = exc.retry_after
-                seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
-                await self.budget.clock.sleep(seconds)
+                await self.budget.write(lambda: self._write(index, defuse_mentions(text), None, markup))
+
+        await retry_async(once, FINAL_RETRIES, _telegram_wait, sleep=self.budget.clock.sleep)
 
     async def finish(self, answer: Answer) -> None:
         parts = split_text(answer_markdown(answer), MAX_LENGTH)
@@ -151,7 +147,7 @@ class PrivateChatPort(TelegramPort):
     anyone else the answer stays in the group, with a note saying how to get it privately."""
 
     def __init__(self, bot: Bot, question: Message, budget_for: Callable[[str], EditBudget],
-                 on_sent: Callable[[int], None], draft_ids: count, draft_budget_for: Callable[[str], EditBudget],
+                 on_sent: Callable[[int], None], draft_ids: count[int], draft_budget_for: Callable[[str], EditBudget],
                  user_id: int) -> None:
         super().__init__(bot, question, budget_for(str(question.chat_id)), on_sent, draft_ids,
                          draft_budget_for(str(question.chat_id)))
@@ -185,3 +181,14 @@ class PrivateChatPort(TelegramPort):
         if self.note:
             answer = replace(answer, text=f"{self.note}\n\n{answer.text}")
         await super().finish(answer)
+
+
+FINAL_RETRIES = Backoff(attempts=3, first_s=1.0, cap_s=4.0)  # the waits are Telegram's own retry_after
+
+
+def _telegram_wait(exc: Exception, _attempt: int) -> float | None:
+    """Telegram's own wait after a RetryAfter; anything else is not retried."""
+    if not isinstance(exc, RetryAfter):
+        return None
+    delay = exc.retry_after
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 from telegram import Update
@@ -32,7 +33,8 @@ def derived_secret(token: str) -> str:
 class WebhookReceiver:
     """POSTs to `path` become updates on the application's queue, after the secret is checked."""
 
-    def __init__(self, app: Application, secret: str, host: str, port: int, path: str) -> None:
+    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], secret: str, host: str, port: int,
+                 path: str) -> None:
         self.app = app
         self._secret = secret.encode()
         self.host = host

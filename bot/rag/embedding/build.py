@@ -1,6 +1,8 @@
 """The configured embedder: local all-MiniLM-L6-v2 (offline) on the runtime `embedder.runtime` names or
 `auto` picks, an OpenAI-compatible server, or none (keyword search only)."""
 
+# Imports inside functions: ONNX Runtime loads only when the onnx runtime is chosen.
+
 from __future__ import annotations
 
 import importlib.util
@@ -56,11 +58,12 @@ def _local(settings: EmbedderOptions, batch_size: int) -> Embedder:
         return _onnx(settings, folder, name, batch_size)
     documents = "numpy" if settings.runtime == "numpy" else auto_document_runtime(settings)
     if documents == "numpy" or auto_query_runtime(settings) == "numpy":
-        queries = lean = LeanLocalEmbedder(folder, name, LOCAL_MODEL_DIM, batch_size)
+        lean = LeanLocalEmbedder(folder, name, LOCAL_MODEL_DIM, batch_size)
         if settings.model is not None:
             lean.fingerprint = EmbedderFingerprint("local", settings.model, len(lean.embed_query("dimension probe")))
         if documents == "numpy":
             return lean
+        queries: Embedder = lean
     else:
         queries = _onnx(settings, folder, name, 1, threads=1)
     if documents == "onnx":

@@ -1,12 +1,15 @@
 """Haystack's embedder components behind kbot's Embedder: sentence-transformers (torch, opt-in) and
 OpenAI-compatible servers."""
 
+# Imports inside functions: torch and sentence-transformers (the optional `local` extra) load only when that
+# runtime is chosen.
+
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import Any, cast
 
 from haystack.dataclasses import Document
 
@@ -58,12 +61,12 @@ class HaystackEmbedder:
             return []
         self.warm_up()
         with self._compute():
-            return self._document_embedder.run(documents=documents)["documents"]
+            return cast(list[Document], self._document_embedder.run(documents=documents)["documents"])
 
     def embed_query(self, text: str) -> list[float]:
         self.warm_up()
         with self._compute():
-            return self._text_embedder.run(text=text)["embedding"]
+            return cast(list[float], self._text_embedder.run(text=text)["embedding"])
 
 
 def cpu_bfloat16_available() -> bool:

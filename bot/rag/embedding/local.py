@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from haystack.dataclasses import Document
@@ -60,7 +60,7 @@ class LeanLocalEmbedder:
         return [_with_embedding(d, vector) for d, vector in zip(documents, vectors, strict=True)]
 
     def embed_query(self, text: str) -> list[float]:
-        return self._encode([text])[0].tolist()
+        return cast(list[float], self._encode([text])[0].tolist())
 
 
 def _text_to_embed(document: Document) -> str:

@@ -7,6 +7,8 @@ where torch and sentence-transformers take several, which is what a person waits
 `kbot search` and `kbot ask`.
 """
 
+# Imports inside functions: safetensors and tokenizers load with the model, not with the module.
+
 from __future__ import annotations
 
 import json
@@ -92,7 +94,7 @@ class MiniLMEncoder:
         return x
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        out = x @ self.w[name + ".weight"]
+        out: np.ndarray = x @ self.w[name + ".weight"]
         out += self.w[name + ".bias"]
         return out
 
@@ -126,6 +128,7 @@ class MiniLMEncoder:
             hidden = _gelu(self._linear(x, at + "intermediate.dense"))
             x = self._norm(x + self._linear(hidden, at + "output.dense"), at + "output.LayerNorm")
         pooled = (x * mask[..., None]).sum(1) / np.clip(mask.sum(1, keepdims=True), 1e-9, None)
-        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        unit: np.ndarray = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return unit
 
 

@@ -1,5 +1,7 @@
 """Where the local model's weights are: the packaged all-MiniLM-L6-v2, never a download."""
 
+# Imports inside functions: the weights package loads when the model is first needed.
+
 from __future__ import annotations
 
 

@@ -1,5 +1,7 @@
 """Turn a file, bytes or a URL into sections of text with page and heading metadata."""
 
+# Imports inside functions: each format's parser, and its library, loads at the first file of that format.
+
 from __future__ import annotations
 
 from collections.abc import Callable

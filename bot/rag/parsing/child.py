@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from bot.rag.parsing.types import ParseError
 
@@ -45,7 +46,7 @@ class ChildParser:
         except (BrokenPipeError, OSError):
             pass
 
-    def records(self, deadline_s: Callable[[], float], too_slow: Callable[[], str]) -> Iterator[dict]:
+    def records(self, deadline_s: Callable[[], float], too_slow: Callable[[], str]) -> Iterator[dict[str, Any]]:
         """Each JSON record; ParseError(too_slow()) once `deadline_s()` seconds have passed since the
         start (asked again after every record), ParseError when the child dies or talks nonsense."""
         while True:

@@ -1,6 +1,8 @@
 """DOCX paragraphs and tables in document order, split at Heading/Title styles into sections with a
 heading path; list items keep a marker and tables a header row, so both read as they do in Word."""
 
+# Imports inside functions: python-docx loads at the first Word file.
+
 from __future__ import annotations
 
 import io
@@ -25,7 +27,7 @@ def _list_marker(paragraph: object, style: str) -> str | None:
     if not (numbered or style.startswith("List")):
         return None
     depth = 0
-    if numbered and p_pr.numPr.ilvl is not None and p_pr.numPr.ilvl.val is not None:
+    if numbered and p_pr is not None and p_pr.numPr.ilvl is not None and p_pr.numPr.ilvl.val is not None:
         depth = int(p_pr.numPr.ilvl.val)
     return "  " * depth + ("1. " if "Number" in style else "- ")
 

@@ -198,7 +198,7 @@ def _cases_sane(text: str) -> float:
     if not words:
         return 1.0
     sane = sum(w.islower() or w.isupper() or (w[0].isupper() and w[1:].islower()) for w in words)
-    return sane / len(words)
+    return float(sane) / len(words)
 
 
 def reading(data: bytes, encoding: str) -> Reading | None:

@@ -6,6 +6,8 @@ sentence, `<pre>` stays whole, tables become `a | b` rows, lists `- item`. Pages
 through trafilatura, which removes the boilerplate of ordinary web pages well.
 """
 
+# Imports inside functions: BeautifulSoup and trafilatura load at the first web page.
+
 from __future__ import annotations
 
 import re
@@ -70,8 +72,7 @@ MAX_DEPTH = 120  # deeper nesting (hostile or generated pages) is read as plain 
 
 
 def _walk(node: Any, writer: _Writer, list_depth: int = 0, depth: int = 0) -> None:
-    from bs4 import NavigableString, Tag
-    from bs4.element import Comment
+    from bs4.element import Comment, NavigableString, Tag
 
     if depth > MAX_DEPTH:
         writer.text(node.get_text(" "))

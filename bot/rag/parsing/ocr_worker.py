@@ -12,6 +12,8 @@ answers in JSON lines:
     {"ok": true} at the end, or {"ok": false, "reason": ...} at any point.
 """
 
+# Imports inside functions: this runs in a child interpreter, which imports only what the request needs.
+
 from __future__ import annotations
 
 import io
@@ -111,7 +113,7 @@ def picture_frames(data: bytes) -> tuple[int, Callable[[int], Any]]:
     return int(getattr(picture, "n_frames", 1) or 1), frame
 
 
-def read_pages(data: bytes, kind: str, pages: list[int], dpi: int, memory_mb: int) -> Iterator[dict]:
+def read_pages(data: bytes, kind: str, pages: list[int], dpi: int, memory_mb: int) -> Iterator[dict[str, Any]]:
     import numpy as np
 
     if kind == "pdf":
@@ -136,7 +138,7 @@ def read_pages(data: bytes, kind: str, pages: list[int], dpi: int, memory_mb: in
     yield {"ok": True}
 
 
-def emit(record: dict) -> None:
+def emit(record: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(record) + "\n")
     sys.stdout.flush()
 

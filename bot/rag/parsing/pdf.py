@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bot.rag.parsing.child import ChildParser
 from bot.rag.parsing.ocr import OFF, run_ocr, unread_warnings
@@ -44,7 +45,7 @@ def _budget_text(limits: PdfLimits, pages: int) -> str:
     return f"{total:g} s ({limits.timeout_s:g} s + {limits.page_budget_s:g} s for each of {pages} page{plural})"
 
 
-def run_pdf_child(data: bytes, limits: PdfLimits, on_page: PageProgress | None = None) -> dict:
+def run_pdf_child(data: bytes, limits: PdfLimits, on_page: PageProgress | None = None) -> dict[str, Any]:
     """Pages, title and outline from a fresh interpreter that imports only the worker."""
     child = ChildParser("bot.rag.parsing.pdf_worker", [str(limits.memory_mb), limits.parser], data,
                         what="the PDF parser", memory_reason=MEMORY_REASON.format(mb=limits.memory_mb))

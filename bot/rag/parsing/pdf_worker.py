@@ -9,6 +9,8 @@ from the page count:
 or {"ok": false, "reason": ...} at any point.
 """
 
+# Imports inside functions: this runs in a child interpreter, which imports only the parser the request names.
+
 from __future__ import annotations
 
 import io
@@ -16,6 +18,7 @@ import json
 import resource
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 MEMORY_REASON = "PDF parsing hit the {mb} MB memory cap and was stopped (decompression bomb?)"
 BOMB_REASON = "PDF content expands past the parser's safety limits and was stopped (decompression bomb?)"
@@ -36,7 +39,7 @@ def _title(raw: object) -> str | None:
 
 # -- pypdfium2 (PDFium, the engine of Chrome's viewer): 10-25x faster than pypdf on typeset manuals --
 
-def pdfium_pages(data: bytes) -> Iterator[dict]:
+def pdfium_pages(data: bytes) -> Iterator[dict[str, Any]]:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_raw
 
@@ -58,16 +61,16 @@ def pdfium_pages(data: bytes) -> Iterator[dict]:
         yield {"text": textpage.get_text_bounded(), "empty": pdfium_raw.FPDFPage_CountObjects(page.raw) == 0}
         textpage.close()
         page.close()
-    outline: list[list] = []
+    outline: list[list[Any]] = []
     try:
         for bookmark in document.get_toc(max_depth=MAX_OUTLINE_DEPTH):
             if len(outline) >= MAX_OUTLINE:
                 break
             destination = bookmark.get_dest()
-            index = destination.get_index() if destination is not None else None
+            page_index: int | None = destination.get_index() if destination is not None else None
             title = _title(bookmark.get_title())
-            if title and index is not None and index >= 0:
-                outline.append([bookmark.level, title, index + 1])
+            if title and page_index is not None and page_index >= 0:
+                outline.append([bookmark.level, title, page_index + 1])
     except Exception:  # outlines are optional: a damaged one only costs the headings
         pass
     yield {"ok": True, "outline": outline}
@@ -75,11 +78,11 @@ def pdfium_pages(data: bytes) -> Iterator[dict]:
 
 # -- pypdf (pure Python): selectable with knowledge.pdf_parser: pypdf --------------------------------
 
-def outline_entries(reader: object) -> list[list]:
+def outline_entries(reader: object) -> list[list[Any]]:
     """The bookmarks as [depth, title, 1-based page], in document order; [] when unreadable."""
-    entries: list[list] = []
+    entries: list[list[Any]] = []
 
-    def walk(items: list, depth: int) -> None:
+    def walk(items: list[Any], depth: int) -> None:
         for item in items:
             if len(entries) >= MAX_OUTLINE or depth > MAX_OUTLINE_DEPTH:
                 return
@@ -87,7 +90,7 @@ def outline_entries(reader: object) -> list[list]:
                 walk(item, depth + 1)
                 continue
             try:
-                page = reader.get_destination_page_number(item)  # type: ignore[attr-defined]
+                page = reader.get_destination_page_number(item)  # type: ignore[attr-defined]  # reader: a PdfReader, typed object to keep pypdf lazy
             except Exception:  # a broken destination: that bookmark only
                 continue
             title = _title(getattr(item, "title", ""))
@@ -95,13 +98,13 @@ def outline_entries(reader: object) -> list[list]:
                 entries.append([depth, title, page + 1])
 
     try:
-        walk(reader.outline, 0)  # type: ignore[attr-defined]
+        walk(reader.outline, 0)  # type: ignore[attr-defined]  # as above
     except Exception:  # outlines are optional: a damaged one only costs the headings
         return entries
     return entries
 
 
-def pypdf_pages(data: bytes) -> Iterator[dict]:
+def pypdf_pages(data: bytes) -> Iterator[dict[str, Any]]:
     from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, LimitReachedError, PdfReadError
 
@@ -124,7 +127,7 @@ def pypdf_pages(data: bytes) -> Iterator[dict]:
         raise Refused(f"damaged PDF ({str(exc)[:120]})") from None
 
 
-def emit(record: dict) -> None:
+def emit(record: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(record) + "\n")
     sys.stdout.flush()
 

@@ -50,7 +50,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
         failure: Exception | None = None
         for address in addresses:
             try:
-                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)  # type: ignore[arg-type]
+                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)  # type: ignore[arg-type]  # httpcore types options as Iterable
             except httpcore.ConnectError as exc:
                 failure = exc
         raise failure or httpcore.ConnectError(f"no address for {host}")

@@ -19,6 +19,19 @@ from bot.rag.pipeline.contract import PipelineInvalid
 from bot.rag.pipeline.resources import Resources
 
 KBOT_MODULES = ["bot.*"]
+# Component modules renamed since a team may have saved a pipeline (`kbot pipeline show > answer.yaml`):
+# a saved `type:` keeps loading.
+RENAMED_MODULES = {
+    "bot.rag.pipeline.answer": "bot.rag.pipeline.answer_pipeline",
+    "bot.rag.pipeline.chunking": "bot.rag.pipeline.splitter",
+    "bot.rag.pipeline.citing": "bot.rag.pipeline.citation_filter",
+    "bot.rag.pipeline.converting": "bot.rag.pipeline.converter",
+    "bot.rag.pipeline.generators": "bot.rag.pipeline.answer_generators",
+    "bot.rag.pipeline.prompting": "bot.rag.pipeline.prompt_builder",
+    "bot.rag.pipeline.retrieval": "bot.rag.pipeline.retriever",
+    "bot.rag.pipeline.rewriting": "bot.rag.pipeline.rewriter",
+    "bot.rag.pipeline.writing": "bot.rag.pipeline.writers",
+}
 _REFUSED_MODULE = re.compile(r"Refusing to deserialize a class from module '([^']+)'")
 
 
@@ -41,6 +54,9 @@ def load_pipeline(path: Path, resources: Resources) -> Pipeline:
     if not isinstance(data, dict) or not isinstance(data.get("components"), dict):
         raise PipelineInvalid(f"{path}: not a Haystack pipeline (it needs a 'components' mapping; see "
                               "`kbot pipeline show`)")
+    for component in data["components"].values():
+        if isinstance(component, dict) and isinstance(component.get("type"), str):
+            component["type"] = current_type(component["type"])
     try:
         return Pipeline.from_dict(data, callbacks=DeserializationCallbacks(component_pre_init=inject),
                                   allowed_modules=KBOT_MODULES)
@@ -52,6 +68,12 @@ def load_pipeline(path: Path, resources: Resources) -> Pipeline:
                        "its own components (bot.*) and Haystack's; allow a module of your own with "
                        f"HAYSTACK_DESERIALIZATION_ALLOWLIST={refused.group(1)}")
         raise PipelineInvalid(f"{path}: {message[:300]}") from None
+
+
+def current_type(path: str) -> str:
+    """A component's `module.Class` with its module's current name."""
+    module, _, name = path.rpartition(".")
+    return f"{RENAMED_MODULES.get(module, module)}.{name}"
 
 
 def to_yaml(pipeline: Pipeline) -> str:

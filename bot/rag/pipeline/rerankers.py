@@ -1,6 +1,8 @@
 """Rerankers: a second opinion on the order of the retrieved passages, from a cross-encoder on this
 machine or any rerank endpoint. A reranker that fails leaves the order as it was, never the answer."""
 
+# Imports inside functions: sentence-transformers (torch) loads only for a local cross-encoder.
+
 from __future__ import annotations
 
 import logging

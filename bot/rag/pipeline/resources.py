@@ -10,7 +10,7 @@ from typing import Any
 @dataclass
 class Resources:
     knowledge_base: Any = None  # bot.rag.knowledge_base.KnowledgeBase
-    llm: Any = None  # bot.rag.generation.LLMGenerator, or None for extractive answers
+    llm: Any = None  # bot.rag.llm_client.LLMGenerator, or None for extractive answers
     rerank_api_key: str | None = None
     chunking: Any = None  # bot.rag.splitting.Chunking, from knowledge.chunk_words / chunk_overlap_words
     limits: Any = None  # bot.rag.parsing.Limits, from knowledge.max_file_mb and the PDF limits

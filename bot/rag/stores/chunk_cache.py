@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -67,6 +67,7 @@ class ChunkCache:
                 blocks[None if name == "" else name] = slice(int(start), int(end))
         take = pa.array(order, type=pa.int64())
         doc_ids = np.array(data.column("id").to_pylist(), dtype=object)[order]
+        names: Any
         names, numbers = np.unique(scopes[order], return_inverse=True) if len(order) else ([], np.zeros(0))
         return cls(
             version=version,
@@ -130,7 +131,7 @@ class ChunkCache:
         )
 
 
-def scopes_of(filters: dict[str, Any] | None) -> list[str] | None | bool:
+def scopes_of(filters: dict[str, Any] | None) -> list[str] | None | Literal[False]:
     """The scope list a filter restricts to; None for no filter; False when it says more than scopes."""
     if not filters:
         return None

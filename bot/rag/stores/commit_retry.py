@@ -5,14 +5,16 @@ its change is written. Trying again on the new version is what Lance asks for.""
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from bot.core.retry import Backoff, retry
+
 log = logging.getLogger("kbot.store")
 T = TypeVar("T")
-ATTEMPTS = 8
+# Eight tries, 0.04-0.1 s after the first loss, doubling to at most about 2 s: short, random waits
+# so that two writers do not collide again in step.
+COMMIT_CONFLICTS = Backoff(attempts=8, first_s=0.07, cap_s=2.2, jitter=0.43)
 
 
 def is_commit_conflict(exc: BaseException) -> bool:
@@ -25,12 +27,10 @@ def is_commit_conflict(exc: BaseException) -> bool:
 
 def retry_conflicts(step: Callable[[], T], what: str) -> T:
     """`step()`, again after a short random pause each time another writer's commit won the race."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            return step()
-        except (RuntimeError, OSError, ValueError) as exc:
-            if attempt == ATTEMPTS or not is_commit_conflict(exc):
-                raise
-            log.debug("%s: another process committed first (attempt %d); trying again", what, attempt)
-            time.sleep(random.uniform(0.02, 0.05) * 2 ** min(attempt, 5))
-    raise AssertionError("unreachable")
+    def lost_race(exc: Exception) -> bool:
+        return isinstance(exc, (RuntimeError, OSError, ValueError)) and is_commit_conflict(exc)
+
+    def note(attempt: int, _exc: Exception) -> None:
+        log.debug("%s: another process committed first (attempt %d); trying again", what, attempt)
+
+    return retry(step, COMMIT_CONFLICTS, lost_race, on_retry=note)

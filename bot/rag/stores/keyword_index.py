@@ -13,6 +13,8 @@ LanceDB's own up to ties. The stop words are those of the LanceDB release instal
 one word moves every score.
 """
 
+# Imports inside functions: PyStemmer loads at the first keyword search.
+
 from __future__ import annotations
 
 import re

@@ -6,11 +6,12 @@ columns so the filters on every query (scope) and on replace/delete (source) run
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 from haystack import default_from_dict, default_to_dict
@@ -160,7 +161,7 @@ class LanceDBDocumentStore:
         parts = list(batches(document_ids, 500))
         for batch in parts:
             where = f"id IN ({', '.join(sql_literal(i) for i in batch)})"
-            retry_conflicts(lambda w=where: table.delete(w), "delete")
+            retry_conflicts(functools.partial(table.delete, where), "delete")
         self.table.wrote(len(parts))
         self.table.fold_if_due()
 
@@ -254,13 +255,13 @@ class LanceDBDocumentStore:
             return [(h.doc_id, h.score) for h in cache.keyword_search(query, scopes, top_k)]
         return [(r["id"], float(r["_score"])) for r in self._fts(table, query, where, top_k, ["id"])]
 
-    def _fts(self, table: Any, query: str, where: str | None, top_k: int, columns: list[str]) -> list[dict]:
+    def _fts(self, table: Any, query: str, where: str | None, top_k: int, columns: list[str]) -> list[dict[str, Any]]:
         self.table.ensure_indexes(table)
         search = table.search(query, query_type="fts", fts_columns="content").limit(top_k)
         search = search.select([*columns, "_score"])
         if where:
             search = search.where(where, prefilter=True)
-        return search.to_arrow().to_pylist()
+        return cast(list[dict[str, Any]], search.to_arrow().to_pylist())
 
     def bm25_retrieval(
         self, query: str, filters: dict[str, Any] | None = None, top_k: int = 10
@@ -342,9 +343,9 @@ class LanceDBDocumentStore:
         table = self.table.open()
         cache, scopes = self.memory.for_query(table, filters)
         if cache is None:
-            keyword = self.bm25_retrieval(query, filters=filters, top_k=pool)
-            vector = self.embedding_retrieval(query_embedding, filters=filters, top_k=pool)
-            return fuse_rankings([keyword, vector], top_k=top_k)
+            by_keyword = self.bm25_retrieval(query, filters=filters, top_k=pool)
+            by_vector = self.embedding_retrieval(query_embedding, filters=filters, top_k=pool)
+            return fuse_rankings([by_keyword, by_vector], top_k=top_k)
         # Rank by ids from both legs, then build only the winners from memory.
         possible, where = self._prefilter(filters)
         if not possible:

@@ -6,7 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from haystack.dataclasses import Document
 from haystack.document_stores.types import DuplicatePolicy
@@ -62,7 +62,7 @@ class LanceDBBackend:
 
     def read_manifest(self) -> dict[str, Any]:
         try:
-            return json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+            return cast(dict[str, Any], json.loads((self.path / MANIFEST).read_text(encoding="utf-8")))
         except FileNotFoundError:
             return {}
 

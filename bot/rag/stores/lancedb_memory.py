@@ -60,7 +60,7 @@ class MemoryCopy:
             now = time.monotonic()
             fresh = self._changes_seen == self.table.changes and now - self._version_read_at < VERSION_RECHECK_S
             if self.cache is not None and fresh:
-                return self.cache, scopes  # type: ignore[return-value]  # scopes_of: a list or None here
+                return self.cache, scopes
             version = table.version  # about 1 ms (a round trip into LanceDB's runtime): not on every leg
             self._version_read_at, self._changes_seen = now, self.table.changes
             if self.cache is None or self.cache.version != version:
@@ -72,7 +72,7 @@ class MemoryCopy:
                 else:
                     self._refresh_in_background(table, version, keep_keyword=previous.keyword_wanted)
                     return None, None
-        return self.cache, scopes  # type: ignore[return-value]  # as above
+        return self.cache, scopes
 
     def _refresh_in_background(self, table: Any, version: int, keep_keyword: bool) -> None:
         """Reload the copy of a table that changed, beside the queries: at 100k chunks a reload takes
@@ -81,9 +81,12 @@ class MemoryCopy:
         is never missed."""
         self.refreshing = True
 
+        dim = self.table.embedding_dim
+        assert dim, "only a table with vectors has an in-memory copy (for_query checks)"
+
         def refresh() -> None:
             try:
-                cache = ChunkCache.load(table, version, self.table.embedding_dim)
+                cache = ChunkCache.load(table, version, dim)
             except Exception:
                 log.warning("could not reload the in-memory copy of the table; the next query tries again",
                             exc_info=True)

@@ -1,8 +1,11 @@
 """The LanceDB table on disk: opened lazily, created once under a lock every kbot process takes, its
 vector dimension checked, its indexes made, and recent writes folded into them on a schedule."""
 
+# Imports inside functions: lancedb loads when the table is first opened.
+
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import warnings
@@ -131,7 +134,7 @@ class LanceTable:
             wanted = {"content": FTS(with_position=False), "scope": Bitmap(), "source": BTree(), "id": BTree()}
             for column, config in wanted.items():
                 if (column,) not in present:
-                    retry_conflicts(lambda c=column, k=config: _create_index(table, c, k), f"index {column}")
+                    retry_conflicts(functools.partial(_create_index, table, column, config), f"index {column}")
         self._indexes_ready = table.name + str(id(table))
 
     def unindexed_rows(self) -> int:

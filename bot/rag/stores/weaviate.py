@@ -1,5 +1,7 @@
 """Weaviate at scale, through weaviate-haystack; chosen with `store.kind: weaviate`."""
 
+# Imports inside functions: the Weaviate client loads only with store.kind: weaviate.
+
 from __future__ import annotations
 
 import json
