@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from bot.cli import access, archive, evaluate, gaps, knowledge, pipeline, serve, startup, talk
 from bot.cli.errors import EXIT_CONFIG, EXIT_FAILED, one_line
-from bot.config import ConfigError
+from bot.config import ConfigError, Settings
+from bot.core.start_errors import CannotStart
 from bot.wiring import load_settings
 
 GROUPS = (knowledge, talk, serve, access, pipeline, evaluate, gaps, archive)
@@ -39,12 +40,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_command(argv: Sequence[str] | None) -> int:
     args = parser().parse_args(argv)
     startup.prepare(args.command)
+    settings: Settings | None = None
     try:
         settings = load_settings(args.config)
         code: int = args.run(settings, args)
         return code
     except ConfigError as exc:
         print(f"kbot: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CannotStart as exc:  # a platform said no, or a port is taken: the setting to fix, in one line
+        variable = settings.env_refs.get(exc.setting or "") if settings is not None else None
+        print(f"kbot: {exc}" + (f" (it is read from ${variable})" if variable else ""), file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         print("kbot: interrupted", file=sys.stderr)

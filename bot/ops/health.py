@@ -35,7 +35,7 @@ class OpsServer:
         return app
 
     async def start(self) -> None:
-        self._runner, self.port = await start_site(self._app(), self.host, self.requested_port)
+        self._runner, self.port = await start_site(self._app(), self.host, self.requested_port, "server.port")
         log.info("health and metrics on http://%s:%s (/healthz /readyz /metrics)", self.host, self.port)
 
     async def stop(self) -> None:

@@ -131,7 +131,7 @@ def test_the_shipped_knowledge_set_passes_its_thresholds(tmp_path: Path, monkeyp
                  "--min-doc-hit5", "1", "--max-false-refusals", "0", "--max-off-topic", "0"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0, report["failed"]
-    assert report["answerable"] >= 25 and report["off_topic_cases"] >= 10
+    assert report["answerable"] >= 23 and report["off_topic_cases"] >= 10  # the handbook's questions
     assert report["keyword_agreement"] is True and report["keyword_agreement_admitted"] == 2
     assert main(["--config", "strict.yaml", "eval", questions, "--json"]) == 0
     strict = json.loads(capsys.readouterr().out)

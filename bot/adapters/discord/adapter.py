@@ -12,6 +12,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -45,6 +46,7 @@ from bot.core.messages import Incoming
 from bot.core.pacing import EditBudgets
 from bot.core.reactions import reaction_kind
 from bot.core.requests import Place
+from bot.core.start_errors import CannotStart
 from bot.state.explanations import UNKNOWN
 from bot.state.feedback import parse_vote
 
@@ -134,7 +136,15 @@ class DiscordAdapter:
         # classes for this process, and put back on close.
         if self.settings.base_url:
             Route.BASE = self.settings.base_url.rstrip("/")
-        await self.client.login(self._token)
+        try:
+            await self.client.login(self._token)
+        except discord.LoginFailure:
+            raise CannotStart("discord: Discord refused the bot token: reset it under Bot in the developer portal "
+                              "and set discord.token", "discord.token") from None
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            where = self.settings.base_url or "https://discord.com/api"
+            raise CannotStart(f"discord: cannot reach the API at {where} ({exc.__class__.__name__}): check the "
+                              "network, or discord.base_url", "discord.base_url") from None
         if self.settings.base_url:
             _, gateway, _ = await self.client.http.get_bot_gateway()
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
@@ -143,7 +153,11 @@ class DiscordAdapter:
         done, _ = await asyncio.wait({self._task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
         if self._task in done:
             ready.cancel()
-            self._task.result()
+            try:
+                self._task.result()
+            except discord.PrivilegedIntentsRequired:
+                raise CannotStart("discord: the Message Content intent is off: turn it on under Bot → Privileged "
+                                  "Gateway Intents in the developer portal", "discord.token") from None
             raise ConnectionError("discord: the gateway closed during start-up")
         if ready not in done:
             ready.cancel()

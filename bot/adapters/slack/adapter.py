@@ -7,9 +7,9 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -38,10 +38,15 @@ from bot.core.messages import ThreadKey
 from bot.core.pacing import EditBudgets
 from bot.core.reactions import reaction_kind
 from bot.core.requests import Place
+from bot.core.start_errors import CannotStart
 from bot.ops.http_server import start_site
 from bot.state.explanations import UNKNOWN
 from bot.state.feedback import parse_vote
 
+T = TypeVar("T")
+# Web API errors that mean the token itself is wrong (revoked, mistyped, or for another app).
+TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                          "not_allowed_token_type"})
 log = logging.getLogger("kbot.slack")
 
 FEEDBACK = re.compile(r"^kbot_feedback_(up|down)$")
@@ -129,19 +134,39 @@ class SlackAdapter:
         # One HTTP session for every Web API call: slack_sdk otherwise opens a connection per call.
         self._session = aiohttp.ClientSession()
         self.client.session = self._session
-        identity = self._identity = await self.client.auth_test()
+        identity = self._identity = await self._say_no_in_one_line(self.client.auth_test(), "slack.bot_token")
         self.bot_user = identity.get("user_id")
         if identity.get("team_id"):  # the workspace that installed the app may use it
             self.service.trust(PLATFORM, str(identity["team_id"]))
         if self.settings.mode == "socket":
             self._socket = AsyncSocketModeHandler(self.app, self._app_token)
-            await self._socket.connect_async()
+            await self._say_no_in_one_line(self._socket.connect_async(), "slack.app_token")
         else:
             web_app = web.Application()
             web_app.router.add_post(self.settings.http_path, self._on_http)
-            self._http, self.http_port = await start_site(web_app, self.settings.http_host, self.settings.http_port)
+            self._http, self.http_port = await start_site(web_app, self.settings.http_host,
+                                                                 self.settings.http_port, "slack.http_port")
         self._receiving = True
         log.info("slack: connected as %s (%s mode)", identity.get("user"), self.settings.mode)
+
+    async def _say_no_in_one_line(self, call: Awaitable[T], token_setting: str) -> T:
+        """A refused token or an unreachable API as one CannotStart naming the setting to fix."""
+        try:
+            return await call
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "refused")
+            if error in TOKEN_ERRORS:
+                raise CannotStart(f"slack: Slack refused the token in {token_setting} ({error}): copy it again from "
+                                  "the app's settings page", token_setting) from None
+            if error == "missing_scope":
+                needed = exc.response.get("needed") or "see manifest.yaml"
+                raise CannotStart(f"slack: the app lacks a scope ({needed}): reinstall it from manifest.yaml",
+                                  token_setting) from None
+            raise CannotStart(f"slack: Slack said {error} at start-up", token_setting) from None
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            where = self.settings.base_url or "https://slack.com/api/"
+            raise CannotStart(f"slack: cannot reach the Web API at {where} ({exc.__class__.__name__}): check the "
+                              "network, or slack.base_url", "slack.base_url") from None
 
     async def _on_http(self, request: web.Request) -> web.Response:
         """Signed requests only (401 otherwise); a signed body that is not an event or a payload is a 400."""

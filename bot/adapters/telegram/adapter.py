@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommand, Chat, Message, ReplyParameters, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -46,6 +46,7 @@ from bot.core.jobs import JobView
 from bot.core.messages import Incoming
 from bot.core.pacing import EditBudgets
 from bot.core.requests import Place
+from bot.core.start_errors import CannotStart
 from bot.state.explanations import UNKNOWN
 from bot.state.feedback import parse_vote
 
@@ -147,7 +148,16 @@ class TelegramAdapter:
         return self.connected
 
     async def start(self) -> None:
-        await self.app.initialize()
+        try:
+            await self.app.initialize()  # getMe: the token and the API, checked once
+        except InvalidToken:
+            raise CannotStart("telegram: Telegram refused the bot token: check it with @BotFather and set "
+                              "telegram.token", "telegram.token") from None
+        except NetworkError as exc:
+            where = self.settings.base_url or "https://api.telegram.org"
+            raise CannotStart(f"telegram: cannot reach the Bot API at {where} ({_reason(exc, self._token)}): check "
+                              "the network, "
+                              "or telegram.base_url", "telegram.base_url") from None
         self.events.username, self.events.bot_id = self.app.bot.username or "", self.app.bot.id
         await self.app.bot.set_my_commands(COMMANDS)
         if self.settings.mode == "webhook":
@@ -326,3 +336,8 @@ class TelegramAdapter:
             return
         thanks = await self.service.vote(PLATFORM, reply_id, str(query.from_user.id), vote)
         await query.answer(thanks)
+
+
+def _reason(exc: TelegramError, token: str) -> str:
+    """A network error's reason in a few words, the token cut out (a URL in it would carry it)."""
+    return " ".join(str(exc).replace(token, "[token]").split())[:120] or exc.__class__.__name__

@@ -47,7 +47,7 @@ class WebhookReceiver:
     async def start(self) -> None:
         web_app = web.Application(client_max_size=4 * 1024 * 1024)
         web_app.router.add_post(self.path, self._on_post)
-        self._runner, self.port = await start_site(web_app, self.host, self.requested_port)
+        self._runner, self.port = await start_site(web_app, self.host, self.requested_port, "telegram.webhook_port")
         self.accepting = True
 
     async def stop(self) -> None:
