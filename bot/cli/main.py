@@ -7,13 +7,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.cli import access, archive, evaluate, gaps, knowledge, pipeline, serve, startup, talk
+from bot.cli import access, archive, doctor, evaluate, first_run, gaps, knowledge, pipeline, serve, startup, talk
 from bot.cli.errors import EXIT_CONFIG, EXIT_FAILED, one_line
 from bot.config import ConfigError, Settings
 from bot.core.start_errors import CannotStart
 from bot.wiring import load_settings
 
-GROUPS = (knowledge, talk, serve, access, pipeline, evaluate, gaps, archive)
+GROUPS = (first_run, doctor, knowledge, talk, serve, access, pipeline, evaluate, gaps, archive)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.core.checks import Finding
+
 HEADING_SEPARATOR = " › "  # between the levels of a heading path: "Guide › Backups › Restoring a table"
 
 if TYPE_CHECKING:
@@ -198,6 +200,10 @@ class Adapter(Protocol):
 
     async def ready(self) -> bool:
         """For /readyz: receiving, and the platform's API answering (it may ask the API)."""
+
+    async def diagnose(self) -> list[Finding]:
+        """For `kbot doctor`: the token, scopes or intents, and the connection, checked with the
+        platform itself, without receiving anything; then every client it opened is closed."""
 
     async def show_job(self, view: JobView) -> None:
         """Show an indexing job's progress in the message its command posted (`view.target`)."""

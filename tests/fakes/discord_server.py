@@ -77,6 +77,7 @@ class FakeDiscord(FakePlatform):
 
     def __init__(self, clock: ScaledClock = TEST_CLOCK) -> None:
         self.state = DiscordState()
+        self.message_content_intent = True  # the application flag the developer portal sets
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._seq = itertools.count(1)
         self._shard: dict[int, tuple[int, int]] = {}  # id(websocket) -> (shard id, shard count)
@@ -402,7 +403,8 @@ class FakeDiscord(FakePlatform):
         if path in ("oauth2/applications/@me", "applications/@me"):
             return self._json({"id": APP_ID, "name": "kbot", "icon": None, "description": "", "bot_public": True,
                                "bot_require_code_grant": False, "owner": self._user("1"), "verify_key": "0" * 64,
-                               "flags": 0, "team": None, "summary": "", "bot": BOT_USER})
+                               "flags": (1 << 19) if self.message_content_intent else 0,  # _LIMITED: under 100 servers
+                               "team": None, "summary": "", "bot": BOT_USER})
         if path == "gateway/bot":
             return self._json({"url": f"ws://127.0.0.1:{self.server.port}/gateway",
                                "shards": self.state.recommended_shards,

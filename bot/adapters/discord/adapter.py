@@ -22,6 +22,7 @@ from discord.http import Route
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
 from bot.adapters.discord.commands import DiscordCommands, knowledge_commands
+from bot.adapters.discord.doctor import diagnose
 from bot.adapters.discord.events import PLATFORM, DiscordEvents, media_of, workspace_of
 from bot.adapters.discord.port import (
     CHANNEL_BUCKET,
@@ -40,6 +41,7 @@ from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
 from bot.adapters.unsupported import unsupported_note
+from bot.core.checks import Finding
 from bot.core.clock import Clock
 from bot.core.jobs import JobView
 from bot.core.messages import Incoming
@@ -130,6 +132,14 @@ class DiscordAdapter:
 
     async def ready(self) -> bool:
         return self.connected
+
+    async def diagnose(self) -> list[Finding]:
+        if self.settings.base_url:
+            Route.BASE = self.settings.base_url.rstrip("/")
+        try:
+            return await diagnose(self.client, self._token, self.settings.base_url)
+        finally:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._endpoints
 
     async def start(self) -> None:
         # discord.py has no per-client API base: a local or proxy API (discord.base_url) is set on its

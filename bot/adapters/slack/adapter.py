@@ -27,26 +27,24 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
 from bot.adapters.slack.commands import SlackCommands
+from bot.adapters.slack.doctor import cannot_start, diagnose
 from bot.adapters.slack.events import PLATFORM, SlackEvents, media_of, question_text
 from bot.adapters.slack.port import WHY_ACTION, SlackPort, plain
 from bot.adapters.slack.private import SHARE_ACTION, SlackPrivatePort, parse_share
 from bot.adapters.slack.settings import SlackSettings
 from bot.adapters.unsupported import unsupported_note
 from bot.chat import commands as kb_commands
+from bot.core.checks import Finding
 from bot.core.jobs import JobView
 from bot.core.messages import ThreadKey
 from bot.core.pacing import EditBudgets
 from bot.core.reactions import reaction_kind
 from bot.core.requests import Place
-from bot.core.start_errors import CannotStart
 from bot.ops.http_server import start_site
 from bot.state.explanations import UNKNOWN
 from bot.state.feedback import parse_vote
 
 T = TypeVar("T")
-# Web API errors that mean the token itself is wrong (revoked, mistyped, or for another app).
-TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-                          "not_allowed_token_type"})
 log = logging.getLogger("kbot.slack")
 
 FEEDBACK = re.compile(r"^kbot_feedback_(up|down)$")
@@ -153,20 +151,16 @@ class SlackAdapter:
         """A refused token or an unreachable API as one CannotStart naming the setting to fix."""
         try:
             return await call
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or "refused")
-            if error in TOKEN_ERRORS:
-                raise CannotStart(f"slack: Slack refused the token in {token_setting} ({error}): copy it again from "
-                                  "the app's settings page", token_setting) from None
-            if error == "missing_scope":
-                needed = exc.response.get("needed") or "see manifest.yaml"
-                raise CannotStart(f"slack: the app lacks a scope ({needed}): reinstall it from manifest.yaml",
-                                  token_setting) from None
-            raise CannotStart(f"slack: Slack said {error} at start-up", token_setting) from None
-        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-            where = self.settings.base_url or "https://slack.com/api/"
-            raise CannotStart(f"slack: cannot reach the Web API at {where} ({exc.__class__.__name__}): check the "
-                              "network, or slack.base_url", "slack.base_url") from None
+        except Exception as exc:
+            refused = cannot_start(exc, token_setting, self.settings.base_url)
+            if refused is None:
+                raise
+            raise refused from None
+
+    async def diagnose(self) -> list[Finding]:
+        async with aiohttp.ClientSession() as session:  # closed with the checks
+            self.client.session = session
+            return await diagnose(self.client, self.settings, self._app_token)
 
     async def _on_http(self, request: web.Request) -> web.Response:
         """Signed requests only (401 otherwise); a signed body that is not an event or a payload is a 400."""

@@ -27,6 +27,7 @@ from bot.adapters.context import PlatformContext
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
 from bot.adapters.telegram.commands import TelegramCommands, download_cap
+from bot.adapters.telegram.doctor import diagnose
 from bot.adapters.telegram.events import PLATFORM, TelegramEvents, media_of
 from bot.adapters.telegram.port import (
     MAX_LENGTH,
@@ -41,6 +42,7 @@ from bot.adapters.telegram.webhook import WebhookReceiver, derived_secret
 from bot.adapters.unsupported import unsupported_note
 from bot.chat import commands
 from bot.chat.commands import CHAT_COMMANDS
+from bot.core.checks import Finding
 from bot.core.clock import wait_for
 from bot.core.jobs import JobView
 from bot.core.messages import Incoming
@@ -146,6 +148,12 @@ class TelegramAdapter:
             except (TelegramError, TimeoutError, OSError):
                 self._api_ok = False
         return self.connected
+
+    async def diagnose(self) -> list[Finding]:
+        try:
+            return await diagnose(self.app.bot, self.settings, self._token)
+        finally:
+            await self.app.bot.shutdown()
 
     async def start(self) -> None:
         try:

@@ -1,0 +1,74 @@
+"""What Slack said no to, in one line: at start-up (a CannotStart) and in `kbot doctor` (findings:
+auth.test, the scopes granted against the ones kbot needs, and Socket Mode's app token)."""
+
+from __future__ import annotations
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.settings import SlackSettings
+from bot.core.checks import Finding
+from bot.core.start_errors import CannotStart
+
+# Web API errors that mean the token itself is wrong (revoked, mistyped, or for another app).
+TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                          "not_allowed_token_type"})
+# The bot scopes manifest.yaml asks for (tests/adapters/slack/test_doctor.py keeps the two alike).
+SCOPES = ("app_mentions:read", "channels:history", "groups:history", "im:history", "mpim:history",
+          "channels:read", "groups:read", "im:read", "mpim:read", "chat:write", "commands", "files:read",
+          "files:write", "users:read", "assistant:write", "reactions:read")
+
+
+def refusal(exc: Exception, token_setting: str, base_url: str | None) -> Finding | None:
+    """What Slack refused, and the fix, for a refusal or an unreachable API; None for anything else."""
+    if isinstance(exc, SlackApiError):
+        error = str(exc.response.get("error") or "refused")
+        if error in TOKEN_ERRORS:
+            return Finding(False, f"slack: Slack refused the token in {token_setting} ({error})",
+                           "copy it again from the app's settings page")
+        if error == "missing_scope":
+            needed = exc.response.get("needed") or "see manifest.yaml"
+            return Finding(False, f"slack: the app lacks a scope ({needed})", "reinstall it from manifest.yaml")
+        return Finding(False, f"slack: Slack said {error}", f"check {token_setting}")
+    if isinstance(exc, aiohttp.ClientConnectionError | TimeoutError):
+        where = base_url or "https://slack.com/api/"
+        return Finding(False, f"slack: cannot reach the Web API at {where} ({exc.__class__.__name__})",
+                       "check the network, or slack.base_url")
+    return None
+
+
+def cannot_start(exc: Exception, token_setting: str, base_url: str | None) -> CannotStart | None:
+    found = refusal(exc, token_setting, base_url)
+    if found is None:
+        return None
+    setting = "slack.base_url" if "cannot reach" in found.what else token_setting
+    return CannotStart(f"{found.what}: {found.fix}", setting)
+
+
+async def diagnose(client: AsyncWebClient, settings: SlackSettings, app_token: str | None) -> list[Finding]:
+    try:
+        identity = await client.auth_test()
+    except Exception as exc:
+        refused = refusal(exc, "slack.bot_token", settings.base_url)
+        if refused is None:
+            raise
+        return [refused]
+    findings = [Finding(True, f"slack: connected as {identity.get('user')} in {identity.get('team')} "
+                              f"({settings.mode} mode)")]
+    headers = {key.lower(): value for key, value in (identity.headers or {}).items()}
+    if headers.get("x-oauth-scopes"):
+        granted = {scope.strip() for scope in str(headers["x-oauth-scopes"]).split(",")}
+        missing = [scope for scope in SCOPES if scope not in granted]
+        shown = "every scope kbot needs is granted" if not missing else "missing scopes: " + ", ".join(missing)
+        findings.append(Finding(not missing, f"slack: {shown}", "add them from manifest.yaml and reinstall the app"))
+    if settings.mode == "socket" and app_token:
+        try:
+            await client.apps_connections_open(app_token=app_token)
+            findings.append(Finding(True, "slack: the app-level token opens Socket Mode"))
+        except Exception as exc:
+            refused = refusal(exc, "slack.app_token", settings.base_url)
+            if refused is None:
+                raise
+            findings.append(refused)
+    return findings
