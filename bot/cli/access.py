@@ -63,8 +63,11 @@ def cmd_approve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_access(settings: Settings, args: argparse.Namespace) -> int:
     access = _access(settings)
     for platform in settings.platform_names:
-        enabled = " (enabled)" if settings.platform(platform).enabled else ""
-        print(f"{access.describe(platform)}{enabled}")
+        if settings.platform(platform).enabled:
+            print(f"{access.describe(platform)} (enabled)")
+        else:
+            print(f"{platform}: disabled, so kbot answers nowhere there ({platform}.enabled: true connects it; "
+                  f"its rule would be: {access.describe(platform).split(': ', 1)[1]})")
     approved, pending = access.approved(), access.pending()
     print(f"\napproved ({len(approved)}):")
     for place in approved:

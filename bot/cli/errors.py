@@ -6,11 +6,35 @@
 
 from __future__ import annotations
 
+import argparse
+
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
 
 class CliError(Exception):
     """A failure worded for one line on stderr."""
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1, refused before anything heavy is imported."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too small: give 1 or more")
+    return value
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port: give 0 to 65535")
+    return value
 
 
 def one_line(exc: BaseException) -> str | None:

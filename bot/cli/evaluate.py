@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli.errors import positive_int
 from bot.config import Settings
 from bot.insights.evaluation import (
     CaseResult,
@@ -54,7 +55,7 @@ def add_parsers(commands: Any) -> None:
     ev.add_argument("questions", type=Path, metavar="QUESTIONS.jsonl")
     ev.add_argument("--scope", action="append", dest="scopes", metavar="S",
                     help="scope to search, repeatable (default: global)")
-    ev.add_argument("--top-k", type=int, default=None, metavar="N",
+    ev.add_argument("--top-k", type=positive_int, default=None, metavar="N",
                     help="passages retrieved per question (default: the larger of 5 and retrieval.top_k)")
     ev.add_argument("--preset", choices=list(PRESETS), default=None,
                     help="retrieval preset to measure (default: retrieval.preset)")

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.cli.errors import EXIT_FAILED, EXIT_OK, CliError
-from bot.cli.output import Progress, folder_size, human_bytes, snippet
+from bot.cli.errors import EXIT_FAILED, EXIT_OK, CliError, positive_int
+from bot.cli.output import SCOPE_PLATFORMS, Progress, folder_size, human_bytes, scope_warnings, snippet
 from bot.config import Settings
 
 # Each command imports the knowledge base's parts inside it: `kbot --help`, or a config error, must not
@@ -32,7 +32,8 @@ def add_parsers(commands: Any) -> None:
     search.add_argument("query")
     search.add_argument("--scope", action="append", dest="scopes", metavar="S",
                         help="a scope the search may see; repeatable (default: global)")
-    search.add_argument("--top-k", type=int, default=None, metavar="N", help="how many hits (default: retrieval.top_k)")
+    search.add_argument("--top-k", type=positive_int, default=None, metavar="N",
+                        help="how many hits (default: retrieval.top_k)")
     search.add_argument("--mode", choices=["hybrid", "keyword", "vector"], default=None,
                         help="override retrieval.mode")
     search.add_argument("--json", action="store_true", help="print one JSON array")
@@ -101,12 +102,16 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App
 
     scopes = args.scopes or ["global"]
-    if args.top_k is not None and args.top_k < 1:
-        raise CliError("--top-k must be 1 or more")
+    for line in scope_warnings(scopes):
+        print(line, file=sys.stderr)
     kb = App(settings).knowledge_base
     if args.mode in ("vector", "hybrid") and kb.embedder is None:
         raise CliError(f"--mode {args.mode} needs an embedder; embedder.kind is none")
     hits = kb.search(args.query, scopes, top_k=args.top_k, mode=args.mode)
+    if not hits:  # nothing found: say so when a scope asked for holds nothing at all (a typo?)
+        known = sorted({source.scope for source in kb.sources()})
+        for line in scope_warnings([s for s in scopes if s.partition(":")[0] in SCOPE_PLATFORMS], known):
+            print(line, file=sys.stderr)
     if args.json:
         print(json.dumps([_hit_json(d) for d in hits], ensure_ascii=False, indent=2))
         return EXIT_OK

@@ -4,6 +4,7 @@ of this package that adds its own parsers; this one puts them together and runs 
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Sequence
 
@@ -13,6 +14,8 @@ from bot.config import ConfigError, Settings
 from bot.core.start_errors import CannotStart
 from bot.wiring import load_settings
 
+# Commands that write or check the config themselves say which one they use.
+QUIET_ABOUT_DEFAULTS = frozenset({"init", "doctor"})
 GROUPS = (first_run, doctor, knowledge, talk, serve, access, pipeline, evaluate, gaps, archive)
 
 
@@ -38,11 +41,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_command(argv: Sequence[str] | None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args, unknown = top.parse_known_args(argv)
+    if unknown:
+        return _unknown_options(top, args.command, unknown)
     startup.prepare(args.command)
     settings: Settings | None = None
     try:
         settings = load_settings(args.config)
+        if args.command not in QUIET_ABOUT_DEFAULTS:
+            _say_which_config(settings, args.config)
         code: int = args.run(settings, args)
         return code
     except ConfigError as exc:
@@ -61,6 +69,37 @@ def _run_command(argv: Sequence[str] | None) -> int:
             raise
         print(f"kbot: error: {message}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _unknown_options(top: argparse.ArgumentParser, command: str, unknown: list[str]) -> int:
+    """argparse's "unrecognized arguments" shows the top-level usage; this names the command's
+    nearest option instead, before anything heavy is imported."""
+    chosen = _subparser(top, command)
+    known = [option for action in chosen._actions for option in action.option_strings]
+    word = unknown[0].split("=", 1)[0]
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    hint = f": did you mean {close[0]}?" if close else f" (kbot {command} --help lists its options)"
+    print(f"kbot {command}: unknown option {word}{hint}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def _subparser(top: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in top._actions:  # argparse offers no public way to reach a subcommand's parser
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            chosen: argparse.ArgumentParser = action.choices[command]
+            return chosen
+    return top
+
+
+def _say_which_config(settings: Settings, explicit: str | None) -> None:
+    """No config file here: one dim line says so, and which data_dir is used (never silently)."""
+    from bot.config.settings import config_path
+
+    if config_path(explicit).exists():
+        return
+    dim, plain = ("\033[2m", "\033[0m") if sys.stderr.isatty() else ("", "")
+    print(f"{dim}kbot: no config.yaml here: the built-in defaults, data_dir {settings.data_path} "
+          f"(kbot init writes a config){plain}", file=sys.stderr)
 
 
 if __name__ == "__main__":

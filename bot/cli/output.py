@@ -27,7 +27,10 @@ def folder_size(path: Path) -> int:
 
 
 def snippet(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
+    """One line of a passage; a heading line stays apart from the text it heads ("Heading — Text")."""
+    from bot.rag.extractive import sections
+
+    flat = " — ".join(f"{heading} — {body}" if heading else body for heading, body in sections(text)) or ""
     return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -100,3 +103,31 @@ class LateBar:
         if self.progress is not None:
             self.progress.close()
             self.progress = None
+
+
+SCOPE_PLATFORMS = ("slack", "discord", "telegram", "cli")  # what may come before the first ":" of a scope
+
+
+def scope_warnings(scopes: list[str], known: list[str] | None = None) -> list[str]:
+    """One line per scope that cannot be right: an unknown platform (`slck:T123`), or, when `known`
+    (the scopes the store holds) is given, one nothing was ever indexed in; each with a near miss."""
+    import difflib
+
+    from bot.core.scopes import GLOBAL
+
+    lines = []
+    for scope in scopes:
+        if scope == GLOBAL:
+            continue
+        platform = scope.partition(":")[0]
+        if platform not in SCOPE_PLATFORMS or ":" not in scope:
+            close = difflib.get_close_matches(platform, SCOPE_PLATFORMS, n=1)
+            guess = f": did you mean {close[0]}:{scope.partition(':')[2]}?" if close else ""
+            lines.append(f"kbot: warning: {scope!r} is not a scope (global, or platform:id such as slack:T123)"
+                         f"{guess}")
+        elif known is not None and scope not in known:
+            close = difflib.get_close_matches(scope, known, n=1, cutoff=0.7)
+            listed = ", ".join(sorted(known)[:8]) or "none"
+            guess = f" did you mean {close[0]}?" if close else f" the store holds: {listed}"
+            lines.append(f"kbot: warning: nothing is indexed in scope {scope};{guess}")
+    return lines

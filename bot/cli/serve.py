@@ -11,7 +11,7 @@ import logging
 import sys
 from typing import Any
 
-from bot.cli.errors import EXIT_FAILED, EXIT_OK
+from bot.cli.errors import EXIT_FAILED, EXIT_OK, port_number
 from bot.config import Settings
 
 # The bot itself is imported inside `cmd_run`: `kbot --help` must not load the platforms' SDKs.
@@ -19,7 +19,7 @@ from bot.config import Settings
 
 def add_parsers(commands: Any) -> None:
     run = commands.add_parser("run", help="serve the enabled platforms (Slack, Discord, Telegram) until stopped")
-    run.add_argument("--port", type=int, default=None, metavar="N",
+    run.add_argument("--port", type=port_number, default=None, metavar="N",
                      help="port for /healthz, /readyz and /metrics (default: server.port)")
     run.add_argument("--role", choices=["all", "chat", "worker"], default="all",
                      help="chat: answer on the platforms and queue uploads; worker: only run indexing jobs and "

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 # The answer flow is imported inside each command: `kbot --help` must not load it.
 
 
+LEAVE = frozenset({"exit", "quit", "/exit", "/quit", ":q"})  # not questions: kbot chat ends
+
+
 def add_parsers(commands: Any) -> None:
     ask = commands.add_parser("ask", help="answer a question from the knowledge base, with sources")
     ask.add_argument("question")
@@ -104,7 +107,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 
     app, session = _terminal(settings, args.thread, args.scopes)
     print(f"kbot chat — thread {session.thread}, {describe_answer_mode(settings)}. /kb help for knowledge "
-          "commands; empty line or Ctrl-D to leave.")
+          "commands; exit, quit, an empty line or Ctrl-D leaves.")
 
     async def loop() -> None:
         try:
@@ -113,7 +116,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
                     question = await asyncio.to_thread(input, "you> ")
                 except EOFError:
                     break
-                if not question.strip():
+                if not question.strip() or question.strip().lower() in LEAVE:
                     break
                 if commands.parse(question) is not None:
                     await session.command(question)

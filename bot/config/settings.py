@@ -7,14 +7,15 @@ registry): the configuration knows no platform package, so reading it loads no p
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from bot.config.base import PlatformSettings, Section
 from bot.config.sections import (
@@ -153,11 +154,27 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-def _describe(error: Mapping[str, Any], source: str) -> str:
+def _keys_beside(model: type[BaseModel], path: Sequence[Any]) -> list[str]:
+    """The keys the section at `path` (within `model`) takes: what a mistyped key is compared with."""
+    for part in path:
+        field = model.model_fields.get(str(part))
+        inner = next((t for t in (field.annotation, *get_args(field.annotation)) if isinstance(t, type)
+                      and issubclass(t, BaseModel)), None) if field is not None else None
+        if inner is None:
+            return []
+        model = inner
+    return [name for name in model.model_fields if name not in ("root", "env_refs", "platforms")]
+
+
+def _describe(error: Mapping[str, Any], source: str, model: type[BaseModel] | None = None,
+              prefix: Sequence[Any] = ()) -> str:
     loc = ".".join(str(part) for part in error.get("loc", ()) if not isinstance(part, int)) or "(top level)"
     message = error.get("msg", "invalid value").removeprefix("Value error, ")
     if error.get("type") == "extra_forbidden":
-        message = "unknown key (check its spelling and nesting)"
+        path = [p for p in error.get("loc", ()) if not isinstance(p, int)][len(prefix):]
+        known = _keys_beside(model, path[:-1]) if model is not None and path else []
+        close = difflib.get_close_matches(str(path[-1]), known, n=1) if path else []
+        message = f"unknown key: did you mean {close[0]}?" if close else "unknown key (check its spelling and nesting)"
     elif error.get("type") == "literal_error":
         message = message.replace("Input should be", "must be")
     return f"{source}: {loc}: {message}"
@@ -177,12 +194,12 @@ def parse_settings(raw: Any, *, root: Path, platforms: Platforms, source: str = 
             sections[name] = model.model_validate(data.pop(name, None) or {})
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise ConfigError(_describe({**error, "loc": (name, *error.get("loc", ()))}, source)) from None
+        raise ConfigError(_describe({**error, "loc": (name, *error.get("loc", ()))}, source, model, (name,))) from None
     try:
         return Settings.model_validate({**data, "root": root, "env_refs": env_references(raw),
                                         "platforms": sections})
     except ValidationError as exc:
-        raise ConfigError(_describe(exc.errors()[0], source)) from None
+        raise ConfigError(_describe(exc.errors()[0], source, Settings)) from None
 
 
 def config_path(explicit: str | Path | None) -> Path:

@@ -4,7 +4,7 @@ the heading they sit under."""
 from __future__ import annotations
 
 from bot.core.messages import Source
-from bot.rag.extractive import extractive_answer
+from bot.rag.extractive import extractive_answer, sections
 
 
 def _source(number: int, heading: str, text: str) -> Source:
@@ -34,3 +34,15 @@ def test_without_a_word_in_common_the_closest_passage_is_quoted() -> None:
     sources = [_source(1, "Office", "The door code changes every quarter. It is pinned in #office.")]
     assert extractive_answer("zeppelin?", sources) == ("The closest passage I found:\n\n"
                                                        "> The door code changes every quarter. [1]")
+
+
+def test_a_pdfs_heading_line_is_not_glued_to_the_sentence_it_heads() -> None:
+    """pdfium gives a heading as a line of its own: it heads the sentences, it is not quoted in them."""
+    text = ("Passwords and accounts\nUse the company password manager (Vaultkeep) for every work password. "
+            "Passwords must be at least 16\ncharacters long.\nReporting incidents\nReport a lost laptop within "
+            "one hour.")
+    answer = extractive_answer("which password manager", [_source(1, "", text)])
+    assert "> Use the company password manager (Vaultkeep) for every work password. [1]" in answer
+    assert "Passwords and accounts Use" not in answer
+    assert "Passwords must be at least 16 characters long." in answer  # a line wrapped mid-sentence stays whole
+    assert sections(text)[1] == ("Reporting incidents", "Report a lost laptop within one hour.")

@@ -21,6 +21,9 @@ from bot.jobs.queue import JobQueue
 from bot.state.explanations import UNKNOWN
 
 PLATFORM = "cli"
+UPLOAD_HERE = "In kbot chat, give the file's path: /kb upload PATH (from the shell: kbot ingest PATH)."
+IN_THE_TERMINAL = ("In kbot chat: /kb upload PATH indexes a file on this machine; the shell has the same as commands "
+                   "(kbot ingest, kbot status, kbot delete, kbot gaps). exit, quit or an empty line leaves.")
 WORKSPACE = "local"
 CHANNEL = "terminal"
 
@@ -50,6 +53,9 @@ class TerminalSession:
     async def command(self, text: str) -> None:
         name, args = commands.parse(text) or ("help", "")
         upload = None
+        if name == "upload" and not args:
+            self.out.write(f"{UPLOAD_HERE}\n")
+            return
         if name == "upload" and args:
             path = Path(args).expanduser()
             if not path.is_file():
@@ -70,6 +76,8 @@ class TerminalSession:
         reply = await self.service.command(name, request, post)
         if reply.text:
             self.out.write(reply.text + "\n")
+        if name == "help":
+            self.out.write(f"{IN_THE_TERMINAL}\n")
         for job in await asyncio.to_thread(self.jobs.recent, {where}, 20):
             if job.state == "queued" and job.target is not None and job.target.message in posted:
                 await asyncio.to_thread(self._run_inline, job.id)
