@@ -28,7 +28,7 @@ RUN if [ "$WITH_TORCH" = 1 ]; then \
       uv sync --frozen --no-editable --extra lean --extra tracing; \
     fi \
  && useradd --create-home --uid 10001 kbot \
- && mkdir /data && chown kbot /data
+ && mkdir -p /data/kbot/models && chown -R kbot /data  # the models volume starts owned by kbot
 
 USER kbot
 WORKDIR /data

@@ -128,7 +128,8 @@ class App:
         from bot.state.engine import make_engine
 
         database = self.settings.database
-        return make_engine(database.url, self.settings.data_path, "upgrade" if database.auto_migrate else "require")
+        return make_engine(database.url, self.settings.data_path, "upgrade" if database.auto_migrate else "require",
+                           secret_value(database.password))
 
     @cached_property
     def redactor(self) -> Redactor:

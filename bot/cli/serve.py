@@ -54,8 +54,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from bot.state.engine import make_engine, where
     from bot.state.schema import HEAD, revision, upgrade
+    from bot.wiring import secret_value
 
-    engine = make_engine(settings.database.url, settings.data_path, "leave")
+    engine = make_engine(settings.database.url, settings.data_path, "leave", secret_value(settings.database.password))
     with engine.connect() as connection:
         current = revision(connection)
     if args.check:

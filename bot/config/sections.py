@@ -216,6 +216,8 @@ class AnalyticsSettings(Section):
 
 class DatabaseSettings(Section):
     url: str | None = None
+    # The password alone, any characters: kbot puts it into url itself (no %-encoding to get wrong).
+    password: SecretStr | None = None
     # Start-up brings the schema up to date (under a lock, safe when processes start together); off:
     # an older schema is refused until `kbot migrate` is run (for operators who upgrade by hand).
     auto_migrate: bool = True

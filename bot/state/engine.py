@@ -56,7 +56,14 @@ def check_writable(engine: Engine) -> None:
         connection.rollback()
 
 
-def make_engine(url: str | None, data_dir: Path, schema: SchemaPolicy = "upgrade") -> Engine:
+def database_url(url: str, password: str | None = None) -> URL:
+    """`database.url` with `database.password` set on it as a value: `@`, `:` or `/` need no escaping."""
+    parsed = make_url(url)
+    return parsed.set(password=password) if password else parsed
+
+
+def make_engine(url: str | None, data_dir: Path, schema: SchemaPolicy = "upgrade",
+                password: str | None = None) -> Engine:
     """The configured database, or SQLite in data_dir, its schema brought to this kbot's (bot/state/schema.py;
     `schema="require"` refuses an old one instead, `"leave"` is for `kbot migrate` itself).
 
@@ -67,8 +74,9 @@ def make_engine(url: str | None, data_dir: Path, schema: SchemaPolicy = "upgrade
         url = f"sqlite:///{data_dir / 'kbot.db'}"
     try:
         # An unreachable server fails within seconds instead of hanging start-up or an answer.
-        connect_args = {"connect_timeout": 10} if make_url(url).get_backend_name() == "postgresql" else {}
-        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        parsed = database_url(url, password)
+        connect_args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise DatabaseUnavailable(f"database.url is not a usable SQLAlchemy URL ({exc.__class__.__name__}): "
                                   "e.g. postgresql+psycopg://user:password@host/kbot") from None
