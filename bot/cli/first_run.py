@@ -13,14 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.adapters.discord.settings import PERMISSIONS
 from bot.cli.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, CliError
 from bot.config import Settings
 
 PLATFORM_NAMES = ("slack", "discord", "telegram")
 LLMS = ("none", "openai", "ollama")
-# View Channels, Send Messages, Attach Files (the digest's chart), Read Message History (/kb save),
-# Create Public Threads, Send Messages in Threads.
-DISCORD_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 15) | (1 << 16) | (1 << 35) | (1 << 38)
+DISCORD_PERMISSIONS = sum(PERMISSIONS.values())  # the invite URL's permissions
 
 SECTIONS = {
     "slack": ("slack:\n  enabled: true\n  bot_token: ${SLACK_BOT_TOKEN}      # xoxb-…, Install App\n"

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.adapters.discord.settings import PERMISSIONS
 from tests.fakes.aio import FakePlatform
 from tests.support.clock import TEST_CLOCK, ScaledClock
 
@@ -28,6 +29,7 @@ APP_ID = "900000000000000002"
 BOT_USER = {"id": BOT_ID, "username": "kbot", "discriminator": "0", "global_name": "kbot", "avatar": None,
             "bot": True, "flags": 0}
 VIEW_CHANNEL = 1 << 10
+ALL_NEEDED = sum(PERMISSIONS.values())  # kbot's permissions in a server unless a test says otherwise
 SUPPRESS_EMBEDS = 1 << 2
 
 
@@ -78,6 +80,7 @@ class FakeDiscord(FakePlatform):
     def __init__(self, clock: ScaledClock = TEST_CLOCK) -> None:
         self.state = DiscordState()
         self.message_content_intent = True  # the application flag the developer portal sets
+        self.bot_permissions: dict[str, int] = {}  # guild -> kbot's permissions there (default: all it needs)
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._seq = itertools.count(1)
         self._shard: dict[int, tuple[int, int]] = {}  # id(websocket) -> (shard id, shard count)
@@ -395,6 +398,10 @@ class FakeDiscord(FakePlatform):
         parts = path.split("/")
         if path == "users/@me":
             return self._json(BOT_USER)
+        if path == "users/@me/guilds":  # kbot's servers, each with kbot's permissions there
+            return self._json([{"id": gid, "name": guild["name"], "icon": None, "owner": False,
+                                "permissions": str(self.bot_permissions.get(gid, ALL_NEEDED)), "features": []}
+                               for gid, guild in self.state.guilds.items()])
         if path == "users/@me/channels" and request.method == "POST":
             recipient = str((body or {}).get("recipient_id"))
             existing = next((c for c in self.state.channels.values() if c.get("type") == 1

@@ -110,6 +110,8 @@ class FakeTelegram(FakePlatform):
     window_s = 0.9  # at most one message or edit per chat in this window (Telegram: about 1/s)
 
     def __init__(self, clock: ScaledClock = TEST_CLOCK) -> None:
+        self.revoked = False  # True: the token was revoked (@BotFather /revoke): every call is a 401
+        self.unauthorized = 0  # calls answered 401
         self.state = TelegramState()
         self._new_update: asyncio.Event | None = None
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -337,7 +339,8 @@ class FakeTelegram(FakePlatform):
     async def _method(self, request: web.Request) -> web.Response:
         if self.state.down:  # Telegram unreachable, as a gateway in front of it reports
             return web.Response(status=502, text="Bad Gateway")
-        if request.match_info["token"] != TOKEN:
+        if request.match_info["token"] != TOKEN or self.revoked:
+            self.unauthorized += 1
             return self._error(401, "Unauthorized")
         method = request.match_info["method"]
         params = await self._params(request)

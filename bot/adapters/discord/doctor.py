@@ -3,9 +3,12 @@ application has, from its flags (the gateway closes on a bot that asks for an in
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import discord
 
+from bot.adapters.discord.settings import ADMINISTRATOR, PERMISSIONS
 from bot.core.checks import Finding
 
 # Application flags: GATEWAY_MESSAGE_CONTENT (verified bots) and _LIMITED (under 100 servers).
@@ -27,6 +30,21 @@ async def diagnose(client: discord.Client, token: str, base_url: str | None) -> 
         intent = bool(application.flags.value & MESSAGE_CONTENT)
         findings.append(Finding(intent, "discord: the Message Content intent is " + ("on" if intent else "off"),
                                 "turn it on under Bot → Privileged Gateway Intents (kbot reads the questions)"))
+        findings += _permissions(await client.http.get_guilds(200))
         return findings
     finally:
         await client.close()  # the HTTP session login opened, whether or not the token was taken
+
+
+def _permissions(guilds: list[Any]) -> list[Finding]:
+    """kbot's own permissions in each server it is in (the partial guilds list carries them)."""
+    if not guilds:
+        return [Finding(True, "discord: in no server yet: invite it with the URL kbot init prints")]
+    found = []
+    for guild in guilds:
+        granted = int(guild.get("permissions") or 0)
+        missing = [name for name, bit in PERMISSIONS.items() if not granted & bit and not granted & ADMINISTRATOR]
+        shown = f"discord: server {guild.get('name')!r}: " + (
+            "every permission kbot needs" if not missing else "missing " + ", ".join(missing))
+        found.append(Finding(not missing, shown, "grant them to kbot's role, or invite it again with kbot init's URL"))
+    return found

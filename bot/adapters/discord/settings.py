@@ -8,6 +8,13 @@ from pydantic import Field, SecretStr, model_validator
 
 from bot.config.base import IdList, PlatformSettings, Section
 
+# What kbot needs in a server: View Channels, Send Messages, Attach Files (the digest's chart), Read
+# Message History (/kb save), Create Public Threads, Send Messages in Threads. The invite URL asks for
+# these (kbot init) and kbot doctor checks them in every server.
+PERMISSIONS = {"View Channels": 1 << 10, "Send Messages": 1 << 11, "Attach Files": 1 << 15,
+               "Read Message History": 1 << 16, "Create Public Threads": 1 << 35, "Send Messages in Threads": 1 << 38}
+ADMINISTRATOR = 1 << 3
+
 
 class DiscordShards(Section):
     """Gateway sharding (discord.py's AutoShardedClient): Discord requires it past 2,500 servers.

@@ -3,6 +3,7 @@ long polling or kbot's own webhook receiver."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 from itertools import count
@@ -27,7 +28,7 @@ from bot.adapters.context import PlatformContext
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
 from bot.adapters.telegram.commands import TelegramCommands, download_cap
-from bot.adapters.telegram.doctor import diagnose
+from bot.adapters.telegram.doctor import RevokedTokenFilter, diagnose
 from bot.adapters.telegram.events import PLATFORM, TelegramEvents, media_of
 from bot.adapters.telegram.port import (
     MAX_LENGTH,
@@ -95,6 +96,9 @@ class TelegramAdapter:
         self.settings = settings
         self.service = context.service
         self._token = token
+        self._polling_failure_said = float("-inf")
+        self._revocation_said = False
+        RevokedTokenFilter.install(self._token_revoked)
         builder = ApplicationBuilder().token(token).concurrent_updates(True)
         if settings.base_url:
             builder = builder.base_url(settings.base_url)
@@ -178,7 +182,8 @@ class TelegramAdapter:
                                            allowed_updates=UPDATES)
         else:
             assert self.app.updater is not None
-            await self.app.updater.start_polling(allowed_updates=UPDATES, timeout=10)
+            await self.app.updater.start_polling(allowed_updates=UPDATES, timeout=10,
+                                                 error_callback=self._polling_failed)
         await self.app.start()
         self._started = True
         self._api_ok = True  # getMe just answered (initialize)
@@ -188,7 +193,24 @@ class TelegramAdapter:
         if self._webhook is not None:
             self._webhook.accepting = False
         if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
+            with contextlib.suppress(InvalidToken):  # polling already ended on a revoked token (said once)
+                await self.app.updater.stop()
+
+    def _polling_failed(self, exc: TelegramError) -> None:
+        """A failed getUpdates (the network, Telegram's side): one line a minute, not one per retry."""
+        now = self.clock.monotonic()
+        if now - self._polling_failure_said >= POLLING_FAILURE_EVERY_S:
+            self._polling_failure_said = now
+            log.warning("telegram: fetching updates failed (%s); retrying", _reason(exc, self._token))
+
+    def _token_revoked(self) -> None:
+        """Telegram refused the token while running: receiving has stopped; the other platforms go on."""
+        self._api_ok = False
+        if not self._revocation_said:
+            self._revocation_said = True
+            log.error("telegram: Telegram refused the bot token while kbot was running (revoked?): Telegram "
+                      "receives nothing until telegram.token is set again and kbot restarted; the other "
+                      "platforms go on")
 
     async def close(self) -> None:
         if self._webhook is not None:
@@ -349,3 +371,6 @@ class TelegramAdapter:
 def _reason(exc: TelegramError, token: str) -> str:
     """A network error's reason in a few words, the token cut out (a URL in it would carry it)."""
     return " ".join(str(exc).replace(token, "[token]").split())[:120] or exc.__class__.__name__
+
+
+POLLING_FAILURE_EVERY_S = 60.0

@@ -1,6 +1,10 @@
-"""`kbot doctor` for Telegram: getMe (the token, and the API within reach) and the webhook state."""
+"""What Telegram said no to: `kbot doctor`'s checks (getMe: the token and the API within reach; the
+webhook state), and a token revoked while kbot runs, said in one line."""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable
 
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
@@ -39,3 +43,26 @@ async def diagnose(bot: Bot, settings: TelegramSettings, token: str) -> list[Fin
     elif hook.url:
         findings.append(Finding(True, f"telegram: a webhook is set ({hook.url}); polling removes it at start"))
     return findings
+
+
+class RevokedTokenFilter(logging.Filter):
+    """python-telegram-bot logs a revoked token with a full traceback as its polling loop gives up
+    ("Invalid token. Aborting retry loop."); that record becomes kbot's one line instead."""
+
+    def __init__(self, on_revoked: Callable[[], None]) -> None:
+        super().__init__()
+        self.on_revoked = on_revoked
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, InvalidToken):
+            self.on_revoked()
+            return False
+        return True
+
+    @classmethod
+    def install(cls, on_revoked: Callable[[], None]) -> None:
+        logger = logging.getLogger("telegram.ext")  # PTB's networkloop logs under its package's name
+        for old in [f for f in logger.filters if isinstance(f, cls)]:
+            logger.removeFilter(old)  # the newest adapter in this process is the one that polls
+        logger.addFilter(cls(on_revoked))
