@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from bot.cli import access, archive, doctor, evaluate, first_run, gaps, knowledge, pipeline, serve, startup, talk
 from bot.cli.errors import EXIT_CONFIG, EXIT_FAILED, one_line
 from bot.config import ConfigError, Settings
+from bot.config.settings import config_path
 from bot.core.start_errors import CannotStart
 from bot.wiring import load_settings
 
@@ -93,8 +94,6 @@ def _subparser(top: argparse.ArgumentParser, command: str) -> argparse.ArgumentP
 
 def _say_which_config(settings: Settings, explicit: str | None) -> None:
     """No config file here: one dim line says so, and which data_dir is used (never silently)."""
-    from bot.config.settings import config_path
-
     if config_path(explicit).exists():
         return
     dim, plain = ("\033[2m", "\033[0m") if sys.stderr.isatty() else ("", "")

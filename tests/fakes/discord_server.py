@@ -80,6 +80,7 @@ class FakeDiscord(FakePlatform):
     def __init__(self, clock: ScaledClock = TEST_CLOCK) -> None:
         self.state = DiscordState()
         self.message_content_intent = True  # the application flag the developer portal sets
+        self.revoked = False  # True: the token was reset in the developer portal
         self.bot_permissions: dict[str, int] = {}  # guild -> kbot's permissions there (default: all it needs)
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._seq = itertools.count(1)
@@ -107,6 +108,16 @@ class FakeDiscord(FakePlatform):
         return str(next(self._ids))
 
     # -- the world a test sets up ---------------------------------------------------------------------
+
+    def revoke_token(self) -> None:
+        """The token is reset in the developer portal: the gateway closes with 4004, REST answers 401."""
+        self.revoked = True
+
+        async def close() -> None:
+            for ws in list(self._sockets):
+                await ws.close(code=4004, message=b"Authentication failed.")
+
+        self.server.run(close())
 
     def add_guild(self, guild_id: str, channels: dict[str, bool]) -> None:
         """A guild with text channels; True marks a private one (@everyone may not view it)."""
@@ -339,7 +350,7 @@ class FakeDiscord(FakePlatform):
         return ws
 
     async def _identify(self, ws: web.WebSocketResponse, data: dict) -> None:
-        if data.get("token") != TOKEN:
+        if data.get("token") != TOKEN or self.revoked:
             await ws.close(code=4004, message=b"Authentication failed.")
             return
         self.state.identified_intents.append(int(data.get("intents", 0)))
@@ -382,7 +393,7 @@ class FakeDiscord(FakePlatform):
         path = request.match_info["path"]
         self.state.calls.append((request.method, path))
         unauthenticated = path.startswith(("interactions/", "webhooks/"))  # these carry the interaction token
-        if request.headers.get("Authorization") != f"Bot {TOKEN}" and not unauthenticated:
+        if (request.headers.get("Authorization") != f"Bot {TOKEN}" or self.revoked) and not unauthenticated:
             return self._error(401, "401: Unauthorized")
         body: Any = None
         if request.can_read_body:

@@ -88,6 +88,7 @@ class FakeSlack(FakePlatform):
         self.team = team
         self.updates_per_minute = UPDATES_PER_MINUTE  # Tier 3; a test may lower it
         self.state = SlackState()
+        self.revoked = False  # True: the app was uninstalled (its tokens revoked): every call is refused
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)  # slack_sdk reads some methods (users.info) with GET
@@ -182,6 +183,14 @@ class FakeSlack(FakePlatform):
 
         self.server.run(send())
 
+    def drop_connections(self) -> None:
+        """Close every Socket Mode connection, as Slack does before a reconnect (or after a revocation)."""
+        async def close() -> None:
+            for ws in list(self._sockets):
+                await ws.close()
+
+        self.server.run(close())
+
     def post_signed(self, url: str, envelope: dict, *, secret: str = SIGNING_SECRET, timestamp: str | None = None,
                     signature: str | None = None, retry_num: int | None = None) -> tuple[int, str]:
         """The Events API's HTTP delivery: a signed POST to the app's request URL."""
@@ -262,8 +271,8 @@ class FakeSlack(FakePlatform):
         token = token or str(params.get("token", ""))
         self.state.calls.append((method, params))
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
-        if token != expected:
-            return self._error("invalid_auth")
+        if token != expected or self.revoked:
+            return self._error("token_revoked" if self.revoked else "invalid_auth")
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return self._error("unknown_method")

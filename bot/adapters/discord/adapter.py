@@ -16,6 +16,7 @@ import aiohttp
 import discord
 import yarl
 from discord import app_commands
+from discord.errors import ConnectionClosed
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
@@ -53,6 +54,16 @@ from bot.state.explanations import UNKNOWN
 from bot.state.feedback import parse_vote
 
 log = logging.getLogger("kbot.discord")
+
+
+class _NoVoice(logging.Filter):
+    """kbot never joins voice: discord.py's start-up warnings about voice libraries are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
+logging.getLogger("discord.client").addFilter(_NoVoice())
 
 EMPTY_MENTION = "Ask me a question after the mention, e.g. @kbot how many vacation days do we get?"
 UPLOAD_HINT = "attach it to /kb upload"
@@ -133,6 +144,21 @@ class DiscordAdapter:
     async def ready(self) -> bool:
         return self.connected
 
+    def _gateway_ended(self, task: asyncio.Task[None]) -> None:
+        """The gateway gave up while kbot ran (a token reset or revoked closes it with 4004): one line;
+        the other platforms go on. During start-up, start() reports it instead."""
+        if task.cancelled() or not self._receiving:
+            return
+        self._receiving = False  # /readyz says so
+        exc = task.exception()
+        if isinstance(exc, ConnectionClosed) and exc.code == 4004:
+            log.error("discord: Discord refused the bot token while kbot was running (reset or revoked?): Discord "
+                      "receives nothing until discord.token is valid again and kbot restarted; the other "
+                      "platforms go on")
+        elif exc is not None:
+            log.error("discord: the gateway connection failed (%s): Discord receives nothing until kbot restarts; "
+                      "the other platforms go on", " ".join(str(exc).split())[:160] or exc.__class__.__name__)
+
     async def diagnose(self) -> list[Finding]:
         if self.settings.base_url:
             Route.BASE = self.settings.base_url.rstrip("/")
@@ -159,6 +185,7 @@ class DiscordAdapter:
             _, gateway, _ = await self.client.http.get_bot_gateway()
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
         self._task = asyncio.create_task(self.client.connect(reconnect=True))
+        self._task.add_done_callback(self._gateway_ended)
         ready = asyncio.create_task(self.client.wait_until_ready())
         done, _ = await asyncio.wait({self._task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
         if self._task in done:

@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
 from bot.adapters.slack.commands import SlackCommands
-from bot.adapters.slack.doctor import cannot_start, diagnose
+from bot.adapters.slack.doctor import RevokedTokenFilter, cannot_start, diagnose
 from bot.adapters.slack.events import PLATFORM, SlackEvents, media_of, question_text
 from bot.adapters.slack.port import WHY_ACTION, SlackPort, plain
 from bot.adapters.slack.private import SHARE_ACTION, SlackPrivatePort, parse_share
@@ -102,6 +102,10 @@ class SlackAdapter:
         self._session: aiohttp.ClientSession | None = None
         self.bot_user: str | None = None
         self._receiving = False
+        # The Socket Mode client's own logger: a token Slack refuses while running is said once.
+        self._socket_log = logging.getLogger("kbot.slack.socket")
+        RevokedTokenFilter.install(self._socket_log, self._token_revoked)
+        self._revocation_said = False
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -137,7 +141,7 @@ class SlackAdapter:
         if identity.get("team_id"):  # the workspace that installed the app may use it
             self.service.trust(PLATFORM, str(identity["team_id"]))
         if self.settings.mode == "socket":
-            self._socket = AsyncSocketModeHandler(self.app, self._app_token)
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token, logger=self._socket_log)
             await self._say_no_in_one_line(self._socket.connect_async(), "slack.app_token")
         else:
             web_app = web.Application()
@@ -156,6 +160,14 @@ class SlackAdapter:
             if refused is None:
                 raise
             raise refused from None
+
+    def _token_revoked(self, error: str) -> None:
+        self._receiving = False  # /readyz says so
+        if not self._revocation_said:
+            self._revocation_said = True
+            log.error("slack: Slack refused the app's token while kbot was running (%s): Slack receives nothing "
+                      "until slack.app_token and slack.bot_token are valid again and kbot restarted; the other "
+                      "platforms go on", error)
 
     async def diagnose(self) -> list[Finding]:
         async with aiohttp.ClientSession() as session:  # closed with the checks

@@ -3,6 +3,9 @@ auth.test, the scopes granted against the ones kbot needs, and Socket Mode's app
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -72,3 +75,26 @@ async def diagnose(client: AsyncWebClient, settings: SlackSettings, app_token: s
                 raise
             findings.append(refused)
     return findings
+
+
+class RevokedTokenFilter(logging.Filter):
+    """slack_sdk's Socket Mode client logs its failed reconnect on every check (every ping interval);
+    when Slack refuses the token that becomes one kbot line, and the repeats are dropped."""
+
+    def __init__(self, on_revoked: Callable[[str], None]) -> None:
+        super().__init__()
+        self.on_revoked = on_revoked
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        error = next((code for code in TOKEN_ERRORS if code in message), None)
+        if error is not None and record.levelno >= logging.WARNING:
+            self.on_revoked(error)
+            return False
+        return True
+
+    @classmethod
+    def install(cls, logger: logging.Logger, on_revoked: Callable[[str], None]) -> None:
+        for old in [f for f in logger.filters if isinstance(f, cls)]:
+            logger.removeFilter(old)  # the newest adapter in this process is the one connected
+        logger.addFilter(cls(on_revoked))
