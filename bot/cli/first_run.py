@@ -84,9 +84,11 @@ def render_config(platforms: list[str], llm: str) -> str:
 
 def next_steps(platform: str) -> str:
     if platform == "slack":
-        return ("Slack: at https://api.slack.com/apps choose Create New App → From a manifest and paste "
-                "manifest.yaml (kbot's repository); under Basic Information generate an app-level token with "
-                "connections:write (SLACK_APP_TOKEN); Install App gives SLACK_BOT_TOKEN.")
+        steps = ("Slack: at https://api.slack.com/apps choose Create New App → From a manifest and paste the "
+                 "manifest below (manifest.yaml in kbot's repository); under Basic Information generate an "
+                 "app-level token with connections:write (SLACK_APP_TOKEN); Install App gives SLACK_BOT_TOKEN.")
+        manifest = Path(__file__).resolve().parents[2] / "manifest.yaml"
+        return f"{steps}\n\n{manifest.read_text(encoding='utf-8')}" if manifest.is_file() else steps
     if platform == "discord":
         client = _discord_application_id() or "<APPLICATION_ID>"
         return ("Discord: in https://discord.com/developers/applications → Bot, reset the token "

@@ -54,6 +54,8 @@ def add_parsers(commands: Any) -> None:
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    for line in scope_warnings([args.scope]):  # a mistyped scope would make a new, unseen place
+        print(line, file=sys.stderr)
     from bot.app import App
     from bot.rag.indexer import IndexOutcome
     from bot.rag.sources import expand, summarize
@@ -102,7 +104,7 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App
 
     scopes = args.scopes or ["global"]
-    for line in scope_warnings(scopes):
+    for line in scope_warnings(scopes):  # a mistyped platform, before anything is read
         print(line, file=sys.stderr)
     kb = App(settings).knowledge_base
     if args.mode in ("vector", "hybrid") and kb.embedder is None:

@@ -14,6 +14,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, CliError
+from bot.cli.output import scope_warnings
 from bot.config import Settings
 from bot.rag.pipeline.presets import PRESETS
 
@@ -65,6 +66,8 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
     if not args.question.strip():
         raise CliError("the question is empty")
+    for line in scope_warnings(args.scopes or []):
+        print(line, file=sys.stderr)
     app, session = _terminal(settings, args.thread, args.scopes, args.preset)
     port = SilentPort() if args.json else ConsolePort()
     if not args.json:

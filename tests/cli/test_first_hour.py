@@ -66,3 +66,22 @@ def test_init_doctor_run_and_a_cited_answer(tmp_path: Path) -> None:
         finally:
             process.kill()
             process.wait(10)
+
+
+def test_init_prints_the_slack_manifest_and_the_discord_invite(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    import base64
+
+    from bot.adapters.discord.settings import PERMISSIONS
+    from bot.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", base64.b64encode(b"123456789012345678").decode().rstrip("=") + ".x.y")
+    assert main(["init", "--platform", "slack", "--platform", "discord", "--yes"]) == 1  # tokens not all set
+    out = capsys.readouterr().out
+    assert "oauth_config:" in out and "connections:write" in out  # the manifest itself
+    assert (f"https://discord.com/oauth2/authorize?client_id=123456789012345678&scope=bot%20applications.commands"
+            f"&permissions={sum(PERMISSIONS.values())}") in out
+    config = (tmp_path / "config.yaml").read_text()
+    assert "${SLACK_BOT_TOKEN}" in config and "${DISCORD_BOT_TOKEN}" in config and "kind: extractive" in config
+    assert main(["init", "--yes"]) == 1  # a second run does not overwrite the config
+    assert "already exists" in capsys.readouterr().err
