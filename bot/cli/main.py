@@ -7,13 +7,14 @@ import argparse
 import difflib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.cli import access, archive, doctor, evaluate, first_run, gaps, knowledge, pipeline, serve, startup, talk
 from bot.cli.errors import EXIT_CONFIG, EXIT_FAILED, one_line
 from bot.config import ConfigError, Settings
 from bot.config.settings import config_path
 from bot.core.start_errors import CannotStart
-from bot.wiring import load_settings
+from bot.wiring import load_settings, parse_settings
 
 # Commands that write or check the config themselves say which one they use.
 QUIET_ABOUT_DEFAULTS = frozenset({"init", "doctor"})
@@ -49,7 +50,7 @@ def _run_command(argv: Sequence[str] | None) -> int:
     startup.prepare(args.command)
     settings: Settings | None = None
     try:
-        settings = load_settings(args.config)
+        settings = _settings_for(args.command, args.config)
         if args.command not in QUIET_ABOUT_DEFAULTS:
             _say_which_config(settings, args.config)
         code: int = args.run(settings, args)
@@ -70,6 +71,16 @@ def _run_command(argv: Sequence[str] | None) -> int:
             raise
         print(f"kbot: error: {message}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _settings_for(command: str, explicit: str | None) -> Settings:
+    """The config, validated; `kbot init` writes a new one, so a broken old one must not stop it."""
+    try:
+        return load_settings(explicit)
+    except ConfigError:
+        if command != "init":
+            raise
+        return parse_settings({}, root=Path.cwd())
 
 
 def _unknown_options(top: argparse.ArgumentParser, command: str, unknown: list[str]) -> int:

@@ -85,3 +85,14 @@ def test_init_prints_the_slack_manifest_and_the_discord_invite(tmp_path: Path, m
     assert "${SLACK_BOT_TOKEN}" in config and "${DISCORD_BOT_TOKEN}" in config and "kind: extractive" in config
     assert main(["init", "--yes"]) == 1  # a second run does not overwrite the config
     assert "already exists" in capsys.readouterr().err
+
+
+def test_init_force_replaces_a_broken_config(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    from bot.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.yaml").write_text("retrieval: [unclosed\n")
+    assert main(["status"]) == 2  # any other command refuses it, naming the problem
+    assert main(["init", "--force", "--yes"]) == 0
+    assert "kind: extractive" in (tmp_path / "config.yaml").read_text()
+    assert "✓ llm: extractive" in capsys.readouterr().out
