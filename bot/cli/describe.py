@@ -51,6 +51,8 @@ def describe_embedder(settings: Settings) -> str:
         queries = "numpy" if documents == "numpy" else auto_query_runtime(options)
         runtime = (names.get(settings.embedder.runtime)
                    or f"queries in {names[queries]}, documents with {names[documents]}")
+        if settings.embedder.precision == "int8":
+            runtime = "int8 on ONNX Runtime, questions and documents"
         return f"local ({model}{dims}, offline; {runtime})"
     where = settings.embedder.base_url or "api.openai.com"
     return f"openai ({settings.embedder.model or 'text-embedding-3-small'} via {where})"

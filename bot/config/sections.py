@@ -76,7 +76,7 @@ class EmbedderSettings(Section):
     batch_size: int = Field(64, ge=1, le=2048)
     timeout_s: float = Field(30, gt=0)
     # local only: bfloat16 halves CPU time where the CPU has it natively; auto uses it there.
-    precision: Literal["auto", "float32", "bfloat16"] = "auto"
+    precision: Literal["auto", "float32", "bfloat16", "int8"] = "auto"
     # local only: auto embeds queries on ONNX Runtime (no torch: a fast start; NumPy where ONNX Runtime
     # is not installed) and documents on ONNX Runtime too (torch where the CPU has bfloat16; NumPy when
     # neither is installed); numpy, onnx and sentence-transformers do both.

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 
 from bot.rag.embedding.contract import LOCAL_MODEL_DIM, LOCAL_MODEL_NAME, Embedder, EmbedderFingerprint, EmbedderOptions
@@ -23,7 +24,7 @@ def _installed(*modules: str) -> bool:
 def _prefers_torch(settings: EmbedderOptions) -> bool:
     """bfloat16 asked for, or available in hardware (auto): only torch computes it, twice as fast.
     Asked for by name where torch is not installed, it is a configuration error, not a silent float32."""
-    if settings.precision == "float32":
+    if settings.precision in ("float32", "int8"):
         return False
     if not _installed("sentence_transformers"):
         if settings.precision == "bfloat16":  # asked for by name: say so rather than run float32
@@ -52,6 +53,12 @@ def _local(settings: EmbedderOptions, batch_size: int) -> Embedder:
         return sentence_transformers_embedder(settings, batch_size)
     folder = settings.model or local_model_path()
     name = settings.model or LOCAL_MODEL_NAME
+    if settings.precision == "int8":  # ONNX Runtime's int8 kernels, questions and documents alike
+        if settings.runtime not in ("auto", "onnx") or not _installed("onnxruntime", "onnx"):
+            raise RuntimeError("embedder.precision int8 runs on ONNX Runtime: set embedder.runtime to auto or onnx "
+                               "and install the lean extra (pip install -e '.[lean]')")
+        return SplitEmbedder(_onnx(settings, folder, name, 1, threads=1),
+                             lambda: _onnx(settings, folder, name, batch_size))
     if settings.runtime == "onnx":
         if not _installed("onnxruntime", "onnx"):
             raise RuntimeError("embedder.runtime onnx needs onnxruntime and onnx: pip install -e '.[lean]'")
@@ -93,11 +100,14 @@ def _onnx(settings: EmbedderOptions, folder: str, name: str, batch_size: int,
 
     cache = Path(settings.cache_dir) if settings.cache_dir else None
     count = settings.threads if threads is None else threads
+    int8 = settings.precision == "int8"
     embedder = LeanLocalEmbedder(folder, name, LOCAL_MODEL_DIM, batch_size,
-                                 make_encoder=lambda path: OnnxEncoder(path, cache, count))
+                                 make_encoder=lambda path: OnnxEncoder(path, cache, count, int8=int8))
     if settings.model is not None:  # another BERT-style model: its own dimension
         dim = len(embedder.embed_query("dimension probe"))
         embedder.fingerprint = EmbedderFingerprint("local", settings.model, dim)
+    if int8:
+        embedder.fingerprint = replace(embedder.fingerprint, precision="int8")
     return embedder
 
 

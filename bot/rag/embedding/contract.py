@@ -27,7 +27,7 @@ class EmbedderOptions:
     api_key: str | None = None
     batch_size: int = 64
     timeout_s: float = 30.0
-    precision: str = "auto"  # local only: auto | float32 | bfloat16
+    precision: str = "auto"  # local only: auto | float32 | bfloat16 | int8
     runtime: str = "auto"  # local only: auto | numpy | onnx | sentence-transformers
     threads: int = 0  # local only: CPU threads to embed with; 0: the library's default
     cache_dir: str | None = None  # local only: where the ONNX graph is kept (data_dir/models); None: in memory
@@ -38,16 +38,28 @@ class EmbedderFingerprint:
     kind: str
     model: str
     dim: int
+    # "" for float32 (and bfloat16, whose vectors are float32's within cosine 0.9999); "int8": the
+    # quantized graph's vectors, close but not the same, so a store records which it holds.
+    precision: str = ""
+
+    def __repr__(self) -> str:  # as before the precision field, for float32 (reference files name it)
+        extra = f", precision={self.precision!r}" if self.precision else ""
+        return f"EmbedderFingerprint(kind={self.kind!r}, model={self.model!r}, dim={self.dim}{extra})"
 
     def describe(self) -> str:
-        return f"{self.kind}/{self.model} ({self.dim} dims)"
+        precision = f", {self.precision}" if self.precision else ""
+        return f"{self.kind}/{self.model} ({self.dim} dims{precision})"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "model": self.model, "dim": self.dim}
+        data: dict[str, Any] = {"kind": self.kind, "model": self.model, "dim": self.dim}
+        if self.precision:
+            data["precision"] = self.precision
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EmbedderFingerprint:
-        return cls(kind=str(data["kind"]), model=str(data["model"]), dim=int(data["dim"]))
+        return cls(kind=str(data["kind"]), model=str(data["model"]), dim=int(data["dim"]),
+                   precision=str(data.get("precision") or ""))
 
 
 class Embedder(Protocol):

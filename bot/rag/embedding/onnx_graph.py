@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from bot.rag.embedding.minilm import MiniLMEncoder, load_tokenizer
+from bot.rag.embedding.quantization import int8_in_memory, write_int8
 
 log = logging.getLogger(__name__)
 GRAPH_VERSION = 1  # bump when minilm_graph changes: cached graphs of older versions are not reused
@@ -110,12 +111,18 @@ def graph_key(folder: Path) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def cached_graph(folder: Path, cache_dir: Path) -> Path:
-    """The graph file for these weights, written (atomically: processes may race) when missing."""
+def cached_graph(folder: Path, cache_dir: Path, int8: bool = False) -> Path:
+    """The graph file for these weights, written (atomically: processes may race) when missing;
+    `int8`: its quantized copy beside it (quantization.py)."""
     path = cache_dir / f"minilm-{graph_key(folder)}.onnx"
     if not path.exists():
         write_graph(folder, path)
-    return path
+    if not int8:
+        return path
+    quantized = path.with_name(path.stem + "-int8.onnx")
+    if not quantized.exists():
+        write_int8(path, quantized)
+    return quantized
 
 
 def write_graph(folder: Path, path: Path) -> None:
@@ -131,28 +138,32 @@ def write_graph(folder: Path, path: Path) -> None:
         raise
 
 
-def _session(onnxruntime: Any, folder: Path, cache_dir: Path | None, options: Any) -> Any:
+def _session(onnxruntime: Any, folder: Path, cache_dir: Path | None, options: Any, int8: bool = False) -> Any:
     """From the cached graph; a damaged cache file is written again once; where the folder cannot be
     written (read-only, full), from a graph built in memory, so embedding still works."""
     providers = ["CPUExecutionProvider"]
     if cache_dir is not None:
         try:
-            path = cached_graph(folder, cache_dir)
+            path = cached_graph(folder, cache_dir, int8)
             try:
                 return onnxruntime.InferenceSession(str(path), options, providers=providers)
             except Exception:  # a truncated or damaged cache file (a full disk, a killed process)
-                write_graph(folder, path)
+                path.unlink(missing_ok=True)
+                path = cached_graph(folder, cache_dir, int8)
                 return onnxruntime.InferenceSession(str(path), options, providers=providers)
         except OSError as exc:
             log.warning("cannot keep the embedder's ONNX graph in %s (%s); building it in memory instead",
                         cache_dir, exc.strerror or exc.__class__.__name__)
+    if int8:
+        return onnxruntime.InferenceSession(int8_in_memory(minilm_graph(MiniLMEncoder(folder))), options,
+                                            providers=providers)
     return onnxruntime.InferenceSession(minilm_graph(MiniLMEncoder(folder)), options, providers=providers)
 
 
 class OnnxEncoder:
     """Texts to sentence vectors through an ONNX Runtime session; the same `encode` as MiniLMEncoder."""
 
-    def __init__(self, folder: Path, cache_dir: Path | None = None, threads: int = 0) -> None:
+    def __init__(self, folder: Path, cache_dir: Path | None = None, threads: int = 0, int8: bool = False) -> None:
         import onnxruntime
 
         self.tokenizer = load_tokenizer(folder)
@@ -160,7 +171,7 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads
         options.log_severity_level = 3  # its warnings are about graph internals, not the person's data
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = _session(onnxruntime, folder, cache_dir, options)
+        self.session = _session(onnxruntime, folder, cache_dir, options, int8)
         self.dim = int(self.session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: list[str]) -> np.ndarray:
