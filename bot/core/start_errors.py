@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import errno
 
+from bot.core.checks import Finding
+
 
 class CannotStart(Exception):
     """One line for the operator: what refused, and `setting`, the config key that fixes it."""
@@ -13,6 +15,11 @@ class CannotStart(Exception):
     def __init__(self, message: str, setting: str | None = None) -> None:
         super().__init__(message)
         self.setting = setting
+
+
+def refused(found: Finding, setting: str) -> CannotStart:
+    """A check `kbot doctor` would show as ✗, raised at start-up: the same words, one line."""
+    return CannotStart(f"{found.what}: {found.fix}", setting)
 
 
 def port_in_use(exc: OSError) -> bool:

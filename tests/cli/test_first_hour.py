@@ -96,3 +96,13 @@ def test_init_force_replaces_a_broken_config(tmp_path: Path, monkeypatch, capsys
     assert main(["init", "--force", "--yes"]) == 0
     assert "kind: extractive" in (tmp_path / "config.yaml").read_text()
     assert "✓ llm: extractive" in capsys.readouterr().out
+
+
+def test_init_refuses_what_it_cannot_use_in_one_line(tmp_path: Path) -> None:
+    """No terminal to ask in, or a platform kbot does not know: one line that says what to do, no file written."""
+    asked = run_kbot(["init"], tmp_path, input="telegram\n")
+    assert asked.returncode == 1 and "Traceback" not in asked.stderr
+    assert "run it in a terminal, or pass --platform, --llm and --yes" in asked.stderr
+    unknown = run_kbot(["init", "--platform", "slak", "--yes"], tmp_path)
+    assert unknown.returncode == 2 and "invalid choice: 'slak'" in unknown.stderr
+    assert not (tmp_path / "config.yaml").exists()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 
+from bot.app import App
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
@@ -16,15 +18,21 @@ from tests.support.bots import eventually, knowledge_bot, platform_settings, run
 from tests.support.platforms import discord_world, slack_final
 
 
+def _slack(slack: FakeSlack) -> dict[str, Any]:
+    return {"enabled": True, "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "signing_secret": SIGNING_SECRET,
+            "base_url": slack.api_base}
+
+
+def _bot(make_settings, llm, tg: FakeTelegram, **other: dict[str, Any]) -> App:  # noqa: ANN001
+    """Telegram and one other platform, on the fakes, with the handbook indexed."""
+    telegram = {"enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base}
+    return knowledge_bot(platform_settings(make_settings, llm, telegram=telegram, **other), {})
+
+
 def test_a_revoked_telegram_token_is_one_line_and_slack_keeps_answering(make_settings, llm,  # noqa: ANN001
                                                                         caplog: pytest.LogCaptureFixture) -> None:
     with FakeTelegram() as tg, FakeSlack() as slack:
-        settings = platform_settings(
-            make_settings, llm,
-            telegram={"enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base},
-            slack={"enabled": True, "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "signing_secret": SIGNING_SECRET,
-                   "base_url": slack.api_base})
-        app = knowledge_bot(settings, {})
+        app = _bot(make_settings, llm, tg, slack=_slack(slack))
 
         async def scenario() -> None:
             async with running_bot(app):
@@ -50,12 +58,7 @@ def test_a_revoked_telegram_token_is_one_line_and_slack_keeps_answering(make_set
 def test_a_revoked_slack_app_is_one_line_and_telegram_keeps_answering(make_settings, llm,  # noqa: ANN001
                                                                       caplog: pytest.LogCaptureFixture) -> None:
     with FakeTelegram() as tg, FakeSlack() as slack:
-        settings = platform_settings(
-            make_settings, llm,
-            telegram={"enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base},
-            slack={"enabled": True, "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "signing_secret": SIGNING_SECRET,
-                   "base_url": slack.api_base})
-        app = knowledge_bot(settings, {})
+        app = _bot(make_settings, llm, tg, slack=_slack(slack))
 
         async def scenario() -> None:
             async with running_bot(app):
@@ -85,11 +88,8 @@ def test_a_reset_discord_token_is_one_line_and_telegram_keeps_answering(make_set
                                                                         caplog: pytest.LogCaptureFixture) -> None:
     with FakeTelegram() as tg, FakeDiscord() as discord:
         discord_world(discord)
-        settings = platform_settings(
-            make_settings, llm,
-            telegram={"enabled": True, "token": TOKEN, "base_url": tg.api_base, "base_file_url": tg.file_base},
-            discord={"enabled": True, "token": DISCORD_TOKEN, "base_url": discord.api_base})
-        app = knowledge_bot(settings, {})
+        app = _bot(make_settings, llm, tg, discord={"enabled": True, "token": DISCORD_TOKEN,
+                                                    "base_url": discord.api_base})
 
         async def scenario() -> None:
             async with running_bot(app) as running:

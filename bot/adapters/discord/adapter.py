@@ -23,7 +23,7 @@ from discord.http import Route
 from bot.adapters.admins import AdminRule
 from bot.adapters.context import PlatformContext
 from bot.adapters.discord.commands import DiscordCommands, knowledge_commands
-from bot.adapters.discord.doctor import diagnose
+from bot.adapters.discord.doctor import INTENT_OFF, REFUSED_TOKEN, diagnose, unreachable
 from bot.adapters.discord.events import PLATFORM, DiscordEvents, media_of, workspace_of
 from bot.adapters.discord.port import (
     CHANNEL_BUCKET,
@@ -49,7 +49,7 @@ from bot.core.messages import Incoming
 from bot.core.pacing import EditBudgets
 from bot.core.reactions import reaction_kind
 from bot.core.requests import Place
-from bot.core.start_errors import CannotStart
+from bot.core.start_errors import refused
 from bot.state.explanations import UNKNOWN
 from bot.state.feedback import parse_vote
 
@@ -175,12 +175,9 @@ class DiscordAdapter:
         try:
             await self.client.login(self._token)
         except discord.LoginFailure:
-            raise CannotStart("discord: Discord refused the bot token: reset it under Bot in the developer portal "
-                              "and set discord.token", "discord.token") from None
+            raise refused(REFUSED_TOKEN, "discord.token") from None
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-            where = self.settings.base_url or "https://discord.com/api"
-            raise CannotStart(f"discord: cannot reach the API at {where} ({exc.__class__.__name__}): check the "
-                              "network, or discord.base_url", "discord.base_url") from None
+            raise refused(unreachable(self.settings.base_url, exc), "discord.base_url") from None
         if self.settings.base_url:
             _, gateway, _ = await self.client.http.get_bot_gateway()
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
@@ -193,8 +190,7 @@ class DiscordAdapter:
             try:
                 self._task.result()
             except discord.PrivilegedIntentsRequired:
-                raise CannotStart("discord: the Message Content intent is off: turn it on under Bot → Privileged "
-                                  "Gateway Intents in the developer portal", "discord.token") from None
+                raise refused(INTENT_OFF, "discord.token") from None
             raise ConnectionError("discord: the gateway closed during start-up")
         if ready not in done:
             ready.cancel()

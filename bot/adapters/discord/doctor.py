@@ -15,21 +15,29 @@ from bot.core.checks import Finding
 MESSAGE_CONTENT = (1 << 18) | (1 << 19)
 
 
+REFUSED_TOKEN = Finding(False, "discord: Discord refused the bot token",
+                        "reset it under Bot in the developer portal and set discord.token")
+INTENT_OFF = Finding(False, "discord: the Message Content intent is off",
+                     "turn it on under Bot → Privileged Gateway Intents (kbot reads the questions)")
+
+
+def unreachable(base_url: str | None, exc: Exception) -> Finding:
+    return Finding(False, f"discord: cannot reach the API at {base_url or 'https://discord.com/api'} "
+                          f"({exc.__class__.__name__})", "check the network, or discord.base_url")
+
+
 async def diagnose(client: discord.Client, token: str, base_url: str | None) -> list[Finding]:
     try:
         try:
             await client.login(token)
         except discord.LoginFailure:
-            return [Finding(False, "discord: Discord refused the bot token",
-                            "reset it under Bot in the developer portal and set discord.token")]
+            return [REFUSED_TOKEN]
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-            return [Finding(False, f"discord: cannot reach the API at {base_url or 'https://discord.com/api'} "
-                                   f"({exc.__class__.__name__})", "check the network, or discord.base_url")]
+            return [unreachable(base_url, exc)]
         findings = [Finding(True, f"discord: logged in as {client.user}")]
         application = await client.application_info()
         intent = bool(application.flags.value & MESSAGE_CONTENT)
-        findings.append(Finding(intent, "discord: the Message Content intent is " + ("on" if intent else "off"),
-                                "turn it on under Bot → Privileged Gateway Intents (kbot reads the questions)"))
+        findings.append(Finding(True, "discord: the Message Content intent is on") if intent else INTENT_OFF)
         findings += _permissions(await client.http.get_guilds(200))
         return findings
     finally:

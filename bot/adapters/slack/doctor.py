@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.settings import SlackSettings
 from bot.core.checks import Finding
-from bot.core.start_errors import CannotStart
+from bot.core.start_errors import CannotStart, refused
 
 # Web API errors that mean the token itself is wrong (revoked, mistyped, or for another app).
 TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
@@ -45,8 +45,7 @@ def cannot_start(exc: Exception, token_setting: str, base_url: str | None) -> Ca
     found = refusal(exc, token_setting, base_url)
     if found is None:
         return None
-    setting = "slack.base_url" if "cannot reach" in found.what else token_setting
-    return CannotStart(f"{found.what}: {found.fix}", setting)
+    return refused(found, token_setting if isinstance(exc, SlackApiError) else "slack.base_url")
 
 
 async def diagnose(client: AsyncWebClient, settings: SlackSettings, app_token: str | None) -> list[Finding]:

@@ -28,7 +28,7 @@ from bot.adapters.context import PlatformContext
 from bot.adapters.formatting import defuse_mentions
 from bot.adapters.reply_roots import ReplyRoots
 from bot.adapters.telegram.commands import TelegramCommands, download_cap
-from bot.adapters.telegram.doctor import RevokedTokenFilter, diagnose
+from bot.adapters.telegram.doctor import REFUSED_TOKEN, RevokedTokenFilter, diagnose, reason, unreachable
 from bot.adapters.telegram.events import PLATFORM, TelegramEvents, media_of
 from bot.adapters.telegram.port import (
     MAX_LENGTH,
@@ -49,7 +49,7 @@ from bot.core.jobs import JobView
 from bot.core.messages import Incoming
 from bot.core.pacing import EditBudgets
 from bot.core.requests import Place
-from bot.core.start_errors import CannotStart
+from bot.core.start_errors import refused
 from bot.state.explanations import UNKNOWN
 from bot.state.feedback import parse_vote
 
@@ -163,13 +163,9 @@ class TelegramAdapter:
         try:
             await self.app.initialize()  # getMe: the token and the API, checked once
         except InvalidToken:
-            raise CannotStart("telegram: Telegram refused the bot token: check it with @BotFather and set "
-                              "telegram.token", "telegram.token") from None
+            raise refused(REFUSED_TOKEN, "telegram.token") from None
         except NetworkError as exc:
-            where = self.settings.base_url or "https://api.telegram.org"
-            raise CannotStart(f"telegram: cannot reach the Bot API at {where} ({_reason(exc, self._token)}): check "
-                              "the network, "
-                              "or telegram.base_url", "telegram.base_url") from None
+            raise refused(unreachable(self.settings, exc, self._token), "telegram.base_url") from None
         self.events.username, self.events.bot_id = self.app.bot.username or "", self.app.bot.id
         await self.app.bot.set_my_commands(COMMANDS)
         if self.settings.mode == "webhook":
@@ -201,7 +197,7 @@ class TelegramAdapter:
         now = self.clock.monotonic()
         if now - self._polling_failure_said >= POLLING_FAILURE_EVERY_S:
             self._polling_failure_said = now
-            log.warning("telegram: fetching updates failed (%s); retrying", _reason(exc, self._token))
+            log.warning("telegram: fetching updates failed (%s); retrying", reason(exc, self._token))
 
     def _token_revoked(self) -> None:
         """Telegram refused the token while running: receiving has stopped; the other platforms go on."""
@@ -366,11 +362,6 @@ class TelegramAdapter:
             return
         thanks = await self.service.vote(PLATFORM, reply_id, str(query.from_user.id), vote)
         await query.answer(thanks)
-
-
-def _reason(exc: TelegramError, token: str) -> str:
-    """A network error's reason in a few words, the token cut out (a URL in it would carry it)."""
-    return " ".join(str(exc).replace(token, "[token]").split())[:120] or exc.__class__.__name__
 
 
 POLLING_FAILURE_EVERY_S = 60.0

@@ -12,18 +12,28 @@ from telegram.error import InvalidToken, TelegramError
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.core.checks import Finding
 
+REFUSED_TOKEN = Finding(False, "telegram: Telegram refused the bot token",
+                        "check it with @BotFather and set telegram.token")
+
+
+def reason(exc: TelegramError, token: str) -> str:
+    """A network error's reason in a few words, the token cut out (a URL in it would carry it)."""
+    return " ".join(str(exc).replace(token, "[token]").split())[:120] or exc.__class__.__name__
+
+
+def unreachable(settings: TelegramSettings, exc: TelegramError, token: str) -> Finding:
+    where = settings.base_url or "https://api.telegram.org"
+    return Finding(False, f"telegram: cannot reach the Bot API at {where} ({reason(exc, token)})",
+                   "check the network, or telegram.base_url")
+
 
 async def diagnose(bot: Bot, settings: TelegramSettings, token: str) -> list[Finding]:
     try:
         me = await bot.get_me()
     except InvalidToken:
-        return [Finding(False, "telegram: Telegram refused the bot token",
-                        "check it with @BotFather and set telegram.token")]
+        return [REFUSED_TOKEN]
     except TelegramError as exc:
-        where = settings.base_url or "https://api.telegram.org"
-        reason = " ".join(str(exc).replace(token, "[token]").split())[:120]
-        return [Finding(False, f"telegram: cannot reach the Bot API at {where} ({reason})",
-                        "check the network, or telegram.base_url")]
+        return [unreachable(settings, exc, token)]
     findings = [Finding(True, f"telegram: connected as @{me.username} ({settings.mode} mode)")]
     try:
         hook = await bot.get_webhook_info()
